@@ -1,0 +1,132 @@
+"""The integer network: weight codes plus per-layer integer parameters.
+
+This is what leaves Python for the hardware. Every width is derived here from the layer
+sizes and formats so that no accumulator can overflow (docs/arithmetic.md, "Widths").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .fixed import ArithmeticError_, signed_range, signed_width
+from .formats import weight_format
+
+PIXEL_MAX = 255  # input pixels are unsigned 8-bit
+RESET_MODES = ("subtract", "zero")
+
+
+@dataclass
+class IntLayer:
+    """One layer of the integer network.
+
+    codes: int64 array (n_out, n_in) of weight codes of ``bits`` precision.
+    Hidden layers (``threshold`` is not None) are LIF neurons that spike; the last layer is
+    a non-spiking, non-leaking integrator whose accumulated value is the class score.
+    """
+
+    codes: np.ndarray
+    bits: int
+    threshold: int | None = None
+    leak_shift: int = 0
+    reset: str = "subtract"
+    mem_width: int | None = None  # saturating membrane width (hidden layers); derived if None
+
+    @property
+    def n_in(self) -> int:
+        return int(self.codes.shape[1])
+
+    @property
+    def n_out(self) -> int:
+        return int(self.codes.shape[0])
+
+    @property
+    def is_output(self) -> bool:
+        return self.threshold is None
+
+
+@dataclass
+class IntNetwork:
+    """A layered integer spiking network (input pixels -> hidden LIF layers -> output)."""
+
+    layers: list[IntLayer]
+    timesteps: int
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.validate()
+
+    # ------------------------------------------------------------------ widths
+    def input_max(self, li: int) -> int:
+        """Largest value an input of layer ``li`` can take (255 for pixels, 1 for spikes)."""
+        return PIXEL_MAX if li == 0 else 1
+
+    def acc_width(self, li: int) -> int:
+        """Signed width of layer ``li``'s per-time-step input current (never overflows)."""
+        layer = self.layers[li]
+        fmt = weight_format(layer.bits)
+        return signed_width(self.input_max(li) * fmt.max_abs * layer.n_in)
+
+    def mem_width(self, li: int) -> int:
+        """Saturating membrane width of hidden layer ``li`` (acc width + 2 unless given)."""
+        layer = self.layers[li]
+        if layer.mem_width is not None:
+            return int(layer.mem_width)
+        return self.acc_width(li) + 2
+
+    def score_width(self) -> int:
+        """Signed width of the output scores: T steps of the last layer's current."""
+        li = len(self.layers) - 1
+        layer = self.layers[li]
+        fmt = weight_format(layer.bits)
+        return signed_width(self.timesteps * self.input_max(li) * fmt.max_abs * layer.n_in)
+
+    @property
+    def sizes(self) -> list[int]:
+        return [self.layers[0].n_in] + [lay.n_out for lay in self.layers]
+
+    # ------------------------------------------------------------------ checks
+    def validate(self) -> None:
+        """Raise ValueError/ArithmeticError_ naming the problem if the network is illegal."""
+        if not isinstance(self.timesteps, (int, np.integer)) or not 1 <= int(self.timesteps) <= 255:
+            raise ValueError(f"timesteps must be an integer in 1..255, got {self.timesteps!r}")
+        if len(self.layers) < 2:
+            raise ValueError("a network needs at least one hidden layer and an output layer")
+        for li, layer in enumerate(self.layers):
+            name = f"layer {li}"
+            c = np.asarray(layer.codes)
+            if c.ndim != 2:
+                raise ValueError(f"{name}: codes must be 2-D (n_out, n_in), got shape {c.shape}")
+            if c.dtype.kind not in "iu":
+                raise ArithmeticError_(f"{name}: codes must be integers, got dtype {c.dtype}")
+            layer.codes = c.astype(np.int64)
+            fmt = weight_format(layer.bits)
+            fmt.check_codes(layer.codes, f"{name} weight codes")
+            if li > 0 and layer.n_in != self.layers[li - 1].n_out:
+                raise ValueError(
+                    f"{name}: {layer.n_in} inputs but layer {li - 1} has {self.layers[li - 1].n_out} outputs"
+                )
+            last = li == len(self.layers) - 1
+            if last:
+                if layer.threshold is not None:
+                    raise ValueError("the output layer is an integrator: its threshold must be None")
+                continue
+            if layer.threshold is None:
+                raise ValueError(f"{name}: a hidden layer needs an integer threshold")
+            if layer.reset not in RESET_MODES:
+                raise ValueError(f"{name}: reset must be one of {RESET_MODES}, got {layer.reset!r}")
+            mw = self.mem_width(li)
+            if not 2 <= mw <= 62:
+                raise ValueError(f"{name}: membrane width {mw} outside 2..62")
+            if not 0 <= int(layer.leak_shift) < mw:
+                raise ValueError(f"{name}: leak_shift must be in 0..{mw - 1}, got {layer.leak_shift}")
+            th = int(layer.threshold)
+            if th != layer.threshold or not 1 <= th <= signed_range(mw)[1]:
+                raise ArithmeticError_(
+                    f"{name}: threshold {layer.threshold} must be an integer in "
+                    f"[1, {signed_range(mw)[1]}] (membrane width {mw})"
+                )
+            layer.threshold = th
+        if self.score_width() > 62:
+            raise ArithmeticError_("output score width exceeds 62 bits")
