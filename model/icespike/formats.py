@@ -118,7 +118,7 @@ def weight_format(bits: int) -> WeightFormat:
         b = int(bits)
     except (TypeError, ValueError):
         b = None
-    if b is None or b != bits or b not in _FORMATS:
+    if b is None or isinstance(bits, bool) or b != bits or b not in _FORMATS:
         raise ValueError(f"unsupported weight_bits {bits!r}: allowed are 16, 8, 4, 2 (ternary), 1 (binary)")
     return _FORMATS[b]
 
