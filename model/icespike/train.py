@@ -1,0 +1,565 @@
+"""Network-level quantisation-aware training: surrogate-gradient BPTT in integer units (numpy).
+
+The forward pass is the contract's integer arithmetic (docs/arithmetic.md), computed on
+float64 arrays that hold integers (every magnitude is below 2**53, asserted):
+
+* layer 0: ``I0 = x @ q0^T`` with pixels ``x`` in 0..255 and integer codes ``q0`` (fake
+  quantised), computed once per image;
+* hidden LIF layers: floor-shift leak, integrate, saturate to the contract's ``MEM_W``, fire at
+  the folded integer threshold ``theta = round_half_up(theta_f / u)``, reset by subtraction
+  (or to zero);
+* the output layer integrates its current over the ``T`` steps: ``score = counts @ q_out^T``;
+  the class is ``argmax(score)``, lowest index on ties.
+
+So the predictions of :meth:`SNNModel.predict` and of ``icespike.golden.run`` on
+:meth:`SNNModel.to_int_network` are identical for every quantised model. The float model
+(no quantisation) runs the same arithmetic on unrounded codes in the q16 grid's units.
+
+Backward: straight-through estimator through the quantiser (``dL/dw = dL/dq / s``), a fast
+sigmoid surrogate for the spike (``d spike / d v = 1 / (theta (1 + a |v - theta| / theta)^2)``),
+the leak's floor passed straight through (``d v1 / d v = 1 - 2^-k``), saturation blocking the
+gradient where it clamps, and BPTT over all ``T`` steps. The loss is the cross-entropy of
+``logits = gain * s_out * score`` (the float value of the output integrator).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from . import fixed
+from .network import PIXEL_MAX, RESET_MODES, IntLayer, IntNetwork
+from .quant import QuantResult, Quantizer, bits_name, parse_bits
+
+__all__ = ["TrainConfig", "SNNModel", "Adam", "Trainer", "evaluate", "cross_entropy", "F64_EXACT"]
+
+F64_EXACT = 2.0**53
+
+
+@dataclass
+class TrainConfig:
+    """Every setting of a training run (recorded in the checkpoint manifest)."""
+
+    bits: str | int = "float"
+    epochs: int = 10
+    timesteps: int = 16
+    hidden: tuple[int, ...] = (128,)
+    seed: int = 0
+    batch_size: int = 128
+    lr: float = 2e-3
+    lr_final: float = 0.0  # cosine schedule from lr down to lr_final over all epochs
+    schedule: str = "cosine"  # or "constant"
+    leak_shift: int = 4
+    reset: str = "subtract"
+    scale: str = "maxabs"
+    threshold_ratio: float = 0.7
+    threshold_init: float = 1.0
+    learn_threshold: bool = True
+    surrogate_slope: float = 5.0
+    detach_reset: bool = True
+    gain: float = 1.0
+    augment: int = 0  # random shift of up to this many pixels (0 = off)
+    train_subset: int | None = None  # use only the first N training images
+    init: str | None = None  # checkpoint the weights were initialised from
+
+    def validate(self) -> None:
+        self.bits = parse_bits(self.bits)
+        self.hidden = tuple(int(h) for h in self.hidden)
+        _pos_int("epochs", self.epochs, allow_zero=True)
+        _pos_int("timesteps", self.timesteps)
+        if self.timesteps > 255:
+            raise ValueError(f"timesteps must be in 1..255, got {self.timesteps}")
+        if not self.hidden:
+            raise ValueError("at least one hidden layer is needed")
+        for h in self.hidden:
+            _pos_int("hidden size", h)
+        _pos_int("batch_size", self.batch_size)
+        for name in ("lr", "surrogate_slope", "gain", "threshold_init"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                raise ValueError(f"{name} must be a positive finite number, got {v!r}")
+        if not (math.isfinite(self.lr_final) and self.lr_final >= 0):
+            raise ValueError(f"lr_final must be >= 0, got {self.lr_final!r}")
+        if self.schedule not in ("cosine", "constant"):
+            raise ValueError(f"schedule must be 'cosine' or 'constant', got {self.schedule!r}")
+        if self.reset not in RESET_MODES:
+            raise ValueError(f"reset must be one of {RESET_MODES}, got {self.reset!r}")
+        if not isinstance(self.leak_shift, (int, np.integer)) or not 0 <= self.leak_shift <= 16:
+            raise ValueError(f"leak_shift must be an integer in 0..16, got {self.leak_shift!r}")
+        if not isinstance(self.augment, (int, np.integer)) or not 0 <= self.augment <= 4:
+            raise ValueError(f"augment must be an integer shift in 0..4 pixels, got {self.augment!r}")
+        if self.train_subset is not None:
+            _pos_int("train_subset", self.train_subset)
+        Quantizer(self.bits, self.scale, self.threshold_ratio)  # validates scale and ratio
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["hidden"] = list(self.hidden)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown training settings: {sorted(unknown)}")
+        kw = dict(d)
+        if "hidden" in kw:
+            kw["hidden"] = tuple(kw["hidden"])
+        return cls(**kw)
+
+
+def _pos_int(name, v, allow_zero=False):
+    ok = isinstance(v, (int, np.integer)) and not isinstance(v, bool) and (v >= 0 if allow_zero else v >= 1)
+    if not ok:
+        raise ValueError(
+            f"{name} must be a {'non-negative' if allow_zero else 'positive'} integer, got {v!r}"
+        )
+
+
+def _mem_widths(sizes: list[int], export_bits: int, timesteps: int, leak_shift: int, reset: str) -> list[int]:
+    """The contract's saturating membrane width of every hidden layer (from IntNetwork)."""
+    layers = []
+    for i in range(len(sizes) - 1):
+        hidden = i < len(sizes) - 2
+        layers.append(
+            IntLayer(
+                codes=np.ones((sizes[i + 1], sizes[i]), np.int64),
+                bits=export_bits,
+                threshold=1 if hidden else None,
+                leak_shift=leak_shift if hidden else 0,
+                reset=reset,
+            )
+        )
+    net = IntNetwork(layers, timesteps)
+    return [net.mem_width(i) for i in range(len(sizes) - 2)]
+
+
+def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean cross-entropy and its gradient w.r.t. logits ((B, C) float, (B,) int)."""
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    p = e / e.sum(axis=1, keepdims=True)
+    n = len(labels)
+    loss = float(-np.log(p[np.arange(n), labels] + 1e-300).mean())
+    g = p
+    g[np.arange(n), labels] -= 1.0
+    return loss, g / n
+
+
+@dataclass
+class _Cache:
+    x: np.ndarray
+    qr: list
+    thetas: list
+    v2: list = field(default_factory=list)  # per hidden layer (T, B, H): membrane after saturation
+    spikes: list = field(default_factory=list)  # per hidden layer (T, B, H)
+    sat: list = field(default_factory=list)  # per hidden layer: None or bool mask of saturated steps
+    counts: np.ndarray | None = None
+
+
+class SNNModel:
+    """A layered LIF network with latent float weights, trained in the contract's integer units.
+
+    weights[l]: float64 (n_out, n_in); theta_f[l]: float threshold of hidden layer l.
+    """
+
+    def __init__(
+        self,
+        sizes,
+        bits="float",
+        *,
+        timesteps: int = 16,
+        leak_shift: int = 4,
+        reset: str = "subtract",
+        scale: str = "maxabs",
+        threshold_ratio: float = 0.7,
+        weights=None,
+        theta_f=None,
+        threshold_init: float = 1.0,
+        surrogate_slope: float = 5.0,
+        detach_reset: bool = True,
+        gain: float = 1.0,
+        rng=None,
+    ):
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 3 or min(sizes) < 1:
+            raise ValueError(f"sizes must be [n_in, hidden..., n_out] with positive entries, got {sizes}")
+        self.sizes = sizes
+        self.quantizer = Quantizer(bits, scale, threshold_ratio)
+        self.timesteps = int(timesteps)
+        self.leak_shift = int(leak_shift)
+        self.reset = reset
+        self.surrogate_slope = float(surrogate_slope)
+        self.detach_reset = bool(detach_reset)
+        self.gain = float(gain)
+        self.mem_widths = _mem_widths(
+            sizes, self.quantizer.export_bits, self.timesteps, self.leak_shift, reset
+        )
+        if weights is None:
+            rng = np.random.default_rng(0) if rng is None else rng
+            weights = []
+            for i in range(len(sizes) - 1):
+                lim = 1.0 / math.sqrt(sizes[i])
+                weights.append(rng.uniform(-lim, lim, size=(sizes[i + 1], sizes[i])))
+        self.weights = [np.array(w, dtype=np.float64) for w in weights]
+        for i, w in enumerate(self.weights):
+            if w.shape != (sizes[i + 1], sizes[i]):
+                raise ValueError(f"layer {i}: weights shape {w.shape}, expected {(sizes[i + 1], sizes[i])}")
+            if not np.all(np.isfinite(w)):
+                raise ValueError(f"layer {i}: weights contain NaN or infinity")
+        if theta_f is None:
+            theta_f = [float(threshold_init)] * (len(sizes) - 2)
+        self.theta_f = [float(t) for t in theta_f]
+        if len(self.theta_f) != len(sizes) - 2 or not all(math.isfinite(t) and t > 0 for t in self.theta_f):
+            raise ValueError(f"theta_f must hold one positive threshold per hidden layer, got {theta_f}")
+
+    # ------------------------------------------------------------------ quantisation
+    @property
+    def bits(self):
+        return self.quantizer.bits
+
+    @property
+    def n_hidden_layers(self) -> int:
+        return len(self.sizes) - 2
+
+    def quantize(self) -> list[QuantResult]:
+        return [self.quantizer(w) for w in self.weights]
+
+    def units(self, qr: list[QuantResult]) -> list[float]:
+        """Float value of one integer membrane unit of every hidden layer (u0 = s0/255, ul = sl)."""
+        return [qr[0].scale / PIXEL_MAX] + [qr[i].scale for i in range(1, self.n_hidden_layers)]
+
+    def int_thresholds(self, qr: list[QuantResult]) -> list[int]:
+        """theta = round_half_up(theta_f / u), clamped to [1, 2^(MEM_W-1) - 1]."""
+        out = []
+        for li, u in enumerate(self.units(qr)):
+            hi = fixed.signed_range(self.mem_widths[li])[1]
+            th = fixed.round_half_up(self.theta_f[li] / u)
+            out.append(int(min(max(th, 1), hi)))
+        return out
+
+    def with_bits(self, bits, **kw) -> SNNModel:
+        """A copy of this model (same latent weights and thresholds) with another quantiser (PTQ)."""
+        args = dict(
+            timesteps=self.timesteps,
+            leak_shift=self.leak_shift,
+            reset=self.reset,
+            scale=self.quantizer.scale_mode if parse_bits(bits) in (16, 8, 4) else "maxabs",
+            threshold_ratio=self.quantizer.threshold_ratio,
+            weights=[w.copy() for w in self.weights],
+            theta_f=list(self.theta_f),
+            surrogate_slope=self.surrogate_slope,
+            detach_reset=self.detach_reset,
+            gain=self.gain,
+        )
+        args.update(kw)
+        return SNNModel(self.sizes, bits, **args)
+
+    def to_int_network(self, meta: dict | None = None) -> IntNetwork:
+        """The integer network the hardware runs (float models export to q16 with max-abs scale)."""
+        qr = self.quantize()
+        th = self.int_thresholds(qr)
+        layers = []
+        for li, r in enumerate(qr):
+            hidden = li < self.n_hidden_layers
+            layers.append(
+                IntLayer(
+                    codes=r.int_codes(),
+                    bits=self.quantizer.export_bits,
+                    threshold=th[li] if hidden else None,
+                    leak_shift=self.leak_shift if hidden else 0,
+                    reset=self.reset,
+                )
+            )
+        m = {"bits": bits_name(self.bits), "scales": [r.scale for r in qr], "theta_f": list(self.theta_f)}
+        if meta:
+            m.update(meta)
+        return IntNetwork(layers, self.timesteps, meta=m)
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, x, *, keep: bool = False):
+        """Integer-unit forward pass on pixels ``x`` ((B, n_in) integers 0..255).
+
+        Returns ``(scores, cache)``: scores (B, n_out) float64 holding the integer output
+        scores (exactly the golden model's for quantised models); cache is None unless keep.
+        """
+        x = np.asarray(x)
+        if x.ndim != 2 or x.shape[1] != self.sizes[0]:
+            raise ValueError(f"input must have shape (B, {self.sizes[0]}), got {x.shape}")
+        xf = x.astype(np.float64)
+        qr = self.quantize()
+        thetas = self.int_thresholds(qr)
+        T = self.timesteps
+        cache = _Cache(x=xf, qr=qr, thetas=thetas) if keep else None
+        # exactness: every partial sum below 2**53
+        maxq = [float(np.abs(r.codes).max()) for r in qr]
+        if PIXEL_MAX * maxq[0] * self.sizes[0] >= F64_EXACT:
+            raise fixed.ArithmeticError_("layer 0 current could exceed 2**53: not exact in float64")
+        i_const = xf @ qr[0].codes.T
+        spikes_prev = None
+        counts = None
+        for li in range(self.n_hidden_layers):
+            lo, hi = fixed.signed_range(self.mem_widths[li])
+            assert hi < F64_EXACT
+            theta = float(thetas[li])
+            n = self.sizes[li + 1]
+            B = xf.shape[0]
+            if li == 0:
+                cur = i_const
+            else:
+                cur = (spikes_prev.reshape(T * B, -1) @ qr[li].codes.T).reshape(T, B, n)
+            v = np.zeros((B, n))
+            S = np.empty((T, B, n))
+            V2 = np.empty((T, B, n)) if keep else None
+            sat = None
+            k = self.leak_shift
+            scale_k = 2.0**-k
+            for t in range(T):
+                if k:
+                    v -= np.floor(v * scale_k)
+                v += cur if li == 0 else cur[t]
+                if v.max(initial=lo) >= hi or v.min(initial=hi) <= lo:
+                    np.clip(v, lo, hi, out=v)
+                    if keep:
+                        if sat is None:
+                            sat = np.zeros((T, B, n), bool)
+                        sat[t] = (v <= lo) | (v >= hi)
+                s = v >= theta
+                S[t] = s
+                if keep:
+                    V2[t] = v
+                if self.reset == "subtract":
+                    v -= S[t] * theta
+                else:
+                    v *= 1.0 - S[t]
+            if keep:
+                cache.v2.append(V2)
+                cache.spikes.append(S)
+                cache.sat.append(sat)
+            spikes_prev = S
+        counts = spikes_prev.sum(axis=0)
+        scores = counts @ qr[-1].codes.T
+        if keep:
+            cache.counts = counts
+        return scores, cache
+
+    def logits(self, scores: np.ndarray, qr: list[QuantResult]) -> np.ndarray:
+        return scores * (qr[-1].scale * self.gain)
+
+    def predict(self, x, batch_size: int = 2000) -> np.ndarray:
+        """Class per image: argmax of the integer scores, lowest index on ties."""
+        x = np.asarray(x)
+        if x.ndim == 3:
+            x = x.reshape(len(x), -1)
+        preds = [
+            np.argmax(self.forward(x[i : i + batch_size])[0], axis=1) for i in range(0, len(x), batch_size)
+        ]
+        return np.concatenate(preds).astype(np.int64) if preds else np.zeros(0, np.int64)
+
+    # ------------------------------------------------------------------ backward
+    def backward(self, cache: _Cache, g_logits: np.ndarray) -> tuple[list[np.ndarray], list[float]]:
+        """Gradients of the loss w.r.t. the latent weights and the float thresholds."""
+        qr = cache.qr
+        T = self.timesteps
+        a = self.surrogate_slope
+        beta = 1.0 - 2.0**-self.leak_shift if self.leak_shift else 1.0
+        units = self.units(qr)
+        g_score = g_logits * (qr[-1].scale * self.gain)  # d loss / d integer score
+        grads_q = [None] * len(qr)
+        g_theta = [0.0] * self.n_hidden_layers
+        grads_q[-1] = g_score.T @ cache.counts
+        g_s = g_score @ qr[-1].codes  # (B, H_last): same at every time step
+        g_s_const = True
+        for li in range(self.n_hidden_layers - 1, -1, -1):
+            theta = float(cache.thetas[li])
+            V2, S, sat = cache.v2[li], cache.spikes[li], cache.sat[li]
+            B, n = V2.shape[1], V2.shape[2]
+            gv = np.zeros((B, n))
+            gI = np.zeros((B, n)) if li == 0 else np.empty((T, B, n))
+            gth = 0.0
+            inv_th = 1.0 / theta
+            for t in range(T - 1, -1, -1):
+                gs = g_s if g_s_const else g_s[t]
+                # fast-sigmoid surrogate, scaled to the threshold
+                sg = np.abs(V2[t] - theta)
+                sg *= a * inv_th
+                sg += 1.0
+                np.square(sg, out=sg)
+                np.divide(inv_th, sg, out=sg)
+                st = S[t]
+                if self.reset == "subtract":
+                    term = gs if self.detach_reset else gs - theta * gv
+                    gv2 = gv + sg * term
+                    gth -= float((sg * term).sum()) + float((st * gv).sum())
+                else:
+                    vv = V2[t]
+                    term = gs if self.detach_reset else gs - vv * gv
+                    gv2 = gv * (1.0 - st) + sg * term
+                    gth -= float((sg * term).sum())
+                if sat is not None:
+                    gv2[sat[t]] = 0.0
+                if li == 0:
+                    gI += gv2
+                else:
+                    gI[t] = gv2
+                gv = gv2
+                if beta != 1.0:
+                    gv *= beta
+            g_theta[li] = gth / units[li]
+            if li == 0:
+                grads_q[0] = gI.T @ cache.x
+            else:
+                prev = cache.spikes[li - 1]
+                grads_q[li] = gI.reshape(T * B, n).T @ prev.reshape(T * B, -1)
+                g_s = gI @ qr[li].codes  # (T, B, H_prev)
+                g_s_const = False
+        grads_w = [Quantizer.backward(g, r) for g, r in zip(grads_q, qr)]
+        return grads_w, g_theta
+
+    def loss_and_grads(self, x, labels):
+        scores, cache = self.forward(x, keep=True)
+        logits = self.logits(scores, cache.qr)
+        loss, g = cross_entropy(logits, labels)
+        gw, gt = self.backward(cache, g)
+        acc = float((np.argmax(scores, axis=1) == labels).mean())
+        return loss, acc, gw, gt
+
+
+class Adam:
+    """Adam over a list of arrays (and float scalars held as 0-d arrays)."""
+
+    def __init__(self, params: list[np.ndarray], lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        self.lr = lr
+        self.b1, self.b2 = betas
+        self.eps = eps
+        self.m = [np.zeros_like(p) for p in params]
+        self.v = [np.zeros_like(p) for p in params]
+        self.t = 0
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray], lr: float) -> None:
+        self.t += 1
+        c1 = 1.0 - self.b1**self.t
+        c2 = 1.0 - self.b2**self.t
+        for p, g, m, v in zip(params, grads, self.m, self.v):
+            m *= self.b1
+            m += (1.0 - self.b1) * g
+            v *= self.b2
+            v += (1.0 - self.b2) * (g * g)
+            p -= lr * (m / c1) / (np.sqrt(v / c2) + self.eps)
+
+    def state(self) -> dict:
+        return {"t": self.t, "m": [a.copy() for a in self.m], "v": [a.copy() for a in self.v]}
+
+    def load_state(self, st: dict) -> None:
+        if len(st["m"]) != len(self.m) or any(a.shape != b.shape for a, b in zip(st["m"], self.m)):
+            raise ValueError("optimiser state does not match the model's parameters")
+        self.t = int(st["t"])
+        self.m = [np.array(a, dtype=np.float64) for a in st["m"]]
+        self.v = [np.array(a, dtype=np.float64) for a in st["v"]]
+
+
+def evaluate(model: SNNModel, images, labels, batch_size: int = 2000) -> float:
+    """Accuracy of the model's own (integer-unit) forward pass."""
+    p = model.predict(images, batch_size)
+    y = np.asarray(labels)
+    return float((p == y).mean()) if len(y) else float("nan")
+
+
+def _augment(x: np.ndarray, shift: int, rng: np.random.Generator) -> np.ndarray:
+    """Shift each 28x28 image by up to ``shift`` pixels in x and y (zero fill)."""
+    B = len(x)
+    side = int(round(math.sqrt(x.shape[1])))
+    img = x.reshape(B, side, side)
+    pad = np.zeros((B, side + 2 * shift, side + 2 * shift), x.dtype)
+    pad[:, shift : shift + side, shift : shift + side] = img
+    dy = rng.integers(0, 2 * shift + 1, B)
+    dx = rng.integers(0, 2 * shift + 1, B)
+    rows = dy[:, None] + np.arange(side)[None, :]
+    cols = dx[:, None] + np.arange(side)[None, :]
+    out = pad[np.arange(B)[:, None, None], rows[:, :, None], cols[:, None, :]]
+    return out.reshape(B, -1)
+
+
+class Trainer:
+    """Mini-batch Adam training of an :class:`SNNModel` with a cosine learning-rate schedule.
+
+    ``history`` holds one dict per finished epoch (loss, train/test accuracy, seconds,
+    images/s, learning rate). ``state()``/``load_state()`` make a run resumable.
+    """
+
+    def __init__(self, model: SNNModel, cfg: TrainConfig):
+        cfg.validate()
+        self.model = model
+        self.cfg = cfg
+        self.opt = Adam(self._params(), lr=cfg.lr)
+        self.epoch = 0
+        self.history: list[dict] = []
+
+    def _params(self) -> list[np.ndarray]:
+        self._theta_arr = [np.array([t]) for t in self.model.theta_f]
+        return list(self.model.weights) + self._theta_arr
+
+    def lr_at(self, step: int, total: int) -> float:
+        c = self.cfg
+        if c.schedule == "constant" or total <= 1:
+            return c.lr
+        return c.lr_final + 0.5 * (c.lr - c.lr_final) * (1.0 + math.cos(math.pi * step / total))
+
+    def train_epoch(self, images: np.ndarray, labels: np.ndarray, progress=None) -> dict:
+        c = self.cfg
+        m = self.model
+        x_all = images.reshape(len(images), -1)
+        n = len(x_all)
+        rng = np.random.default_rng([c.seed, self.epoch])
+        order = rng.permutation(n)
+        nb = (n + c.batch_size - 1) // c.batch_size
+        total_steps = nb * c.epochs
+        t0 = time.perf_counter()
+        tot_loss = tot_acc = 0.0
+        seen = 0
+        for b in range(nb):
+            idx = order[b * c.batch_size : (b + 1) * c.batch_size]
+            xb = x_all[idx]
+            if c.augment:
+                xb = _augment(xb, c.augment, rng)
+            yb = labels[idx].astype(np.int64)
+            loss, acc, gw, gt = m.loss_and_grads(xb, yb)
+            if not math.isfinite(loss):
+                raise FloatingPointError(f"training diverged (loss {loss}) in epoch {self.epoch}")
+            lr = self.lr_at(self.epoch * nb + b, total_steps)
+            params = list(m.weights) + self._theta_arr
+            grads = gw + [np.array([g]) if c.learn_threshold else np.zeros(1) for g in gt]
+            self.opt.step(params, grads, lr)
+            for i, ta in enumerate(self._theta_arr):
+                ta[0] = max(ta[0], 1e-6)
+                m.theta_f[i] = float(ta[0])
+            tot_loss += loss * len(idx)
+            tot_acc += acc * len(idx)
+            seen += len(idx)
+            if progress is not None:
+                dt = time.perf_counter() - t0
+                progress(
+                    len(idx), {"loss": tot_loss / seen, "acc": tot_acc / seen, "img/s": seen / max(dt, 1e-9)}
+                )
+        dt = time.perf_counter() - t0
+        self.epoch += 1
+        return {
+            "epoch": self.epoch,
+            "loss": tot_loss / seen,
+            "train_accuracy": tot_acc / seen,
+            "seconds": dt,
+            "images_per_s": seen / dt,
+            "lr": self.lr_at(self.epoch * nb, total_steps),
+        }
+
+    def state(self) -> dict:
+        return {"epoch": self.epoch, "opt": self.opt.state(), "history": list(self.history)}
+
+    def load_state(self, st: dict) -> None:
+        self.opt.load_state(st["opt"])
+        self.epoch = int(st["epoch"])
+        self.history = list(st["history"])
