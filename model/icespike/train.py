@@ -32,7 +32,7 @@ import numpy as np
 
 from . import fixed
 from .network import PIXEL_MAX, RESET_MODES, IntLayer, IntNetwork
-from .quant import QuantResult, Quantizer, bits_name, parse_bits
+from .quant import Quantizer, QuantResult, bits_name, parse_bits
 
 __all__ = ["TrainConfig", "SNNModel", "Adam", "Trainer", "evaluate", "cross_entropy", "F64_EXACT"]
 

@@ -18,7 +18,7 @@ from .. import golden, progress
 from ..checkpoint import load_checkpoint, save_checkpoint
 from ..data import default_data_dir, load_mnist
 from ..quant import bits_name, parse_bits
-from ..train import SNNModel, Trainer, TrainConfig, evaluate
+from ..train import SNNModel, TrainConfig, Trainer, evaluate
 from . import add_parser, emit
 
 __all__ = ["register", "run", "run_training", "default_out"]
