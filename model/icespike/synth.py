@@ -301,7 +301,9 @@ def tool_command(role: str) -> list[str]:
             exe = str(beside)
     if exe is None:
         hint = f"set {_ENV_NAMES[role]}= to a {role} binary" if not env else "check the path"
-        raise SynthError(f"{role} tool {argv[0]!r} not found on PATH ({hint}; `make deps` installs the pip one)")
+        raise SynthError(
+            f"{role} tool {argv[0]!r} not found on PATH ({hint}; `make deps` installs the pip one)"
+        )
     return [exe, *argv[1:]]
 
 
@@ -427,7 +429,10 @@ def parse_nextpnr_report(report: dict | str | Path) -> dict:
             raise SynthError(f"{path}: not a nextpnr report ({exc})") from None
     if "utilization" not in report:
         raise SynthError("nextpnr report has no 'utilization' section")
-    util = {k: {"used": int(v["used"]), "available": int(v["available"])} for k, v in report["utilization"].items()}
+    util = {
+        k: {"used": int(v["used"]), "available": int(v["available"])}
+        for k, v in report["utilization"].items()
+    }
     clocks = report.get("fmax", {}) or {}
     fmax = target = clock = None
     for name, v in clocks.items():
@@ -489,10 +494,11 @@ def yosys_script(
         opts.append(f"-D{k}" if v is None else f"-D{k}={v}")
     for d in include_dirs or []:
         opts.append(f"-I{_rel(d, run_dir)}")
-    read = "\n".join(
-        "read_verilog " + " ".join([*opts, shlex.quote(_rel(s, run_dir))]) for s in sources
-    )
-    chp = "".join(f" -chparam {k} {_vlog_value(v)}" for k, v in (params or {}).items())
+    read = "\n".join("read_verilog " + " ".join([*opts, shlex.quote(_rel(s, run_dir))]) for s in sources)
+    # `chparam -set` before synth_ice40 (whose own `hierarchy -check` then elaborates the top):
+    # `hierarchy -chparam` trips an internal assertion of Yosys 0.70 on tops that instantiate
+    # parameterised modules.
+    chp = "".join(f"chparam -set {k} {_vlog_value(v)} {top}\n" for k, v in (params or {}).items())
     fields = {
         "READ": read,
         "TOP": top,
@@ -523,7 +529,9 @@ def _run_tool(argv: list[str], cwd: Path, log: Path, what: str, timeout: float) 
 
 
 def _log_errors(log: Path, n: int = 3) -> str:
-    lines = [ln.strip() for ln in log.read_text(errors="replace").splitlines() if "ERROR" in ln or "error:" in ln]
+    lines = [
+        ln.strip() for ln in log.read_text(errors="replace").splitlines() if "ERROR" in ln or "error:" in ln
+    ]
     return " | ".join(lines[:n]) if lines else "no ERROR line in the log"
 
 
@@ -537,7 +545,11 @@ def cells_fit(counts: dict, dev: Device) -> list[str]:
     lcs = max(counts["lut4"], counts["ff"], counts["carry"])
     if lcs > dev.logic_cells:
         problems.append(f"needs at least {lcs:,} logic cells, the {dev.part} has {dev.logic_cells:,}")
-    for key, have, what in (("ebr", dev.ebr, "EBR"), ("spram", dev.spram, "SPRAM"), ("dsp", dev.dsp, "SB_MAC16")):
+    for key, have, what in (
+        ("ebr", dev.ebr, "EBR"),
+        ("spram", dev.spram, "SPRAM"),
+        ("dsp", dev.dsp, "SB_MAC16"),
+    ):
         if counts[key] > have:
             problems.append(f"uses {counts[key]} {what}, the {dev.part} has {have}")
     return problems
@@ -621,9 +633,13 @@ def run(
     runtime = {}
 
     say(f"synth {report['config']} {dev.name}: yosys")
-    rc, runtime["yosys"] = _run_tool([*yosys, "-q", "-l", "yosys.log", "synth.ys"], out, out / "yosys.stdout", "yosys", timeout)
+    rc, runtime["yosys"] = _run_tool(
+        [*yosys, "-q", "-l", "yosys.log", "synth.ys"], out, out / "yosys.stdout", "yosys", timeout
+    )
     if rc != 0 or not (out / "stat.json").exists():
-        raise SynthError(f"yosys failed (exit {rc}) for {top} on {dev.name}: {_log_errors(out / 'yosys.log')}")
+        raise SynthError(
+            f"yosys failed (exit {rc}) for {top} on {dev.name}: {_log_errors(out / 'yosys.log')}"
+        )
     counts = parse_yosys_stat(out / "stat.json")
     report.update({k: counts[k] for k in ("lut4", "carry", "ff", "ff_by_type", "ebr", "spram", "dsp")})
     report["io"] = counts["port_bits"] if counts["io"] == 0 else counts["io"]
@@ -701,14 +717,20 @@ def run(
             if bitstream:
                 say(f"synth {report['config']} {dev.name}: icepack")
                 rc, runtime["icepack"] = _run_tool(
-                    [*tool_command("icepack"), "top.asc", "top.bin"], out, out / "icepack.log", "icepack", timeout
+                    [*tool_command("icepack"), "top.asc", "top.bin"],
+                    out,
+                    out / "icepack.log",
+                    "icepack",
+                    timeout,
                 )
                 if rc == 0 and (out / "top.bin").exists():
                     report["bitstream"] = str(out / "top.bin")
                     report["bitstream_bytes"] = (out / "top.bin").stat().st_size
                 else:
                     report["bitstream"] = None
-                    report["bitstream_error"] = f"icepack failed (exit {rc}): {_log_errors(out / 'icepack.log')}"
+                    report["bitstream_error"] = (
+                        f"icepack failed (exit {rc}): {_log_errors(out / 'icepack.log')}"
+                    )
     report["runtime_s"] = {k: round(v, 1) for k, v in runtime.items()}
     if report.get("cycles_per_inference") and report["fmax_mhz"]:
         report["inferences_per_s"] = round(report["fmax_mhz"] * 1e6 / report["cycles_per_inference"], 1)
@@ -738,7 +760,18 @@ def not_fitting_report(config: str, device_name: str, fit: dict, extra: dict | N
         "tools": {},
         "flags": {},
     }
-    for k in ("lut4", "carry", "ff", "ebr", "spram", "dsp", "io", "lc_utilisation", "fmax_mhz", "critical_path"):
+    for k in (
+        "lut4",
+        "carry",
+        "ff",
+        "ebr",
+        "spram",
+        "dsp",
+        "io",
+        "lc_utilisation",
+        "fmax_mhz",
+        "critical_path",
+    ):
         rep[k] = None
     if extra:
         rep.update(extra)
@@ -785,17 +818,27 @@ def markdown_table(reports: list[dict], *, title: str | None = None) -> str:
         (
             "lc",
             "LCs",
-            lambda r: "–"
-            if r.get("lc_used") is None
-            else f"{r['lc_used']:,} ({100 * r['lc_used'] / r['lc_available']:.0f}%)",
+            lambda r: (
+                "–"
+                if r.get("lc_used") is None
+                else f"{r['lc_used']:,} ({100 * r['lc_used'] / r['lc_available']:.0f}%)"
+            ),
         ),
         ("fmax", "Fmax MHz", lambda r: _fmt(r.get("fmax_mhz"), ".1f")),
         ("cyc", "cycles/inference", lambda r: _fmt(r.get("cycles_per_inference"))),
-        ("ips", "inferences/s", lambda r: _fmt(None if r.get("inferences_per_s") is None else round(r["inferences_per_s"]))),
+        (
+            "ips",
+            "inferences/s",
+            lambda r: _fmt(None if r.get("inferences_per_s") is None else round(r["inferences_per_s"])),
+        ),
     ]
     has_fmax = any(r.get("fmax_mhz") is not None for r in reports)
     has_cyc = any(r.get("cycles_per_inference") is not None for r in reports)
-    keep = [c for c in cols if (c[0] not in ("lc", "fmax") or has_fmax) and (c[0] not in ("cyc", "ips") or has_cyc)]
+    keep = [
+        c
+        for c in cols
+        if (c[0] not in ("lc", "fmax") or has_fmax) and (c[0] not in ("cyc", "ips") or has_cyc)
+    ]
     lines = []
     if title:
         lines += [f"### {title}", ""]
@@ -857,3 +900,104 @@ def update_readme(table: str, readme: str | Path = ROOT / "README.md") -> bool:
         path.write_text(new)
     return new != old
 
+
+# ----------------------------------------------------------------------------------- the engine
+ENGINE_SOURCES = ("snn_engine.v",)
+TOP_ENGINE = SYNTH_DIR / "top_engine.v"
+
+
+def engine_sources() -> list[Path]:
+    """The RTL files of the network engine: snn_engine.v and every module it uses from rtl/."""
+    rtl = ROOT / "rtl"
+    files = sorted(p for p in rtl.glob("*.v"))
+    if not (rtl / "snn_engine.v").is_file():
+        raise SynthError(f"{rtl / 'snn_engine.v'} does not exist")
+    return files
+
+
+def cycle_model(manifest: dict, images=None) -> dict:
+    """Cycles per inference from the engine's analytic model (icespike.rtlsim), if available.
+
+    Returns ``{"cycles_per_inference": int | None, "cycle_model": str}``; the second key says
+    which model (and which input assumption) produced the number.
+    """
+    try:
+        from . import rtlsim  # noqa: PLC0415 - written alongside the engine
+    except ImportError:
+        return {"cycles_per_inference": None, "cycle_model": "icespike.rtlsim not available"}
+    fn = getattr(rtlsim, "cycles_per_inference", None)
+    if fn is None:
+        return {"cycles_per_inference": None, "cycle_model": "icespike.rtlsim has no cycles_per_inference"}
+    res = fn(manifest, images) if images is not None else fn(manifest)
+    if isinstance(res, dict):
+        return {"cycles_per_inference": res.get("cycles"), "cycle_model": res.get("model", "rtlsim")}
+    return {"cycles_per_inference": int(res), "cycle_model": "icespike.rtlsim.cycles_per_inference"}
+
+
+def synth_engine(
+    export_dir: str | Path,
+    device_name: str,
+    out_dir: str | Path | None = None,
+    *,
+    config: str | None = None,
+    bitstream: bool = False,
+    freq_mhz: float = 48.0,
+    extra: dict | None = None,
+    progress_log=None,
+) -> dict:
+    """Synthesise the network engine of an export directory inside ``synth/top_engine.v``.
+
+    The memory check runs first (from the manifest's numbers); a network that cannot fit gets a
+    report with ``fits: false`` and the numbers, and no tool runs. Otherwise :func:`run` places
+    and routes the top with the device's PCF. The report adds the network, the memory check,
+    the cycles per inference of the engine's analytic model and inferences per second at Fmax.
+    """
+    d = Path(export_dir)
+    mpath = d / "manifest.json"
+    if not mpath.is_file():
+        raise SynthError(f"{d}: no manifest.json (not an export directory; run `icespike export` first)")
+    man = json.loads(mpath.read_text())
+    try:
+        eng = man["engine"]
+        layers = man["network"]["layers"]
+        bits = [int(layers[0]["bits"]), int(layers[1]["bits"])]
+        sizes = [int(eng["N_IN"]), int(eng["N_HID"]), int(eng["N_OUT"])]
+    except (KeyError, TypeError, IndexError, ValueError) as exc:
+        raise SynthError(f"{mpath}: missing or malformed field {exc}") from None
+    dev = device(device_name)
+    shape = "-".join(map(str, sizes))
+    label = bits[0] if bits[0] == bits[1] else bits
+    config = config or f"{shape}-{_bits_label(bits[0])}"
+    out = Path(out_dir) if out_dir is not None else ROOT / "build" / "synth" / config / dev.name
+    fit = memory_fit(sizes, label, dev.name)
+    info = {
+        "network": shape,
+        "bits": bits,
+        "timesteps": int(eng["T"]),
+        "memory": fit,
+        "export_dir": str(d),
+    }
+    info.update(cycle_model(man))
+    if extra:
+        info.update(extra)
+    if not fit["fits"]:
+        rep = not_fitting_report(config, dev.name, fit, info)
+        write_report(rep, out / "report.json")
+        return rep
+    params = {"W0_SPRAM": 1 if dev.spram else 0}
+    rep = run(
+        "top_engine",
+        [TOP_ENGINE, *engine_sources()],
+        dev.name,
+        out,
+        params=params,
+        include_dirs=[d],
+        data_files=[d / "w0.hex", d / "w1.hex"],
+        config=config,
+        place=True,
+        freq_mhz=freq_mhz,
+        bitstream=bitstream and bool(dev.spram or True),
+        extra=info,
+        progress_log=progress_log,
+    )
+    return rep
