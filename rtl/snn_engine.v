@@ -23,7 +23,7 @@ module snn_engine #(
     parameter ACC_W          = 19,    // layer-0 current width (IntNetwork.acc_width(0))
     parameter MEM_W          = 21,    // saturating membrane width (IntNetwork.mem_width(0))
     parameter SCORE_W        = 13,    // score width (IntNetwork.score_width())
-    parameter THRESHOLD      = 1000,  // firing threshold, 1..2^(MEM_W-1)-1
+    parameter [63:0] THRESHOLD = 64'd1000,  // firing threshold, 1..2^(MEM_W-1)-1
     parameter LEAK_SHIFT     = 4,     // leak v - (v >>> LEAK_SHIFT); 0 = no leak
     parameter RESET_SUBTRACT = 1,     // 1: subtract THRESHOLD on a spike; 0: reset to zero
     parameter FIFO_DEPTH     = 1024,  // input event FIFO entries (power of 2, >= N_IN)
@@ -73,7 +73,7 @@ module snn_engine #(
     localparam MULTI     = (CODE_W0 > 2) ? 1 : 0;        // real multiply in layer 0
     localparam PROD_W    = 8 + CODE_W0;                  // unsigned 8 bit x signed code
     localparam OSEL_W    = (N_OUT > 2) ? $clog2(N_OUT) : 1;
-    localparam [MEM_W-1:0]  TH        = THRESHOLD;
+    localparam [MEM_W-1:0]  TH        = THRESHOLD[MEM_W-1:0];
     localparam integer      W_LAST_I  = WPR - 1;
     localparam integer      J_LAST_I  = N_HID - 1;
     localparam integer      LANE_LAST_I = LANES - 1;
@@ -103,7 +103,7 @@ module snn_engine #(
         if ((1 << FIFO_AW) != FIFO_DEPTH || FIFO_DEPTH < N_IN) begin
             $display("snn_engine: FIFO_DEPTH must be a power of 2 >= N_IN, got %0d", FIFO_DEPTH); $finish;
         end
-        if (THRESHOLD < 1 || THRESHOLD > (1 << (MEM_W - 1)) - 1) begin
+        if (THRESHOLD < 64'd1 || THRESHOLD > (64'd1 << (MEM_W - 1)) - 64'd1) begin
             $display("snn_engine: THRESHOLD %0d outside 1..2^(MEM_W-1)-1", THRESHOLD); $finish;
         end
         if (W0_SPRAM != 0 && W0_DEPTH > 16384) begin

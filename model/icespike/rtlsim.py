@@ -146,8 +146,10 @@ def _build_key(sim: str, hdl: dict, extra: tuple = ()) -> str:
     return h.hexdigest()[:16]
 
 
-def _fmt_param(v) -> str:
-    return f'"{v}"' if isinstance(v, str) else str(int(v))
+def _fmt_param(v, name: str = "") -> str:
+    if isinstance(v, str):
+        return f'"{v}"'
+    return f"64'd{int(v)}" if name == "THRESHOLD" else str(int(v))
 
 
 def build_harness(sim: str, hdl: dict, build_root: Path | None = None, *, jobs: int = 2) -> Path:
@@ -186,10 +188,12 @@ def build_harness(sim: str, hdl: dict, build_root: Path | None = None, *, jobs: 
             "--x-initial",
             "fast",
             "--noassert",
+            "-CFLAGS",
+            "-std=c++20",
             "-Wno-fatal",
             "-Wno-lint",
             "-Wno-style",
-            *[f"-G{k}={_fmt_param(v)}" for k, v in hdl.items()],
+            *[f"-G{k}={_fmt_param(v, k)}" for k, v in hdl.items()],
             *srcs,
         ]
     else:
@@ -202,7 +206,7 @@ def build_harness(sim: str, hdl: dict, build_root: Path | None = None, *, jobs: 
             str(bdir / "tb_engine.vvp"),
             "-s",
             "tb_engine",
-            *[f"-Ptb_engine.{k}={_fmt_param(v)}" for k, v in hdl.items()],
+            *[f"-Ptb_engine.{k}={_fmt_param(v, k)}" for k, v in hdl.items()],
             *srcs,
         ]
     r = subprocess.run(cmd, cwd=bdir, env=env, capture_output=True, text=True)
@@ -290,7 +294,9 @@ def run_engine(
     r = subprocess.run(cmd, cwd=bdir, env=_sim_env(), capture_output=True, text=True, timeout=timeout)
     t2 = time.time()
     if r.returncode != 0 or not res_file.is_file():
-        raise SimError(f"{simulator} run failed (exit {r.returncode}): {(r.stdout + r.stderr).strip()[-2000:]}")
+        raise SimError(
+            f"{simulator} run failed (exit {r.returncode}): {(r.stdout + r.stderr).strip()[-2000:]}"
+        )
     classes, cycles, scores, total = [], [], [], None
     for ln in res_file.read_text().splitlines():
         if ln.startswith("# total_cycles"):
@@ -318,7 +324,9 @@ def run_engine(
     )
 
 
-def compare_with_golden(net: IntNetwork, images: np.ndarray, labels: np.ndarray | None, run: EngineRun) -> dict:
+def compare_with_golden(
+    net: IntNetwork, images: np.ndarray, labels: np.ndarray | None, run: EngineRun
+) -> dict:
     """Compare an :class:`EngineRun` with the golden model and the analytic cycle model.
 
     Returns a JSON-ready dict: images, mismatches (images whose class or any score differ),
@@ -350,7 +358,9 @@ def compare_with_golden(net: IntNetwork, images: np.ndarray, labels: np.ndarray 
         "dense_bound_cycles": dense_bound_cycles(p),
         "cycles_over_bound": float(run.cycles.mean() / max(bound.mean(), 1e-9)),
         "total_cycles": run.total_cycles,
-        "engine": {k: getattr(p, k) for k in ("N_IN", "N_HID", "N_OUT", "T", "CODE_W0", "CODE_W1", "WPR", "LANES")},
+        "engine": {
+            k: getattr(p, k) for k in ("N_IN", "N_HID", "N_OUT", "T", "CODE_W0", "CODE_W1", "WPR", "LANES")
+        },
         "build_seconds": round(run.build_seconds, 2),
         "run_seconds": round(run.run_seconds, 2),
     }

@@ -19,7 +19,7 @@ module tb_engine;
     parameter ACC_W          = 19;
     parameter MEM_W          = 21;
     parameter SCORE_W        = 13;
-    parameter THRESHOLD      = 1000;
+    parameter [63:0] THRESHOLD = 64'd1000;
     parameter LEAK_SHIFT     = 4;
     parameter RESET_SUBTRACT = 1;
     parameter FIFO_DEPTH     = 1024;
