@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["COMMANDS", "UserError", "add_parser", "emit", "to_jsonable"]
+__all__ = ["COMMANDS", "HelpFormatter", "UserError", "add_json_option", "add_parser", "emit", "to_jsonable"]
 
 # Commands in the order `icespike --help` lists them.
 COMMANDS = ("data", "train", "eval", "export", "sim", "synth", "report")
@@ -30,6 +30,23 @@ COMMANDS = ("data", "train", "eval", "export", "sim", "synth", "report")
 
 class UserError(Exception):
     """An error caused by the user's input; the CLI prints its message without a traceback."""
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Shows an option's default when it says something (not None/False) and the help does not already."""
+
+    def _get_help_string(self, action):
+        h = action.help or ""
+        d = action.default
+        if (
+            "default" not in h.lower()
+            and d is not None
+            and d is not False
+            and d is not argparse.SUPPRESS
+            and (action.option_strings or action.nargs in ("?", "*"))
+        ):
+            h += " (default: %(default)s)"
+        return h
 
 
 def add_parser(
@@ -40,7 +57,7 @@ def add_parser(
         name,
         help=help,
         description=description or help,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     add_json_option(p)
     return p
