@@ -1,0 +1,127 @@
+"""Quantiser properties (icespike.quant): grids, scale rules, STE, rounding, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from icespike.formats import quant_qmax, weight_format
+from icespike.quant import Quantizer, bits_name, parse_bits
+
+
+def _w(seed=0, shape=(32, 50)):
+    return np.random.default_rng(seed).normal(0, 0.1, shape)
+
+
+@pytest.mark.parametrize("bits", [16, 8, 4])
+def test_maxabs_grid_and_error(bits):
+    w = _w(bits)
+    r = Quantizer(bits)(w)
+    qmax = quant_qmax(bits)
+    assert r.scale == pytest.approx(np.abs(w).max() / qmax, rel=1e-15)
+    assert np.array_equal(r.codes, np.round(r.codes))  # integers
+    assert np.abs(r.codes).max() == qmax  # the largest weight hits the end of the grid
+    assert np.all(np.abs(w - r.scale * r.codes) <= r.scale / 2 + 1e-15)
+    weight_format(bits).check_codes(r.int_codes())
+    assert len(np.unique(r.codes)) <= 2 * qmax + 1
+
+
+def test_rounding_is_half_up_not_half_even():
+    # s = 1 (max|w| = qmax): -2.5 -> -2, 2.5 -> 3, 0.5 -> 1, -0.5 -> 0 (np.round would give -2, 2, 0, -0)
+    w = np.array([[-2.5, 2.5, 0.5, -0.5, 127.0]])
+    r = Quantizer(8)(w)
+    assert r.scale == 1.0
+    assert r.codes.tolist() == [[-2.0, 3.0, 1.0, 0.0, 127.0]]
+
+
+@pytest.mark.parametrize("bits,frac", [(16, 8), (8, 4), (4, 2)])
+def test_fixed_qmn_scale_clips_and_masks(bits, frac):
+    qmax = quant_qmax(bits)
+    s = 2.0**-frac
+    w = np.array([[0.0, s * 3, -s * 3, s * (qmax + 5), -s * (qmax + 5), s * 1.5]])
+    r = Quantizer(bits, scale="fixed")(w)
+    assert r.scale == s
+    assert r.codes.tolist() == [[0, 3, -3, qmax, -qmax, 2]]
+    assert r.mask.tolist() == [[True, True, True, False, False, True]]
+    g = Quantizer.backward(np.ones_like(w), r)
+    assert g.tolist() == [[1 / s, 1 / s, 1 / s, 0, 0, 1 / s]]
+
+
+def test_ternary_twn_rule():
+    w = _w(3)
+    q = Quantizer(2, threshold_ratio=0.7)
+    r = q(w)
+    a = np.abs(w)
+    delta = 0.7 * a.mean()
+    assert set(np.unique(r.codes)) <= {-1.0, 0.0, 1.0}
+    assert np.array_equal(r.codes == 0, a <= delta)
+    assert np.array_equal(np.sign(w)[a > delta], r.codes[a > delta])
+    assert r.scale == pytest.approx(a[a > delta].mean(), rel=1e-14)
+    # a larger ratio gives more zeros
+    assert (Quantizer(2, threshold_ratio=0.9)(w).codes == 0).sum() > (r.codes == 0).sum()
+
+
+def test_binary_sign_and_mean_scale():
+    w = np.array([[0.0, -0.2, 0.3, -1e-9]])
+    r = Quantizer(1)(w)
+    assert r.codes.tolist() == [[1, -1, 1, -1]]  # 0 maps to +1
+    assert r.scale == pytest.approx(np.abs(w).mean())
+    weight_format(1).check_codes(r.int_codes())
+
+
+def test_float_mode_uses_q16_units_unrounded():
+    w = _w(4)
+    r = Quantizer("float")(w)
+    assert r.scale == pytest.approx(np.abs(w).max() / 32767)
+    assert np.allclose(r.codes * r.scale, w, rtol=0, atol=1e-15)
+    assert not np.array_equal(r.codes, np.round(r.codes))
+    ic = r.int_codes()
+    weight_format(16).check_codes(ic)
+    assert np.abs(ic - r.codes).max() <= 0.5
+    assert Quantizer("float").export_bits == 16
+
+
+def test_ste_is_gradient_over_scale():
+    w = _w(5)
+    for bits in ("float", 16, 8, 4, 2, 1):
+        r = Quantizer(bits)(w)
+        g = np.random.default_rng(1).normal(size=w.shape)
+        assert np.allclose(Quantizer.backward(g, r), g / r.scale)
+
+
+def test_parse_bits_and_names():
+    assert parse_bits("float") == "float"
+    assert parse_bits("8") == 8 and parse_bits(8) == 8 and parse_bits("q8") == 8
+    assert parse_bits("ternary") == 2 and parse_bits("binary") == 1
+    assert [bits_name(b) for b in ("float", 16, 8, 4, 2, 1)] == [
+        "float",
+        "q16",
+        "q8",
+        "q4",
+        "ternary",
+        "binary",
+    ]
+    for bad in (3, "3", 32, "int8", True, None, 2.5):
+        with pytest.raises(ValueError, match="allowed|unsupported"):
+            parse_bits(bad)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="NaN"):
+        Quantizer(8)(np.array([[0.1, np.nan]]))
+    with pytest.raises(ValueError, match="NaN"):
+        Quantizer(2)(np.array([[0.1, np.inf]]))
+    with pytest.raises(ValueError, match="all-zero"):
+        Quantizer(8)(np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="all-zero"):
+        Quantizer(1)(np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="fixed"):
+        Quantizer(2, scale="fixed")
+    with pytest.raises(ValueError, match="scale mode"):
+        Quantizer(8, scale="learned")
+    with pytest.raises(ValueError, match="threshold_ratio"):
+        Quantizer(2, threshold_ratio=-0.1)
+    with pytest.raises(ValueError, match="allowed are 16, 8, 4"):
+        Quantizer(3)
+    with pytest.raises(ValueError, match="numeric"):
+        Quantizer(8)(np.array([["a"]]))
