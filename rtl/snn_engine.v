@@ -110,7 +110,7 @@ module snn_engine #(
             $display("snn_engine: %0d layer-0 words exceed the 16384 of spram64; use W0_SPRAM=0", W0_DEPTH);
             $finish;
         end
-        if (ACC_W < PROD_W + 1 || MEM_W < ACC_W || SCORE_W < CODE_W1 + 1) begin
+        if (ACC_W < PROD_W + 1 || MEM_W < 2 || SCORE_W < CODE_W1 + 1) begin
             $display("snn_engine: widths too small (ACC_W %0d, MEM_W %0d, SCORE_W %0d)", ACC_W, MEM_W, SCORE_W);
             $finish;
         end

@@ -1,0 +1,503 @@
+"""snn_engine end to end: real MNIST images, every hidden spike and membrane of every time step,
+the final scores and class, and the cycle count of every image, against icespike.golden and the
+analytic cycle model (icespike.rtlsim.cycle_model).
+
+The network of a parameter set is the committed trained model ``models/mnist-784-128-10-<w>.npz``
+when it exists, else a seeded random-code network whose threshold makes the hidden neurons spike
+at realistic rates. Extra sets cover a hidden layer that does not fill its last weight word
+(padding lanes), reset-to-zero without leak, and a narrow membrane that saturates.
+
+cocotb tests (in order, one simulator process):
+* ``images``      N images with random input gaps and output back-pressure, whole-trace compare;
+* ``reset_mid``   reset in the middle of an image's input and again while it computes, then recovery;
+* ``weight_port`` layer-0 weights rewritten through w_we/w_addr/w_data (another network's), checked,
+                  then restored.
+The fast Verilator harness (verif/harness/tb_engine.v, no Python per cycle) is checked at the end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+from pathlib import Path
+
+import cocotb
+import numpy as np
+import pytest
+from cocotb.triggers import FallingEdge, RisingEdge
+
+from icespike import golden, rtlsim
+from icespike.data import load_mnist
+from icespike.export import engine_params, export_network, load_export
+from icespike.formats import weight_format
+from icespike.network import IntLayer, IntNetwork
+from simrun import (
+    PARAMS_ENV,
+    ROOT,
+    Mismatches,
+    env_int,
+    read_signed,
+    read_unsigned,
+    rtl,
+    run,
+    start_clock,
+    tb_params,
+)
+
+TOP = "snn_engine"
+SOURCES = ("snn_engine", "ram_sdp", "spram64", "lif_update", "mul_s", "ternary_addsub", "binary_addsub")
+BITS_NAME = {16: "q16", 8: "q8", 4: "q4", 2: "ternary", 1: "binary"}
+EXPORT_ROOT = ROOT / "build" / "engine_tests"
+
+
+# =============================================================================== networks
+def model_path(bits: int) -> Path:
+    return ROOT / "models" / f"mnist-784-128-10-{BITS_NAME[bits]}.npz"
+
+
+def random_codes(rng: np.random.Generator, bits: int, shape) -> np.ndarray:
+    fmt = weight_format(bits)
+    if bits == 1:
+        return rng.choice(np.array([-1, 1], dtype=np.int64), size=shape)
+    if bits == 2:
+        return rng.choice(np.array([-1, 0, 0, 1], dtype=np.int64), size=shape)
+    return rng.integers(fmt.qmin, fmt.qmax + 1, size=shape, dtype=np.int64)
+
+
+def random_network(
+    bits: int,
+    *,
+    n_hid: int = 128,
+    timesteps: int = 16,
+    leak_shift: int = 4,
+    reset: str = "subtract",
+    mem_width: int | None = None,
+    rate: float = 0.15,
+    threshold: int | None = None,
+    seed: int = 1,
+) -> IntNetwork:
+    """Random codes; the threshold puts the mean hidden firing rate near ``rate`` on MNIST."""
+    rng = np.random.default_rng(seed)
+    q0 = random_codes(rng, bits, (n_hid, 784))
+    q1 = random_codes(rng, bits, (10, n_hid))
+    x = load_mnist().train_images[:200].reshape(200, -1).astype(np.int64)
+    i0 = x @ q0.T
+    # with subtract reset a neuron of constant current I fires about I/theta of the steps
+    pos = i0[i0 > 0]
+    theta = max(1, int(np.mean(pos) / (rate * 2))) if pos.size else 1
+    if threshold is not None:
+        theta = threshold
+    probe = IntNetwork(
+        [
+            IntLayer(q0, bits, threshold=1, leak_shift=leak_shift, reset=reset, mem_width=mem_width),
+            IntLayer(q1, bits),
+        ],
+        timesteps,
+    )
+    hi = (1 << (probe.mem_width(0) - 1)) - 1
+    return IntNetwork(
+        [
+            IntLayer(
+                q0, bits, threshold=min(theta, hi), leak_shift=leak_shift, reset=reset, mem_width=mem_width
+            ),
+            IntLayer(q1, bits),
+        ],
+        timesteps,
+        meta={"source": f"random seed {seed}"},
+    )
+
+
+def set_network(name: str) -> IntNetwork:
+    """The network of parameter set ``name``."""
+    if name in ("q16", "q8", "q4", "ternary", "binary"):
+        bits = {v: k for k, v in BITS_NAME.items()}[name]
+        mp = model_path(bits)
+        if mp.is_file():
+            from icespike.checkpoint import load_checkpoint
+
+            return load_checkpoint(mp).to_int_network()
+        return random_network(bits, seed=bits)
+    if name == "ternary-pad":  # 100 hidden neurons: the 4th word of a row has 28 padding lanes
+        return random_network(2, n_hid=100, timesteps=5, leak_shift=2, seed=7)
+    if name == "ternary-zero-sat":
+        # no leak, reset to zero, a 14-bit membrane (narrower than the 19-bit current) and the
+        # largest legal threshold: membranes saturate at both ends, spikes fire only at +max
+        return random_network(2, leak_shift=0, reset="zero", mem_width=14, threshold=8191, seed=11)
+    if name == "binary-8hid":  # WPR = 1: one weight word per pixel
+        return random_network(1, n_hid=8, timesteps=3, leak_shift=1, seed=5)
+    raise KeyError(name)
+
+
+def export_for_test(net: IntNetwork, tag: str) -> Path:
+    """Export ``net`` into a content-addressed directory under build/engine_tests."""
+    stage = EXPORT_ROOT / f"stage-{tag}-{os.getpid()}"
+    if stage.exists():
+        shutil.rmtree(stage)
+    export_network(net, stage)
+    key = hashlib.sha256((stage / "manifest.json").read_bytes()).hexdigest()[:16]
+    dest = EXPORT_ROOT / f"{tag}-{key}"
+    if dest.exists():
+        shutil.rmtree(stage)
+    else:
+        stage.rename(dest)
+    return dest
+
+
+# =============================================================================== cocotb side
+class Engine:
+    """Drivers and monitors of snn_engine; the expectations come from icespike.golden."""
+
+    def __init__(self, dut, net: IntNetwork, rng: random.Random):
+        self.dut = dut
+        self.net = net
+        self.p = engine_params(net)
+        self.rng = rng
+        self.traces: list[tuple[int, int, int, int]] = []  # (t, n, spike, v)
+        self.results: list[tuple[int, list[int]]] = []
+        self.busy_runs: list[int] = []
+        self.gap_pct = 0
+        self.bp_pct = 0
+        self.enabled = True
+
+    def start(self):
+        cocotb.start_soon(self._monitor())
+
+    async def _monitor(self):
+        dut = self.dut
+        busy_cnt = 0
+        while True:
+            await RisingEdge(dut.clk)
+            if not self.enabled:
+                busy_cnt = 0
+                continue
+            if dut.trace_valid.value == 1:
+                self.traces.append(
+                    (
+                        read_unsigned(dut.trace_t),
+                        read_unsigned(dut.trace_n),
+                        int(dut.trace_spike.value),
+                        read_signed(dut.trace_v),
+                    )
+                )
+            busy = dut.busy.value == 1
+            if busy:
+                busy_cnt += 1
+            elif busy_cnt:
+                self.busy_runs.append(busy_cnt)
+                busy_cnt = 0
+            if dut.m_valid.value == 1 and dut.m_ready.value == 1:
+                raw = read_unsigned(dut.m_scores)
+                w = self.p.SCORE_W
+                scores = []
+                for o in range(self.p.N_OUT):
+                    v = (raw >> (o * w)) & ((1 << w) - 1)
+                    scores.append(v - (1 << w) if v >> (w - 1) else v)
+                self.results.append((read_unsigned(dut.m_class), scores))
+
+    def clear(self):
+        self.traces.clear()
+        self.results.clear()
+        self.busy_runs.clear()
+
+    async def reset(self, cycles: int = 3):
+        dut = self.dut
+        self.enabled = False
+        dut.rst.value = 1
+        dut.s_valid.value = 0
+        dut.m_ready.value = 0
+        for _ in range(cycles):
+            await FallingEdge(dut.clk)
+        dut.rst.value = 0
+        self.clear()
+        self.enabled = True
+
+    async def backpressure(self):
+        """Drive m_ready: random low cycles (bp_pct percent)."""
+        dut = self.dut
+        while True:
+            await FallingEdge(dut.clk)
+            dut.m_ready.value = 0 if self.rng.randrange(100) < self.bp_pct else 1
+
+    async def send(self, pixels: np.ndarray, stop_after: int | None = None):
+        """Stream pixels (flattened images) with random gaps; return after ``stop_after`` beats."""
+        dut = self.dut
+        flat = [int(v) for v in np.asarray(pixels).reshape(-1)]
+        i = 0
+        await FallingEdge(dut.clk)
+        while i < len(flat) and (stop_after is None or i < stop_after):
+            if self.rng.randrange(100) < self.gap_pct:
+                dut.s_valid.value = 0
+            else:
+                dut.s_valid.value = 1
+                dut.s_data.value = flat[i]
+            await RisingEdge(dut.clk)
+            fired = dut.s_valid.value == 1 and dut.s_ready.value == 1
+            await FallingEdge(dut.clk)
+            if fired:
+                i += 1
+        dut.s_valid.value = 0
+
+    async def wait_results(self, n: int, limit: int):
+        for _ in range(limit):
+            if len(self.results) >= n:
+                return
+            await RisingEdge(self.dut.clk)
+        raise AssertionError(f"timeout: {len(self.results)} of {n} results after {limit} cycles")
+
+    def check(self, x: np.ndarray, what: str):
+        """Compare everything collected since the last clear with the golden model on ``x``."""
+        p = self.p
+        g = golden.run(self.net, x, trace=True)
+        n = len(x)
+        mm = Mismatches(f"{TOP} {what}")
+        beats = p.T * p.N_HID
+        mm.check(-1, "trace beats", len(self.traces), n * beats)
+        for k in range(min(n, len(self.traces) // beats)):
+            for b in range(beats):
+                t, j, s, v = self.traces[k * beats + b]
+                et, ej = b // p.N_HID, b % p.N_HID
+                mm.check(b, f"image {k} trace index", (t, j), (et, ej))
+                mm.check(b, f"image {k} t={t} n={j} spike", s, int(g.spikes[0][k, et, ej]))
+                mm.check(b, f"image {k} t={t} n={j} membrane", v, int(g.membranes[0][k, et, ej]))
+        mm.check(-1, "results", len(self.results), n)
+        for k, (cls, scores) in enumerate(self.results[:n]):
+            mm.check(k, f"image {k} scores", scores, [int(s) for s in g.scores[k]])
+            mm.check(k, f"image {k} class", cls, int(g.predictions[k]))
+        model = rtlsim.cycle_model(p, x)
+        mm.check(-1, "busy periods", len(self.busy_runs), n)
+        for k, c in enumerate(self.busy_runs[:n]):
+            mm.check(k, f"image {k} cycles (measured vs model)", c, int(model[k]))
+        mm.assert_none()
+        spikes = int(g.spikes[0].sum())
+        dut_log = self.dut._log
+        dut_log.info(
+            f"{what}: {n} images, {len(self.traces)} trace beats, {spikes} hidden spikes "
+            f"(rate {spikes / max(1, n * beats):.3f}), cycles mean {np.mean(self.busy_runs[:n]):.1f}: all equal"
+        )
+
+
+def tb_setup(dut):
+    env = tb_params()
+    net = load_export(os.environ["ICESPIKE_ENGINE_EXPORT"])
+    p = engine_params(net)
+    for k, v in p.verilog().items():
+        assert int(env[k]) == v, f"HDL parameter {k}={env[k]} but the export says {v}"
+    offset = env_int("ICESPIKE_ENGINE_OFFSET", 0)
+    n = env_int("ICESPIKE_ENGINE_IMAGES", 20)
+    m = load_mnist()
+    x = m.test_images[offset : offset + n].reshape(n, -1).astype(np.int64)
+    seed = env_int("ICESPIKE_SEED", 1)
+    return net, p, x, random.Random(seed)
+
+
+async def init(dut, net, rng) -> Engine:
+    await start_clock(dut)
+    dut.s_valid.value = 0
+    dut.s_data.value = 0
+    dut.m_ready.value = 1
+    dut.w_we.value = 0
+    dut.w_addr.value = 0
+    dut.w_data.value = 0
+    eng = Engine(dut, net, rng)
+    eng.start()
+    await eng.reset()
+    cocotb.start_soon(eng.backpressure())
+    return eng
+
+
+def max_cycles(p, n_images: int) -> int:
+    return n_images * (p.N_IN * (p.WPR + 3) + p.T * p.N_HID * 2 + 200) + 1000
+
+
+@cocotb.test()
+async def images(dut):
+    """N MNIST images back to back with input gaps and output back-pressure: whole traces."""
+    net, p, x, rng = tb_setup(dut)
+    eng = await init(dut, net, rng)
+    eng.gap_pct, eng.bp_pct = 20, 30
+    cocotb.start_soon(eng.send(x))
+    await eng.wait_results(len(x), max_cycles(p, len(x)))
+    for _ in range(5):
+        await RisingEdge(dut.clk)
+    eng.check(x, "images with gaps and back-pressure")
+
+
+@cocotb.test()
+async def reset_mid(dut):
+    """Reset half-way through an image's pixels, and again while an image computes; recover."""
+    net, p, x, rng = tb_setup(dut)
+    eng = await init(dut, net, rng)
+    eng.gap_pct, eng.bp_pct = 10, 10
+    # 1) half an image, then reset
+    await eng.send(x[0], stop_after=p.N_IN // 2)
+    await eng.reset()
+    # 2) one full image, reset while the engine is busy in its LIF phase
+    await eng.send(x[1])
+    for _ in range(max_cycles(p, 1)):
+        await RisingEdge(dut.clk)
+        if dut.busy.value == 1:
+            break
+    for _ in range(p.N_IN * p.WPR // 8 + p.T * p.N_HID // 2):
+        await RisingEdge(dut.clk)
+    assert dut.busy.value == 1, "the engine should still be computing"
+    await FallingEdge(dut.clk)
+    await eng.reset()
+    # 3) recovery: three images from a clean start give exactly the golden results
+    xs = x[2:5]
+    cocotb.start_soon(eng.send(xs))
+    await eng.wait_results(len(xs), max_cycles(p, len(xs)))
+    for _ in range(5):
+        await RisingEdge(dut.clk)
+    eng.check(xs, "after reset mid-image and mid-computation")
+
+
+@cocotb.test()
+async def weight_port(dut):
+    """Rewrite layer 0 through the write port with another network's weights; check; restore."""
+    net, p, x, rng = tb_setup(dut)
+    other = load_export(os.environ["ICESPIKE_ENGINE_EXPORT_ALT"])
+    assert engine_params(other) == p
+    eng = await init(dut, net, rng)
+    from icespike.export import pack_w0
+
+    async def write_all(words):
+        order = list(range(len(words)))
+        rng.shuffle(order)  # any order
+        for a in order:
+            await FallingEdge(dut.clk)
+            dut.w_we.value = 1
+            dut.w_addr.value = a
+            dut.w_data.value = words[a]
+        await FallingEdge(dut.clk)
+        dut.w_we.value = 0
+
+    await write_all(pack_w0(other))
+    eng.net = other
+    eng.clear()
+    xs = x[:3]
+    cocotb.start_soon(eng.send(xs))
+    await eng.wait_results(len(xs), max_cycles(p, len(xs)))
+    for _ in range(5):
+        await RisingEdge(dut.clk)
+    eng.check(xs, "layer-0 weights written through the port")
+    await write_all(pack_w0(net))
+    eng.net = net
+    eng.clear()
+    cocotb.start_soon(eng.send(xs))
+    await eng.wait_results(len(xs), max_cycles(p, len(xs)))
+    for _ in range(5):
+        await RisingEdge(dut.clk)
+    eng.check(xs, "original weights restored through the port")
+
+
+# =============================================================================== pytest side
+FAST_SETS = ("q16", "q8", "q4", "ternary", "binary")
+EXTRA_SETS = ("ternary-pad", "ternary-zero-sat", "binary-8hid")
+
+
+def alt_network(net: IntNetwork) -> IntNetwork:
+    """Same parameters, other layer-0 weights (the columns rolled by 97 pixels, codes negated)."""
+    h, o = net.layers
+    codes = -np.roll(h.codes, 97, axis=1)
+    if h.bits > 2:
+        codes = np.clip(codes, weight_format(h.bits).qmin, weight_format(h.bits).qmax)
+    return IntNetwork(
+        [
+            IntLayer(
+                codes,
+                h.bits,
+                threshold=h.threshold,
+                leak_shift=h.leak_shift,
+                reset=h.reset,
+                mem_width=h.mem_width,
+            ),
+            IntLayer(o.codes.copy(), o.bits),
+        ],
+        net.timesteps,
+    )
+
+
+def hdl_literal(name: str, value) -> str:
+    """A parameter value as the simulators' -P/-G options take it (strings quoted, wide numbers sized)."""
+    if isinstance(value, str):
+        return f'"{value}"'
+    return f"64'd{int(value)}" if name == "THRESHOLD" else str(int(value))
+
+
+def prepare(name: str):
+    net = set_network(name)
+    d = export_for_test(net, name)
+    alt = export_for_test(alt_network(net), name + "-alt")
+    hdl = rtlsim.engine_hdl_params(engine_params(net), d)
+    return net, d, alt, hdl
+
+
+def _cases():
+    out = []
+    for sim in ("icarus", "verilator"):
+        for name in FAST_SETS + EXTRA_SETS:
+            marks = [getattr(pytest.mark, sim)]
+            if name in EXTRA_SETS and sim == "verilator":
+                marks.append(pytest.mark.slow)
+            out.append(pytest.param(sim, name, 20, marks=marks, id=f"{sim}-{name}"))
+        for name in FAST_SETS:
+            out.append(
+                pytest.param(
+                    sim,
+                    name,
+                    200,
+                    marks=[getattr(pytest.mark, sim), pytest.mark.slow],
+                    id=f"{sim}-{name}-200",
+                )
+            )
+    return out
+
+
+@pytest.mark.parametrize("sim,name,n_images", _cases())
+def test_snn_engine(sim, name, n_images):
+    net, d, alt, hdl = prepare(name)
+    env = {
+        "ICESPIKE_ENGINE_EXPORT": str(d),
+        "ICESPIKE_ENGINE_IMAGES": n_images,
+        "ICESPIKE_ENGINE_EXPORT_ALT": str(alt),
+        "ICESPIKE_SEED": 1,
+        # the test reads the parameters from here (plain values), the simulator gets HDL literals
+        PARAMS_ENV: json.dumps(hdl),
+    }
+    params = {k: hdl_literal(k, v) for k, v in hdl.items()}
+    run(TOP, rtl(*SOURCES), "test_snn_engine", sim=sim, parameters=params, extra_env=env, tag=name)
+
+
+@pytest.mark.parametrize(
+    "sim,name,n_images,gap,bp",
+    [
+        pytest.param(
+            "verilator", "ternary", 500, 0, 0, marks=pytest.mark.verilator, id="verilator-ternary-500"
+        ),
+        pytest.param("icarus", "q4", 20, 30, 40, marks=pytest.mark.icarus, id="icarus-q4-20-gaps"),
+        pytest.param(
+            "verilator",
+            "binary",
+            10000,
+            0,
+            0,
+            marks=[pytest.mark.verilator, pytest.mark.slow],
+            id="verilator-binary-10000",
+        ),
+    ],
+)
+def test_harness(sim, name, n_images, gap, bp):
+    """The file-driven harness (no Python per cycle): 0 mismatches, cycles = model."""
+    net, d, _alt, _hdl = prepare(name)
+    m = load_mnist()
+    x = m.test_images[:n_images].reshape(n_images, -1)
+    y = m.test_labels[:n_images]
+    r = rtlsim.run_engine(d, x, simulator=sim, gap_pct=gap, bp_pct=bp, seed=3)
+    s = rtlsim.compare_with_golden(net, x, y, r)
+    assert s["mismatches"] == 0, s
+    assert s["cycle_model_mismatches"] == 0, s
+    assert s["rtl_accuracy"] == s["golden_accuracy"]
+    assert r.cycles.tolist() == rtlsim.cycle_model(engine_params(net), x).tolist()
