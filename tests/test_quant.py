@@ -121,7 +121,7 @@ def test_bad_input():
         Quantizer(8, scale="learned")
     with pytest.raises(ValueError, match="threshold_ratio"):
         Quantizer(2, threshold_ratio=-0.1)
-    with pytest.raises(ValueError, match="allowed are 16, 8, 4"):
+    with pytest.raises(ValueError, match="allowed are float, 16, 8, 4, 2"):
         Quantizer(3)
     with pytest.raises(ValueError, match="numeric"):
         Quantizer(8)(np.array([["a"]]))

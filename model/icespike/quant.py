@@ -58,9 +58,14 @@ def parse_bits(value) -> str | int:
             raise ValueError(
                 f"unsupported bits {value!r}: allowed are float, 16, 8, 4, 2 (ternary), 1 (binary)"
             )
-    if isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"unsupported bits {value!r}")
-    weight_format(value)  # raises ValueError naming the allowed widths
+    try:
+        if isinstance(value, (bool, np.bool_)):
+            raise ValueError
+        weight_format(value)
+    except ValueError:
+        raise ValueError(
+            f"unsupported bits {value!r}: allowed are float, 16, 8, 4, 2 (ternary), 1 (binary)"
+        ) from None
     return int(value)
 
 

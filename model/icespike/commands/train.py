@@ -79,6 +79,9 @@ def register(subparsers) -> None:
     )
     p.add_argument("--resume", action="store_true", help="continue the run saved at --out (same settings)")
     p.add_argument(
+        "--stop-after", type=int, default=None, metavar="N", help="run at most N epochs now (resume later)"
+    )
+    p.add_argument(
         "--data",
         type=Path,
         default=None,
@@ -122,9 +125,13 @@ def run_training(
     data_dir=None,
     init: Path | None = None,
     resume: bool = False,
+    stop_after: int | None = None,
     log=progress.log,
 ) -> dict:
-    """Train per ``cfg``, save the checkpoint at ``out`` after every epoch; returns a summary dict."""
+    """Train per ``cfg``, save the checkpoint at ``out`` after every epoch; returns a summary dict.
+
+    ``stop_after``: run at most this many epochs now (the checkpoint stays resumable).
+    """
     cfg.validate()
     out = Path(out)
     if out.suffix != ".npz":
@@ -205,7 +212,10 @@ def run_training(
             trainer_state=trainer.state(),
             complete=cfg.epochs == 0,
         )
-    while trainer.epoch < cfg.epochs:
+    if stop_after is not None and stop_after < 1:
+        raise ValueError(f"--stop-after must be >= 1, got {stop_after}")
+    last = cfg.epochs if stop_after is None else min(cfg.epochs, trainer.epoch + stop_after)
+    while trainer.epoch < last:
         e = trainer.epoch + 1
         with progress.bar(
             total=len(x), desc=f"train {name} epoch {e}/{cfg.epochs}", unit="img", unit_scale=True
@@ -245,6 +255,7 @@ def run_training(
         "checkpoint": str(out),
         "bits": name,
         "epochs": trainer.epoch,
+        "complete": trainer.epoch >= cfg.epochs,
         "timesteps": cfg.timesteps,
         "hidden": list(cfg.hidden),
         "accuracy": acc,
@@ -277,7 +288,9 @@ def run(args: argparse.Namespace) -> int:
         train_subset=args.train_subset,
     )
     out = args.out if args.out is not None else default_out(args.bits, args.hidden)
-    r = run_training(cfg, out, data_dir=args.data, init=args.init, resume=args.resume)
+    r = run_training(
+        cfg, out, data_dir=args.data, init=args.init, resume=args.resume, stop_after=args.stop_after
+    )
     emit(args, r, _text)
     return 0
 
