@@ -19,8 +19,6 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
-ALL_BITS = (16, 8, 4, 2, 1)
-
 
 @pytest.fixture(scope="session")
 def mnist():
@@ -67,3 +65,9 @@ def random_network(
         x = (cur >= threshold).astype(np.int64)  # rough spike pattern for the next layer's scale
     net = IntNetwork(layers=layers, timesteps=timesteps)
     return net
+
+
+@pytest.fixture
+def make_net():
+    """:func:`random_network` as a fixture (test modules do not import conftest by name)."""
+    return random_network
