@@ -44,6 +44,7 @@ module top_engine #(
     localparam AW  = `SNN_W0_AW;
     localparam SW  = `SNN_N_OUT * `SNN_SCORE_W;
     localparam NCH = (SW + 7) / 8;
+    localparam FIFO_DEPTH = 1 << $clog2(`SNN_N_IN);  // engine event FIFO: N_IN rounded up to 2^k
 
     // ------------------------------------------------------------------ reset synchroniser
     reg rst_m, rst_q;
@@ -113,6 +114,7 @@ module top_engine #(
         .THRESHOLD     (`SNN_THRESHOLD),
         .LEAK_SHIFT    (`SNN_LEAK_SHIFT),
         .RESET_SUBTRACT(`SNN_RESET_SUBTRACT),
+        .FIFO_DEPTH    (FIFO_DEPTH),
         .W0_SPRAM      (W0_SPRAM),
         .W0_FILE       (`SNN_W0_FILE),
         .W1_FILE       (`SNN_W1_FILE)

@@ -468,7 +468,7 @@ def _vlog_value(v) -> str:
     if isinstance(v, bool):
         return "1" if v else "0"
     if isinstance(v, int):
-        return str(v)
+        return str(v) if -(2**31) <= v < 2**31 else f"64'sd{v}" if v >= 0 else f"-64'sd{-v}"
     if isinstance(v, str):
         if re.fullmatch(r"-?\d+|\d+'[bdhoBDHO][0-9a-fA-FxzXZ_]+", v):
             return v
@@ -802,8 +802,14 @@ def _fmt(v, spec: str = ",") -> str:
     return format(v, spec)
 
 
-def markdown_table(reports: list[dict], *, title: str | None = None) -> str:
-    """A markdown table of synthesis reports, followed by the tool versions and flags used."""
+def markdown_table(
+    reports: list[dict], *, title: str | None = None, drop: tuple[str, ...] = (), notes_key: str | None = None
+) -> str:
+    """A markdown table of synthesis reports, followed by the tool versions and flags used.
+
+    ``drop`` removes columns by key (config, device, fits, lut4, carry, ff, ebr, spram, dsp, io,
+    lc, fmax, cyc, ips); ``notes_key`` adds a last column with that report field.
+    """
     cols = [
         ("config", "configuration", lambda r: r.get("config")),
         ("device", "device", lambda r: f"{r.get('device')} {r.get('package', '')}".strip()),
@@ -834,16 +840,22 @@ def markdown_table(reports: list[dict], *, title: str | None = None) -> str:
     ]
     has_fmax = any(r.get("fmax_mhz") is not None for r in reports)
     has_cyc = any(r.get("cycles_per_inference") is not None for r in reports)
+    if notes_key:
+        cols.append(("note", notes_key, lambda r: r.get(notes_key) or ""))
     keep = [
         c
         for c in cols
-        if (c[0] not in ("lc", "fmax") or has_fmax) and (c[0] not in ("cyc", "ips") or has_cyc)
+        if (c[0] not in ("lc", "fmax") or has_fmax)
+        and (c[0] not in ("cyc", "ips") or has_cyc)
+        and c[0] not in drop
     ]
     lines = []
     if title:
         lines += [f"### {title}", ""]
     lines.append("| " + " | ".join(c[1] for c in keep) + " |")
-    lines.append("|" + "|".join("---" if c[0] in ("config", "device") else "---:" for c in keep) + "|")
+    lines.append(
+        "|" + "|".join("---" if c[0] in ("config", "device", "note") else "---:" for c in keep) + "|"
+    )
     notes = []
     for r in reports:
         lines.append("| " + " | ".join(str(c[2](r)) for c in keep) + " |")
@@ -867,7 +879,7 @@ def markdown_table(reports: list[dict], *, title: str | None = None) -> str:
             if (r.get("flags") or {}).get("yosys")
         }
     )
-    flags = [re.sub(r"-top \S+", "-top <top>", f) for f in flags]
+    flags = [re.sub(r"-top [^\s`]+", "-top <top>", f) for f in flags]
     lines += ["", "Tools: " + ("; ".join(tools) if tools else "none run") + "."]
     for f in sorted(set(flags)):
         lines.append(f"Flags ({f}).")
@@ -906,32 +918,70 @@ ENGINE_SOURCES = ("snn_engine.v",)
 TOP_ENGINE = SYNTH_DIR / "top_engine.v"
 
 
+def rtl_closure(module: str, rtl_dir: str | Path = ROOT / "rtl") -> list[Path]:
+    """``rtl/<module>.v`` and the files of every rtl/ module it instantiates, transitively.
+
+    One module per file, file named after the module (the project's convention), so an
+    instantiation ``name #(`` or ``name u_x (`` of another rtl/ module name pulls in its file.
+    """
+    rtl = Path(rtl_dir)
+    known = {p.stem: p for p in rtl.glob("*.v")}
+    if module not in known:
+        raise SynthError(f"{rtl / (module + '.v')} does not exist")
+    seen: list[str] = []
+    todo = [module]
+    while todo:
+        m = todo.pop()
+        if m in seen:
+            continue
+        seen.append(m)
+        text = re.sub(r"//[^\n]*|/\*.*?\*/", "", known[m].read_text(), flags=re.S)
+        for other in known:
+            if (
+                other != m
+                and other not in seen
+                and re.search(rf"\b{other}\s*(#\s*\(|[A-Za-z_]\w*\s*\()", text)
+            ):
+                todo.append(other)
+    return [known[m] for m in seen]
+
+
 def engine_sources() -> list[Path]:
-    """The RTL files of the network engine: snn_engine.v and every module it uses from rtl/."""
-    rtl = ROOT / "rtl"
-    files = sorted(p for p in rtl.glob("*.v"))
-    if not (rtl / "snn_engine.v").is_file():
-        raise SynthError(f"{rtl / 'snn_engine.v'} does not exist")
-    return files
+    """The RTL files of the network engine: snn_engine.v and every rtl/ module it uses."""
+    return rtl_closure("snn_engine")
 
 
 def cycle_model(manifest: dict, images=None) -> dict:
-    """Cycles per inference from the engine's analytic model (icespike.rtlsim), if available.
+    """Cycles per inference from the engine's analytic model (``icespike.rtlsim.cycle_model``).
 
-    Returns ``{"cycles_per_inference": int | None, "cycle_model": str}``; the second key says
-    which model (and which input assumption) produced the number.
+    The engine skips zero pixels, so its cycle count depends on the image: the result is the
+    mean over ``images`` (default: the 10,000 bundled MNIST test images), with min and max.
+    Returns ``cycles_per_inference`` (mean, rounded up), ``cycles_min``, ``cycles_max`` and
+    ``cycle_model`` (what produced the numbers).
     """
+    import numpy as np
+
+    from .export import EngineParams
+
     try:
-        from . import rtlsim  # noqa: PLC0415 - written alongside the engine
+        from .rtlsim import cycle_model as model  # noqa: PLC0415 - the engine's own model
     except ImportError:
         return {"cycles_per_inference": None, "cycle_model": "icespike.rtlsim not available"}
-    fn = getattr(rtlsim, "cycles_per_inference", None)
-    if fn is None:
-        return {"cycles_per_inference": None, "cycle_model": "icespike.rtlsim has no cycles_per_inference"}
-    res = fn(manifest, images) if images is not None else fn(manifest)
-    if isinstance(res, dict):
-        return {"cycles_per_inference": res.get("cycles"), "cycle_model": res.get("model", "rtlsim")}
-    return {"cycles_per_inference": int(res), "cycle_model": "icespike.rtlsim.cycles_per_inference"}
+    eng = manifest["engine"]
+    p = EngineParams(**{k: int(eng[k]) for k in EngineParams.__dataclass_fields__})
+    what = "given images"
+    if images is None:
+        from .data import load_mnist
+
+        images = load_mnist().test_images.reshape(-1, p.N_IN)
+        what = f"{len(images):,} MNIST test images"
+    cyc = np.asarray(model(p, images), dtype=np.int64)
+    return {
+        "cycles_per_inference": int(-(-int(cyc.sum()) // len(cyc))),
+        "cycles_min": int(cyc.min()),
+        "cycles_max": int(cyc.max()),
+        "cycle_model": f"icespike.rtlsim.cycle_model, mean over {what}",
+    }
 
 
 def synth_engine(
@@ -943,6 +993,7 @@ def synth_engine(
     bitstream: bool = False,
     freq_mhz: float = 48.0,
     extra: dict | None = None,
+    engine_only: bool = True,
     progress_log=None,
 ) -> dict:
     """Synthesise the network engine of an export directory inside ``synth/top_engine.v``.
@@ -950,7 +1001,8 @@ def synth_engine(
     The memory check runs first (from the manifest's numbers); a network that cannot fit gets a
     report with ``fits: false`` and the numbers, and no tool runs. Otherwise :func:`run` places
     and routes the top with the device's PCF. The report adds the network, the memory check,
-    the cycles per inference of the engine's analytic model and inferences per second at Fmax.
+    the cycles per inference of the engine's analytic model and inferences per second at Fmax,
+    and (``engine_only``) the cell counts of snn_engine synthesised without the wrapper.
     """
     d = Path(export_dir)
     mpath = d / "manifest.json"
@@ -967,9 +1019,11 @@ def synth_engine(
     dev = device(device_name)
     shape = "-".join(map(str, sizes))
     label = bits[0] if bits[0] == bits[1] else bits
-    config = config or f"{shape}-{_bits_label(bits[0])}"
+    from .formats import weight_format
+
+    config = config or f"{shape}-{weight_format(bits[0]).name}"
     out = Path(out_dir) if out_dir is not None else ROOT / "build" / "synth" / config / dev.name
-    fit = memory_fit(sizes, label, dev.name)
+    fit = memory_fit(sizes, label, dev.name, fifo_depth=1 << max(1, (sizes[0] - 1).bit_length()))
     info = {
         "network": shape,
         "bits": bits,
@@ -996,8 +1050,47 @@ def synth_engine(
         config=config,
         place=True,
         freq_mhz=freq_mhz,
-        bitstream=bitstream and bool(dev.spram or True),
+        bitstream=bitstream,
         extra=info,
         progress_log=progress_log,
     )
+    if engine_only:
+        rep["engine_only"] = engine_cells(d, man, dev.name, out / "engine_only", progress_log=progress_log)
+        write_report(rep, out / "report.json")
     return rep
+
+
+def engine_cells(
+    export_dir: Path, manifest: dict, device_name: str, out_dir: Path, *, progress_log=None
+) -> dict:
+    """Yosys cell counts of snn_engine alone (no wrapper, no place and route).
+
+    The difference to the top's counts is the cost of the registered wrapper; trace outputs
+    are ports here, so the few cells behind them count too.
+    """
+    from .export import EngineParams
+
+    eng = manifest["engine"]
+    p = EngineParams(**{k: int(eng[k]) for k in EngineParams.__dataclass_fields__})
+    dev = device(device_name)
+    params = dict(p.verilog())
+    params.update(
+        FIFO_DEPTH=1 << max(1, (p.N_IN - 1).bit_length()),
+        W0_SPRAM=1 if dev.spram else 0,
+        W0_FILE="w0.hex",
+        W1_FILE="w1.hex",
+    )
+    rep = run(
+        "snn_engine",
+        engine_sources(),
+        dev.name,
+        out_dir,
+        params=params,
+        data_files=[Path(export_dir) / "w0.hex", Path(export_dir) / "w1.hex"],
+        config="snn_engine alone",
+        place=False,
+        progress_log=progress_log,
+    )
+    return {k: rep[k] for k in ("lut4", "carry", "ff", "ebr", "spram", "dsp")} | {
+        "runtime_s": rep["runtime_s"]
+    }
