@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -250,9 +251,15 @@ def run_engine(
     seed: int = 1,
     build_root: Path | None = None,
     w0_spram: bool | None = None,
-    timeout: float | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> EngineRun:
-    """Run ``images`` ((N, N_IN) uint8 pixels) through the RTL engine; parse its results."""
+    """Run ``images`` ((N, N_IN) uint8 pixels) through the RTL engine; parse its results.
+
+    ``net_or_dir`` is an IntNetwork (exported into a content-addressed directory under
+    ``build_root``) or an export directory (verified by :func:`~icespike.export.load_export`).
+    ``gap_pct``/``bp_pct`` insert random input gaps and output back-pressure. ``progress`` is
+    called with the number of images done as the simulation reports it.
+    """
     root = project_root()
     build_root = Path(build_root) if build_root else root / "build" / "rtlsim"
     if isinstance(net_or_dir, IntNetwork):
@@ -291,12 +298,22 @@ def run_engine(
         cmd = [str(bdir / "obj" / "tb_engine"), *plus]
     else:
         cmd = ["vvp", "-n", str(bdir / "tb_engine.vvp"), *plus]
-    r = subprocess.run(cmd, cwd=bdir, env=_sim_env(), capture_output=True, text=True, timeout=timeout)
+    out_lines = []
+    with subprocess.Popen(
+        cmd, cwd=bdir, env=_sim_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as proc:
+        assert proc.stdout is not None
+        for ln in proc.stdout:
+            if ln.startswith("progress ") and progress is not None:
+                progress(int(ln.split()[1]))
+            else:
+                out_lines.append(ln)
+        proc.wait()
+    returncode = proc.returncode
+    log = "".join(out_lines[-40:])
     t2 = time.time()
-    if r.returncode != 0 or not res_file.is_file():
-        raise SimError(
-            f"{simulator} run failed (exit {r.returncode}): {(r.stdout + r.stderr).strip()[-2000:]}"
-        )
+    if returncode != 0 or not res_file.is_file():
+        raise SimError(f"{simulator} run failed (exit {returncode}): {log.strip()[-2000:]}")
     classes, cycles, scores, total = [], [], [], None
     for ln in res_file.read_text().splitlines():
         if ln.startswith("# total_cycles"):
@@ -311,7 +328,7 @@ def run_engine(
     img_file.unlink(missing_ok=True)
     res_file.unlink(missing_ok=True)
     if len(classes) != n or total is None:
-        raise SimError(f"{simulator}: {len(classes)} results for {n} images: {(r.stdout + r.stderr)[-1000:]}")
+        raise SimError(f"{simulator}: {len(classes)} results for {n} images: {log.strip()[-1000:]}")
     return EngineRun(
         classes=np.array(classes, dtype=np.int64),
         scores=np.array(scores, dtype=np.int64).reshape(n, p.N_OUT),

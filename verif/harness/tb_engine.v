@@ -145,6 +145,10 @@ module tb_engine;
                 end
                 $fwrite(fd, "\n");
                 nres <= nres + 1;
+                if ((nres + 1) % 250 == 0) begin
+                    $display("progress %0d", nres + 1);
+                    $fflush;
+                end
                 if (nres + 1 == nimg) begin
                     $fwrite(fd, "# total_cycles %0d\n", cycle + 1);
                     $fclose(fd);
