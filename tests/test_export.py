@@ -1,0 +1,267 @@
+"""icespike.export: engine weight images, net_params.vh, manifest, and the verifying loader."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from icespike import export as ex
+from icespike import rtlsim
+from icespike.cli import main
+from icespike.formats import weight_format
+from icespike.network import IntLayer, IntNetwork
+
+ALL_BITS = (16, 8, 4, 2, 1)
+
+
+def random_codes(rng: np.random.Generator, bits: int, shape) -> np.ndarray:
+    """Random codes over the format's full hardware range (most negative code included)."""
+    fmt = weight_format(bits)
+    if bits == 1:
+        return rng.choice(np.array([-1, 1], dtype=np.int64), size=shape)
+    return rng.integers(fmt.qmin, fmt.qmax + 1, size=shape, dtype=np.int64)
+
+
+def make_net(bits: int, sizes=(784, 128, 10), *, seed: int = 0, timesteps: int = 16, **hidden) -> IntNetwork:
+    rng = np.random.default_rng(seed)
+    q0 = random_codes(rng, bits, (sizes[1], sizes[0]))
+    q1 = random_codes(rng, bits, (sizes[2], sizes[1]))
+    hidden.setdefault("threshold", 1234)
+    hidden.setdefault("leak_shift", 4)
+    return IntNetwork([IntLayer(q0, bits, **hidden), IntLayer(q1, bits)], timesteps)
+
+
+def rewrite_manifest(d, fn):
+    """Apply ``fn`` to the manifest dict and write it back."""
+    p = d / ex.MANIFEST
+    m = json.loads(p.read_text())
+    fn(m)
+    p.write_text(json.dumps(m, indent=2))
+
+
+def refresh_checksum(d, name):
+    """Make the manifest agree with a deliberately changed file (so a deeper check must catch it)."""
+    f = d / name
+
+    def upd(m):
+        m["files"][name]["sha256"] = hashlib.sha256(f.read_bytes()).hexdigest()
+        m["files"][name]["bytes"] = f.stat().st_size
+
+    rewrite_manifest(d, upd)
+
+
+@pytest.mark.parametrize("bits", ALL_BITS)
+def test_roundtrip_784_128_10(bits, tmp_path):
+    net = make_net(bits, seed=bits)
+    man = ex.export_network(net, tmp_path)
+    back = ex.load_export(tmp_path)
+    assert np.array_equal(back.layers[0].codes, net.layers[0].codes)
+    assert np.array_equal(back.layers[1].codes, net.layers[1].codes)
+    assert back.timesteps == net.timesteps
+    assert back.layers[0].threshold == net.layers[0].threshold
+    assert back.layers[0].leak_shift == net.layers[0].leak_shift
+    assert back.layers[0].reset == net.layers[0].reset
+    p = ex.engine_params(net)
+    assert ex.engine_params(back) == p
+    # widths come from the network (contract section 6)
+    assert (p.ACC_W, p.MEM_W, p.SCORE_W) == (net.acc_width(0), net.mem_width(0), net.score_width())
+    code_w = {16: 16, 8: 8, 4: 4, 2: 2, 1: 1}[bits]
+    assert p.LANES == 64 // code_w and p.WPR == -(-128 // p.LANES) and p.W0_DEPTH == 784 * p.WPR
+    assert man["files"]["w0.hex"]["words"] == p.W0_DEPTH
+    lines = (tmp_path / "w0.hex").read_text().split()
+    assert len(lines) == p.W0_DEPTH and all(len(s) == 16 for s in lines)
+    lines1 = (tmp_path / "w1.hex").read_text().split()
+    assert len(lines1) == 128 and all(len(s) == -(-10 * code_w // 4) for s in lines1)
+    for name in ("w0.hex", "w1.hex", "net_params.vh"):
+        assert man["files"][name]["sha256"] == hashlib.sha256((tmp_path / name).read_bytes()).hexdigest()
+
+
+def test_ternary_word_count_matches_the_card():
+    # 32 ternary codes per 64-bit word: 784 * 128 / 32 = 3136 words, the dense bound of the card
+    p = ex.engine_params(make_net(2))
+    assert p.W0_DEPTH == 3136 and rtlsim.dense_bound_cycles(p) == 3136
+
+
+@pytest.mark.parametrize("bits", ALL_BITS)
+def test_layout_places_each_code_where_the_rtl_reads_it(bits):
+    net = make_net(bits, sizes=(20, 70, 3), seed=3)
+    p = ex.engine_params(net)
+    w0 = ex.pack_w0(net)
+    w1 = ex.pack_w1(net)
+    fmt_mask = (1 << p.CODE_W0) - 1
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        i, j = int(rng.integers(20)), int(rng.integers(70))
+        word = w0[i * p.WPR + j // p.LANES]
+        pat = (word >> ((j % p.LANES) * p.CODE_W0)) & fmt_mask
+        q = int(net.layers[0].codes[j, i])
+        assert pat == (int(q < 0) if bits == 1 else q & fmt_mask)
+    for j in range(70):
+        for o in range(3):
+            pat = (w1[j] >> (o * p.CODE_W1)) & fmt_mask
+            q = int(net.layers[1].codes[o, j])
+            assert pat == (int(q < 0) if bits == 1 else q & fmt_mask)
+    # padding lanes of the last word of each row are zero
+    if 70 % p.LANES:
+        used = 70 % p.LANES
+        for i in range(20):
+            assert w0[i * p.WPR + p.WPR - 1] >> (used * p.CODE_W0) == 0
+
+
+def test_params_vh_holds_every_parameter(tmp_path):
+    net = make_net(2, reset="zero", leak_shift=0, threshold=77)
+    ex.export_network(net, tmp_path)
+    vh = ex.parse_params_vh((tmp_path / "net_params.vh").read_text())
+    p = ex.engine_params(net)
+    for k, v in p.as_dict().items():
+        assert vh[k] == v
+    assert vh["RESET_SUBTRACT"] == 0 and vh["LEAK_SHIFT"] == 0 and vh["THRESHOLD"] == 77
+    assert vh["W0_FILE"] == "w0.hex" and vh["W1_FILE"] == "w1.hex"
+
+
+def test_rejects_networks_the_engine_cannot_run():
+    rng = np.random.default_rng(0)
+    net = IntNetwork(
+        [
+            IntLayer(random_codes(rng, 2, (16, 30)), 2, threshold=5),
+            IntLayer(random_codes(rng, 2, (8, 16)), 2, threshold=5),
+            IntLayer(random_codes(rng, 2, (4, 8)), 2),
+        ],
+        4,
+    )
+    with pytest.raises(ex.ExportError, match="one hidden layer"):
+        ex.engine_params(net)
+
+
+@pytest.fixture
+def exported(tmp_path):
+    net = make_net(2, sizes=(50, 40, 10), seed=5)
+    d = tmp_path / "exp"
+    ex.export_network(net, d)
+    return net, d
+
+
+def test_loader_rejects_a_changed_file(exported):
+    _, d = exported
+    lines = (d / "w0.hex").read_text().splitlines()
+    lines[3] = "0" * 16 if lines[3] != "0" * 16 else "1" + "0" * 15
+    (d / "w0.hex").write_text("\n".join(lines) + "\n")
+    with pytest.raises(ex.ExportError, match="SHA-256"):
+        ex.load_export(d)
+
+
+def test_loader_rejects_a_size_mismatch(exported):
+    _, d = exported
+    with open(d / "w1.hex", "a") as f:
+        f.write("00000\n")
+    with pytest.raises(ex.ExportError, match="size"):
+        ex.load_export(d)
+    refresh_checksum(d, "w1.hex")  # consistent manifest, but one word too many for the engine
+    with pytest.raises(ex.ExportError, match="words"):
+        ex.load_export(d)
+
+
+def test_loader_rejects_a_wrong_word_width(exported):
+    _, d = exported
+    lines = (d / "w1.hex").read_text().splitlines()
+    (d / "w1.hex").write_text("\n".join("0" + s for s in lines) + "\n")
+    refresh_checksum(d, "w1.hex")
+    with pytest.raises(ex.ExportError, match="20-bit word"):
+        ex.load_export(d)
+
+
+def test_loader_rejects_an_illegal_ternary_pattern(exported):
+    _, d = exported
+    lines = (d / "w0.hex").read_text().splitlines()
+    lines[0] = lines[0][:-1] + "2"  # lane 0 pattern 10
+    (d / "w0.hex").write_text("\n".join(lines) + "\n")
+    refresh_checksum(d, "w0.hex")
+    with pytest.raises(ex.ExportError, match="illegal"):
+        ex.load_export(d)
+
+
+def test_loader_rejects_params_vh_that_disagree(exported):
+    _, d = exported
+    f = d / "net_params.vh"
+    f.write_text(f.read_text().replace("`define SNN_T 16", "`define SNN_T 8"))
+    refresh_checksum(d, "net_params.vh")
+    with pytest.raises(ex.ExportError, match="SNN_T"):
+        ex.load_export(d)
+
+
+def test_loader_rejects_a_bit_width_mismatch(exported):
+    _, d = exported
+
+    def set_bits(m):
+        m["network"]["layers"][0]["bits"] = 4
+
+    rewrite_manifest(d, set_bits)
+    with pytest.raises(ex.ExportError, match="code widths"):
+        ex.load_export(d)
+
+
+def test_loader_rejects_engine_params_that_do_not_match_the_network(exported):
+    _, d = exported
+
+    def set_thr(m):
+        m["network"]["layers"][0]["threshold"] = 999
+
+    rewrite_manifest(d, set_thr)
+    with pytest.raises(ex.ExportError, match="THRESHOLD"):
+        ex.load_export(d)
+
+
+def test_loader_checks_the_rtl_parameters(exported):
+    net, d = exported
+    p = ex.engine_params(net)
+    assert ex.load_export(d, expect=p).sizes == net.sizes
+    with pytest.raises(ex.ExportError, match="MEM_W: RTL 30"):
+        ex.load_export(d, expect={"MEM_W": 30, "N_IN": p.N_IN})
+
+
+def test_loader_missing_pieces(exported, tmp_path):
+    _, d = exported
+    (d / "w1.hex").unlink()
+    with pytest.raises(ex.ExportError, match="missing w1.hex"):
+        ex.load_export(d)
+    (d / ex.MANIFEST).write_text("{not json")
+    with pytest.raises(ex.ExportError, match="not valid JSON"):
+        ex.load_export(d)
+    with pytest.raises(ex.ExportError, match="not an export directory"):
+        ex.load_export(tmp_path / "nowhere")
+    with pytest.raises(ex.ExportError, match="no such checkpoint"):
+        ex.load_network(tmp_path / "nothing.npz")
+
+
+def test_cycle_model_and_bounds():
+    net = make_net(2)
+    p = ex.engine_params(net)
+    x = np.zeros((3, 784), dtype=np.int64)
+    x[1, 10] = 5  # one nonzero pixel, last pixel zero
+    x[2, :] = 1  # all pixels, last pixel nonzero
+    c = rtlsim.cycle_model(p, x)
+    base = 1 + 16 * 128 + 2 + 10 + 1  # DRAIN (ternary) + LIF + TAIL + ARG + OUT
+    assert c.tolist() == [base + 1, base + 1 + 4, base + 784 * 4]
+    assert rtlsim.bound_cycles(p, x).tolist() == [0, 4, 3136]
+    q8 = ex.engine_params(make_net(8))
+    assert rtlsim.cycle_model(q8, x[:1]).tolist() == [2 + 16 * 128 + 2 + 10 + 1 + 1]
+    with pytest.raises(ValueError, match="pixels"):
+        rtlsim.cycle_model(p, np.zeros((1, 10)))
+
+
+def test_cli_export_from_an_export_dir(exported, tmp_path, capsys):
+    net, d = exported
+    out = tmp_path / "again"
+    assert main(["export", str(d), "--out", str(out), "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["engine"]["N_HID"] == 40 and r["files"]["w0.hex"]["words"] == 50 * 2
+    back = ex.load_export(out)
+    assert np.array_equal(back.layers[0].codes, net.layers[0].codes)
+    # a bad input gives a one-line error and exit code 2
+    shutil.rmtree(out)
+    assert main(["export", str(tmp_path / "missing"), "--out", str(out)]) == 2
+    assert "no such checkpoint" in capsys.readouterr().err
