@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -381,7 +380,7 @@ def test_run_reports_yosys_error(tmp_path):
 
 
 # ------------------------------------------------------------------------------ gate level
-GATE_SET = "binary-8hid"  # 784-8-10 binary, T=3: small enough for Icarus on gates
+GATE_IMAGES = 4
 
 
 def cells_sim() -> Path:
@@ -396,42 +395,55 @@ def cells_sim() -> Path:
 def test_engine_gate_level(tmp_path):
     """The engine's cocotb test `images` re-run on the synthesised netlist (Icarus + cells_sim.v).
 
-    The engine is synthesised alone (top snn_engine, HX8K flags: no SB_MAC16; layer-0 weights
-    in EBR so that the netlist carries them as SB_RAM40_4K INIT values). The test takes its
-    parameters from its own configuration (ICESPIKE_TB_PARAMS), as on RTL.
+    A ternary 784-16-10 network (T = 4, random codes with a threshold that makes hidden
+    neurons fire) is synthesised alone (top snn_engine, HX8K flags: no SB_MAC16; layer-0
+    weights in EBR so that the netlist carries them as SB_RAM40_4K INIT values). The cocotb
+    test compares every hidden spike and membrane of every step, the scores, the class and
+    the cycle count with icespike.golden; it takes the parameters from its own configuration
+    (ICESPIKE_TB_PARAMS), since a netlist has none.
     """
     sys.path.insert(0, str(ROOT / "verif"))
     import test_snn_engine as eng_tb
+    from icespike import golden, rtlsim
+    from icespike.data import load_mnist
+    from icespike.export import engine_params
     from simrun import PARAMS_ENV, run
 
-    net, d, alt, hdl = eng_tb.prepare(GATE_SET)
-    hdl = dict(hdl, W0_SPRAM=0)
-    params = {k: v for k, v in hdl.items() if k not in ("W0_FILE", "W1_FILE")}
+    net = eng_tb.random_network(2, n_hid=16, timesteps=4, leak_shift=2, rate=0.3, seed=3)
+    x = load_mnist().test_images[:GATE_IMAGES].reshape(GATE_IMAGES, -1).astype(np.int64)
+    spikes = int(golden.run(net, x).spike_counts[0].sum())
+    assert spikes > 0, "the gate-level network must spike on the test images"
+    d = eng_tb.export_for_test(net, "gate-ternary16")
+    alt = eng_tb.export_for_test(eng_tb.alt_network(net), "gate-ternary16-alt")
+    hdl = dict(rtlsim.engine_hdl_params(engine_params(net), d, w0_spram=False))
     out = tmp_path / "gate"
-    out.mkdir()
-    for f in ("w0.hex", "w1.hex"):
-        shutil.copyfile(d / f, out / f)
-    params["W0_FILE"] = "w0.hex"
-    params["W1_FILE"] = "w1.hex"
+    params = dict(hdl, W0_FILE="w0.hex", W1_FILE="w1.hex")
     rep = synth.run(
-        "snn_engine", synth.engine_sources(), "hx8k", out, params=params, config="gate", place=False
+        "snn_engine",
+        synth.engine_sources(),
+        "hx8k",
+        out,
+        params=params,
+        data_files=[d / "w0.hex", d / "w1.hex"],
+        config="gate",
+        place=False,
     )
-    assert rep["ebr"] > 0 and rep["lut4"] > 0
-    netlist = out / "netlist.v"
+    assert rep["ebr"] > 0 and rep["lut4"] > 0 and rep["dsp"] == 0
     env = {
         "ICESPIKE_ENGINE_EXPORT": str(d),
-        "ICESPIKE_ENGINE_IMAGES": 3,
+        "ICESPIKE_ENGINE_IMAGES": GATE_IMAGES,
         "ICESPIKE_ENGINE_EXPORT_ALT": str(alt),
         "ICESPIKE_SEED": 1,
         PARAMS_ENV: json.dumps(hdl),
     }
-    run(
+    res = run(
         "snn_engine",
-        [netlist, cells_sim()],
+        [out / "netlist.v", cells_sim()],
         "test_snn_engine",
         sim="icarus",
         defines={"NO_ICE40_DEFAULT_ASSIGNMENTS": 1},
         extra_env=env,
         testcase="images",
-        tag="gate-" + GATE_SET,
+        tag="gate-ternary16",
     )
+    assert res.num_tests == 1 and res.num_failed == 0
