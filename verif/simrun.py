@@ -402,16 +402,18 @@ def tb_txns() -> int:
 
 def read_signed(handle) -> int | None:
     """Signed value of a signal, or None if it holds X/Z bits."""
+    v = handle.value
     try:
-        return handle.value.to_signed()
+        return v.to_signed() if hasattr(v, "to_signed") else int(v)
     except ValueError:
         return None
 
 
 def read_unsigned(handle) -> int | None:
     """Unsigned value of a signal, or None if it holds X/Z bits."""
+    v = handle.value
     try:
-        return handle.value.to_unsigned()
+        return v.to_unsigned() if hasattr(v, "to_unsigned") else int(v)  # 1-bit signals are Logic
     except ValueError:
         return None
 
@@ -461,6 +463,88 @@ async def settle():
     from cocotb.triggers import ReadOnly
 
     await ReadOnly()
+
+
+async def run_stream(
+    dut,
+    model,
+    beats: Sequence[Mapping[str, int]],
+    rng,
+    *,
+    name: str,
+    valid_prob: float = 0.7,
+    ready_prob: float = 0.7,
+    rst_prob: float = 0.0,
+    max_cycles: int | None = None,
+    config: Mapping[str, int] | None = None,
+) -> Mismatches:
+    """Drive ``beats`` into a valid/ready core and compare it with ``model`` every cycle.
+
+    Each cycle the testbench drives, after the falling edge: ``rst`` (with probability
+    ``rst_prob``), ``s_valid`` (with probability ``valid_prob`` while beats remain; when low,
+    the data fields carry some other beat's values, which the core must ignore), the fields
+    of the current beat (signal name -> bit pattern), ``m_ready`` (with probability
+    ``ready_prob``) and the ``config`` signals. In the read-only phase it reads every output
+    the model predicts for this cycle (``model.expect(inputs)`` -> {signal: value or None for
+    don't care}; signals in ``model.SIGNED`` are read as signed) and compares exactly, then
+    advances the model past the rising edge (``model.step(inputs)``). A beat is consumed
+    when ``s_valid`` and the predicted ``s_ready`` are high (also in a reset cycle, where
+    the core drops it). Ends when every beat is consumed and ``model.idle()``; returns the
+    mismatches (raise with ``assert_none()``).
+    """
+    from cocotb.triggers import FallingEdge, ReadOnly
+
+    mm = Mismatches(name)
+    limit = max_cycles if max_cycles is not None else 20 * len(beats) + 200
+    signed = set(getattr(model, "SIGNED", ()))
+    cfg = dict(config or {})
+    i = 0
+    cycle = 0
+    while True:
+        await FallingEdge(dut.clk)
+        if i >= len(beats) and model.idle():
+            break
+        if cycle >= limit:
+            mm.items.append((cycle, "timeout", f"{i} of {len(beats)} beats consumed", "all consumed, idle"))
+            break
+        rst = int(rst_prob > 0 and rng.random() < rst_prob)
+        valid = int(i < len(beats) and rng.random() < valid_prob)
+        fields = beats[i] if valid else beats[rng.randrange(len(beats))]
+        ready = int(rng.random() < ready_prob)
+        dut.rst.value = rst
+        dut.s_valid.value = valid
+        for k, v in fields.items():
+            getattr(dut, k).value = v
+        for k, v in cfg.items():
+            getattr(dut, k).value = v
+        dut.m_ready.value = ready
+        await ReadOnly()
+        inputs = {"rst": rst, "s_valid": valid, "m_ready": ready, **cfg, **fields}
+        expected = model.expect(inputs)
+        for sig, exp in expected.items():
+            if exp is None:
+                continue
+            h = getattr(dut, sig)
+            got = read_signed(h) if sig in signed else read_unsigned(h)
+            mm.check(cycle, sig, got, exp)
+        if valid and expected["s_ready"]:
+            i += 1
+        model.step(inputs)
+        cycle += 1
+    return mm
+
+
+async def reset_dut(dut, cycles: int = 2) -> None:
+    """Hold ``rst`` high for ``cycles`` clock cycles with the stream inputs idle."""
+    from cocotb.triggers import FallingEdge
+
+    await FallingEdge(dut.clk)
+    dut.rst.value = 1
+    dut.s_valid.value = 0
+    dut.m_ready.value = 0
+    for _ in range(cycles):
+        await FallingEdge(dut.clk)
+    dut.rst.value = 0
 
 
 if str(VERIF_DIR) not in sys.path:
