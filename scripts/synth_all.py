@@ -174,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join(body) + "\n"
     (args.reports / "synth.md").write_text("## iCE40 synthesis of the network engine\n\n" + text)
     print(text)
+    synth.update_readme(text, ROOT / "docs" / "synthesis.md")
     readme = ROOT / "README.md"
     if readme.is_file() and synth.README_BEGIN in readme.read_text():
         changed = synth.update_readme(text, readme)

@@ -127,6 +127,14 @@ def main(argv: list[str] | None = None) -> int:
         synth.markdown_table(reports, drop=("fits",), notes_key="what"),
     ]
     (args.reports / "cores.md").write_text("\n".join(text))
+    table = synth.markdown_table(reports, drop=("fits",), notes_key="what")
+    doc = ROOT / "docs" / "synthesis.md"
+    if doc.is_file() and "<!-- cores-table -->" in doc.read_text():
+        doc.write_text(
+            synth.replace_between_markers(
+                doc.read_text(), table, "<!-- cores-table -->", "<!-- /cores-table -->"
+            )
+        )
     print("\n".join(text))
     print(f"synth_cores: {len(reports)} runs in {time.monotonic() - t_all:.0f} s", file=sys.stderr)
     return 0
