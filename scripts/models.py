@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Train every committed model: ``models/mnist-784-128-10-{float,q16,q8,q4,ternary,binary}.npz``.
+
+    python scripts/models.py                  # everything (about 10-15 min on 2 free cores)
+    python scripts/models.py --only ternary   # one width (needs the float model for --init)
+
+1. The float model trains from scratch (``--float-epochs``, Adam, cosine schedule).
+2. Every width (16, 8, 4, ternary, binary) is trained with QAT, initialised from the float
+   model's weights and threshold (``--qat-epochs`` each).
+
+Runs are resumable: training checkpoints (with optimiser state) live in ``build/models/``;
+an interrupted run continues where it stopped when this script is started again. The
+committed copies in ``models/`` hold no optimiser state. ``models/models.json`` records
+the settings, the golden-model accuracies and the wall time of each step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "model"))
+
+from icespike import golden  # noqa: E402
+from icespike.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
+from icespike.commands.train import run_training  # noqa: E402
+from icespike.data import load_mnist  # noqa: E402
+from icespike.quant import bits_name, parse_bits  # noqa: E402
+from icespike.train import TrainConfig  # noqa: E402
+
+WIDTHS = ("float", 16, 8, 4, 2, 1)
+
+
+def model_path(directory: Path, bits, hidden: int = 128) -> Path:
+    return directory / f"mnist-784-{hidden}-10-{bits_name(bits)}.npz"
+
+
+def _train(cfg: TrainConfig, work: Path, final: Path, mnist, init: Path | None) -> dict:
+    t0 = time.perf_counter()
+    resume = reuse = False
+    if work.is_file():
+        try:
+            ck = load_checkpoint(work)
+            old = ck.config.to_dict() if ck.config is not None else {}
+            same = {**old, "init": None} == {**cfg.to_dict(), "init": None}
+        except ValueError:
+            same = False
+        if same and ck.manifest["complete"]:
+            reuse = True
+        elif same:
+            resume = True
+        else:
+            work.unlink()
+    if reuse:
+        print(f"models: {work} is complete, reusing it", file=sys.stderr)
+    else:
+        print(
+            f"models: training {bits_name(cfg.bits)} -> {work}" + (" (resuming)" if resume else ""),
+            file=sys.stderr,
+        )
+        run_training(cfg, work, data=mnist, init=None if resume else init, resume=resume)
+    ck = load_checkpoint(work)
+    model = ck.model()
+    save_checkpoint(
+        final,
+        model,
+        ck.config,
+        history=ck.history,
+        data_checksum=ck.manifest["data_checksum"],
+        extra={"source": "scripts/models.py"},
+    )
+    ck = load_checkpoint(final)
+    x = mnist.test_images.reshape(len(mnist.test_images), -1)
+    res = golden.run(ck.to_int_network(), x)
+    return {
+        "checkpoint": str(final.relative_to(REPO)) if final.is_relative_to(REPO) else str(final),
+        "bits": ck.bits_name,
+        "epochs": len(ck.history),
+        "init": ck.config.init,
+        "golden_accuracy": golden.accuracy(res.predictions, mnist.test_labels),
+        "float_eval_accuracy": ck.evaluate_float(x, mnist.test_labels),
+        "train_seconds": sum(h["seconds"] for h in ck.history),
+        "step_wall_seconds": time.perf_counter() - t0,
+    }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--float-epochs", type=int, default=40)
+    ap.add_argument("--qat-epochs", type=int, default=20)
+    ap.add_argument("--float-lr", type=float, default=2e-3)
+    ap.add_argument("--qat-lr", type=float, default=1e-3)
+    ap.add_argument("--timesteps", type=int, default=16)
+    ap.add_argument("--hidden", type=int, default=128)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--augment", type=int, default=0)
+    ap.add_argument("--only", default=None, help="comma list of widths (float,16,8,4,2,1 or names)")
+    ap.add_argument("--out", type=Path, default=REPO / "models")
+    ap.add_argument("--work", type=Path, default=REPO / "build" / "models")
+    ap.add_argument("--data", type=Path, default=None)
+    args = ap.parse_args(argv)
+    widths = WIDTHS if args.only is None else tuple(parse_bits(w) for w in args.only.split(","))
+    mnist = load_mnist(args.data)
+    args.out.mkdir(parents=True, exist_ok=True)
+    args.work.mkdir(parents=True, exist_ok=True)
+    summary_path = args.out / "models.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {"models": {}}
+    t_all = time.perf_counter()
+    float_final = model_path(args.out, "float", args.hidden)
+    common = dict(timesteps=args.timesteps, hidden=(args.hidden,), seed=args.seed, augment=args.augment)
+    for bits in widths:
+        name = bits_name(bits)
+        if bits == "float":
+            cfg = TrainConfig(bits="float", epochs=args.float_epochs, lr=args.float_lr, **common)
+            init = None
+        else:
+            if not float_final.is_file():
+                raise SystemExit(f"models: {float_final} is missing: train the float model first")
+            cfg = TrainConfig(bits=bits, epochs=args.qat_epochs, lr=args.qat_lr, **common)
+            init = float_final
+        r = _train(
+            cfg,
+            model_path(args.work, bits, args.hidden),
+            model_path(args.out, bits, args.hidden),
+            mnist,
+            init,
+        )
+        summary["models"][name] = r
+        print(
+            f"models: {name}: golden {100 * r['golden_accuracy']:.2f}% after {r['epochs']} epochs "
+            f"({r['train_seconds']:.0f} s training)",
+            file=sys.stderr,
+        )
+        summary_path.write_text(json.dumps(summary, indent=1) + "\n")
+    summary["last_run"] = {
+        "command": "python scripts/models.py"
+        + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip(),
+        "widths": [bits_name(b) for b in widths],
+        "wall_seconds": time.perf_counter() - t_all,
+    }
+    summary_path.write_text(json.dumps(summary, indent=1) + "\n")
+    print(f"models: done in {summary['last_run']['wall_seconds']:.0f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
