@@ -51,13 +51,13 @@ module spram64 #(
         end
     endgenerate
 
-    integer lane;
     always @(posedge clk) begin
         if (we) begin
-            for (lane = 0; lane < 4; lane = lane + 1) begin
-                if (wmask[lane]) mem[addr][16*lane +: 16] <= wdata[16*lane +: 16];
-            end
-            rdata_q <= {64{1'bx}};
+            if (wmask[0]) mem[addr][15:0]  <= wdata[15:0];
+            if (wmask[1]) mem[addr][31:16] <= wdata[31:16];
+            if (wmask[2]) mem[addr][47:32] <= wdata[47:32];
+            if (wmask[3]) mem[addr][63:48] <= wdata[63:48];
+            rdata_q <= {64{1'bx}};  // as the primitive: undefined after a write
         end else begin
             rdata_q <= mem[addr];
         end
