@@ -3,10 +3,13 @@ integer golden model exactly (predictions, scores, spikes), including saturation
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from icespike import fixed, golden
+from icespike.checkpoint import load_checkpoint
 from icespike.data import load_mnist
 from icespike.train import SNNModel, TrainConfig, Trainer, _augment, cross_entropy
 
@@ -154,3 +157,24 @@ def test_config_validation():
     with pytest.raises(ValueError, match="NaN"):
         SNNModel([4, 3, 2], 8, weights=[np.full((3, 4), np.nan), np.ones((2, 3))])
     assert TrainConfig.from_dict(TrainConfig(bits=2).to_dict()).bits == 2
+
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+
+
+@pytest.mark.parametrize("name", ["float", "q16", "q8", "q4", "ternary", "binary"])
+def test_committed_model_training_forward_equals_golden_on_test_set(name, mnist):
+    """Every committed model: the trainer's evaluation and the golden model agree on all 10,000
+    test images (exactly for quantised models; the float model against its q16 export)."""
+    path = MODELS / f"mnist-784-128-10-{name}.npz"
+    if not path.is_file():
+        pytest.skip(f"{path.name} not trained yet (python scripts/models.py)")
+    ck = load_checkpoint(path)
+    x = mnist.test_images.reshape(len(mnist.test_images), -1)
+    g = golden.run(ck.to_int_network(), x)
+    if name == "float":
+        agree = float((ck.model().predict(x) == g.predictions).mean())
+        assert agree >= 0.999
+    else:
+        scores, _ = ck.model().forward(x)
+        assert np.array_equal(scores.astype(np.int64), g.scores)
