@@ -6,8 +6,9 @@
 //         accumulated into per-lane rings of layer-0 currents (ternary/binary: add/sub/skip,
 //         4/8/16 bits: one registered multiplier per lane);
 //   DRAIN the last additions leave the pipeline;
-//   LIF   T steps x N_HID neurons, one lif_update per cycle, membranes in EBR; a spike of hidden
-//         neuron j adds output-weight column j into the N_OUT scores in the same pipeline;
+//   LIF   T steps x N_HID neurons, P_LIF lif_update lanes per cycle, membranes in EBR banks; a
+//         spike of hidden neuron j adds output-weight column j into the N_OUT scores in the same
+//         pipeline;
 //   TAIL  the last neuron's update and score addition leave the pipeline;
 //   ARG   argmax over the scores (lowest index on ties), one score per cycle;
 //   OUT   result into the output register (waits there while the previous result is unread).
@@ -26,6 +27,7 @@ module snn_engine #(
     parameter [63:0] THRESHOLD = 64'd1000,  // firing threshold, 1..2^(MEM_W-1)-1
     parameter LEAK_SHIFT     = 4,     // leak v - (v >>> LEAK_SHIFT); 0 = no leak
     parameter RESET_SUBTRACT = 1,     // 1: subtract THRESHOLD on a spike; 0: reset to zero
+    parameter P_LIF          = 1,     // parallel LIF lanes (1, 2, 4, ...; divides N_HID and 64/CODE_W0)
     parameter FIFO_DEPTH     = 1024,  // input event FIFO entries (power of 2, >= N_IN)
     parameter W0_SPRAM       = 1,     // 1: layer-0 weights in spram64 (UP5K); 0: ram_sdp (EBR)
     parameter W0_FILE        = "",    // layer-0 weight image ($readmemh, 64-bit words)
@@ -50,11 +52,11 @@ module snn_engine #(
     // status
     output wire                       busy,
     // trace (testbenches)
-    output wire                       trace_valid,
-    output wire [7:0]                 trace_t,
-    output wire [((N_HID > 2) ? $clog2(N_HID) : 1)-1:0] trace_n,  // HID_AW bits
-    output wire                       trace_spike,
-    output wire [MEM_W-1:0]           trace_v
+    output wire                       trace_valid,  // P_LIF neurons per beat:
+    output wire [7:0]                 trace_t,      // time step
+    output wire [((N_HID > 2) ? $clog2(N_HID) : 1)-1:0] trace_n,  // first neuron (HID_AW bits)
+    output wire [P_LIF-1:0]           trace_spike,  // bit p: neuron trace_n + p
+    output wire [P_LIF*MEM_W-1:0]     trace_v       // [p*MEM_W +: MEM_W]: its membrane
 );
 
     // ---------------------------------------------------------------- derived parameters
@@ -73,15 +75,21 @@ module snn_engine #(
     localparam MULTI     = (CODE_W0 > 2) ? 1 : 0;        // real multiply in layer 0
     localparam PROD_W    = 8 + CODE_W0;                  // unsigned 8 bit x signed code
     localparam OSEL_W    = (N_OUT > 2) ? $clog2(N_OUT) : 1;
+    localparam GRP       = N_HID / P_LIF;               // membrane words per LIF lane
+    localparam GRP_AW    = (GRP > 2) ? $clog2(GRP) : 1;
+    localparam PSH       = (P_LIF > 1) ? $clog2(P_LIF) : 0;
     localparam [MEM_W-1:0]  TH        = THRESHOLD[MEM_W-1:0];
     localparam integer      W_LAST_I  = WPR - 1;
-    localparam integer      J_LAST_I  = N_HID - 1;
-    localparam integer      LANE_LAST_I = LANES - 1;
+    localparam integer      J_LAST_I  = N_HID - P_LIF;
+    localparam integer      LANE_LAST_I = LANES - P_LIF;
+    localparam integer      P_I       = P_LIF;
     localparam integer      WPR_I     = WPR;
     localparam [WSEL_W-1:0] W_LAST    = W_LAST_I[WSEL_W-1:0];
     localparam [W0_AW-1:0]  WPR_A     = WPR_I[W0_AW-1:0];
     localparam [HID_AW-1:0] J_LAST    = J_LAST_I[HID_AW-1:0];
     localparam [LSEL_W-1:0] LANE_LAST = LANE_LAST_I[LSEL_W-1:0];
+    localparam [LSEL_W-1:0] P_L       = P_I[LSEL_W-1:0];
+    localparam [HID_AW-1:0] P_J       = P_I[HID_AW-1:0];
     localparam [IDX_W-1:0]  PIX_LAST  = N_IN - 1;
     localparam [7:0]        T_LAST    = T - 1;
     localparam [OSEL_W-1:0] O_LAST    = N_OUT - 1;
@@ -96,6 +104,12 @@ module snn_engine #(
         end
         if (N_HID < 2 || N_OUT < 1 || N_IN < 1) begin
             $display("snn_engine: need N_IN >= 1, N_HID >= 2, N_OUT >= 1"); $finish;
+        end
+        if (P_LIF < 1 || (P_LIF & (P_LIF - 1)) != 0 || N_HID % P_LIF != 0 || P_LIF > LANES
+            || GRP < 2) begin
+            $display("snn_engine: P_LIF %0d must be a power of 2 dividing N_HID (with N_HID/P_LIF >= 2) and <= %0d",
+                     P_LIF, LANES);
+            $finish;
         end
         if (T < 1 || T > 255) begin
             $display("snn_engine: T must be 1..255, got %0d", T); $finish;
@@ -263,39 +277,53 @@ module snn_engine #(
     endgenerate
 
     // ================================================================ LIF pipeline
-    // stage 0 (in_lif): membrane read, current selected from the ring head
-    // stage 1: lif_update, membrane write, output-weight read
+    // P_LIF neurons j_q .. j_q+P_LIF-1 per cycle (lanes lane_q .. lane_q+P_LIF-1 of the ring heads).
+    // stage 0 (in_lif): membrane reads, currents selected from the ring heads
+    // stage 1: lif_update, membrane writes, output-weight reads
     // stage 2: score additions, trace
-    reg                     s1_valid_q, s1_first_q;
-    reg  [HID_AW-1:0]       s1_j_q;
-    reg  [7:0]              s1_t_q;
-    reg  signed [ACC_W-1:0] s1_cur_q;
-    wire [MEM_W-1:0]        mem_rdata;
-    wire signed [MEM_W-1:0] v_old = s1_first_q ? {MEM_W{1'b0}} : mem_rdata;
-    wire signed [MEM_W-1:0] v_next;
-    wire                    spike;
+    reg                      s1_valid_q, s1_first_q;
+    reg  [HID_AW-1:0]        s1_j_q;
+    reg  [7:0]               s1_t_q;
+    reg  [P_LIF*ACC_W-1:0]   s1_cur_q;
+    wire [P_LIF*MEM_W-1:0]   v_next;
+    wire [P_LIF-1:0]         spike;
+    wire [P_LIF*W1_DATA_W-1:0] w1_rdata;
+    wire [GRP_AW-1:0]        grp_rd = j_q[HID_AW-1:PSH];
+    wire [GRP_AW-1:0]        grp_wr = s1_j_q[HID_AW-1:PSH];
 
-    ram_sdp #(.DATA_W(MEM_W), .DEPTH(N_HID), .INIT_FILE("")) u_mem (
-        .clk(clk), .we(s1_valid_q), .waddr(s1_j_q), .wdata(v_next),
-        .re(in_lif), .raddr(j_q), .rdata(mem_rdata)
-    );
+    genvar q;
+    generate
+        for (q = 0; q < P_LIF; q = q + 1) begin : g_lif
+            // membrane bank q holds neurons j with j % P_LIF == q, at address j / P_LIF
+            localparam integer      Q_I = q;
+            localparam [HID_AW-1:0] Q_J = Q_I[HID_AW-1:0];
+            wire [MEM_W-1:0]        mem_rdata;
+            wire signed [MEM_W-1:0] v_old = s1_first_q ? {MEM_W{1'b0}} : mem_rdata;
+            wire signed [MEM_W-1:0] v_new;
+            wire signed [ACC_W-1:0] cur = s1_cur_q[q*ACC_W +: ACC_W];
+            ram_sdp #(.DATA_W(MEM_W), .DEPTH(GRP), .INIT_FILE("")) u_mem (
+                .clk(clk), .we(s1_valid_q), .waddr(grp_wr), .wdata(v_new),
+                .re(in_lif), .raddr(grp_rd), .rdata(mem_rdata)
+            );
+            lif_update #(
+                .MEM_W(MEM_W), .CUR_W(ACC_W), .LEAK_SHIFT(LEAK_SHIFT), .RESET_SUBTRACT(RESET_SUBTRACT)
+            ) u_lif (
+                .v(v_old), .cur(cur), .threshold(TH), .v_next(v_new), .spike(spike[q])
+            );
+            // one copy of the output weights per lane (one read port each), same image
+            ram_sdp #(.DATA_W(W1_DATA_W), .DEPTH(N_HID), .INIT_FILE(W1_FILE)) u_w1 (
+                .clk(clk), .we(1'b0), .waddr({HID_AW{1'b0}}), .wdata({W1_DATA_W{1'b0}}),
+                .re(s1_valid_q), .raddr(s1_j_q | Q_J), .rdata(w1_rdata[q*W1_DATA_W +: W1_DATA_W])
+            );
+            assign v_next[q*MEM_W +: MEM_W] = v_new;
+        end
+    endgenerate
 
-    lif_update #(
-        .MEM_W(MEM_W), .CUR_W(ACC_W), .LEAK_SHIFT(LEAK_SHIFT), .RESET_SUBTRACT(RESET_SUBTRACT)
-    ) u_lif (
-        .v(v_old), .cur(s1_cur_q), .threshold(TH), .v_next(v_next), .spike(spike)
-    );
-
-    wire [W1_DATA_W-1:0] w1_rdata;
-    ram_sdp #(.DATA_W(W1_DATA_W), .DEPTH(N_HID), .INIT_FILE(W1_FILE)) u_w1 (
-        .clk(clk), .we(1'b0), .waddr({HID_AW{1'b0}}), .wdata({W1_DATA_W{1'b0}}),
-        .re(s1_valid_q), .raddr(s1_j_q), .rdata(w1_rdata)
-    );
-
-    reg                s2_valid_q, s2_spike_q;
-    reg  [HID_AW-1:0]  s2_j_q;
-    reg  [7:0]         s2_t_q;
-    reg  [MEM_W-1:0]   s2_v_q;
+    reg                      s2_valid_q;
+    reg  [P_LIF-1:0]         s2_spike_q;
+    reg  [HID_AW-1:0]        s2_j_q;
+    reg  [7:0]               s2_t_q;
+    reg  [P_LIF*MEM_W-1:0]   s2_v_q;
 
     always @(posedge clk) begin
         if (rst) begin
@@ -308,7 +336,7 @@ module snn_engine #(
         s1_first_q <= (t_q == 8'd0);
         s1_j_q     <= j_q;
         s1_t_q     <= t_q;
-        s1_cur_q   <= heads[lane_q*ACC_W +: ACC_W];
+        s1_cur_q   <= heads[lane_q*ACC_W +: P_LIF*ACC_W];
         s2_spike_q <= spike;
         s2_j_q     <= s1_j_q;
         s2_t_q     <= s1_t_q;
@@ -324,20 +352,32 @@ module snn_engine #(
     // ================================================================ scores
     wire start = (state_q == S_IDLE) & (img_cnt_q != 0) & hv_q;
     wire [N_OUT*SCORE_W-1:0] scores;
-    genvar o;
+    genvar o, k;
     generate
         for (o = 0; o < N_OUT; o = o + 1) begin : g_out
             reg  signed [SCORE_W-1:0] score_q;
-            wire [CODE_W1-1:0]        c = w1_rdata[o*CODE_W1 +: CODE_W1];
-            wire signed [SCORE_W-1:0] addend;
-            if (CODE_W1 == 1) begin : g_bin
-                assign addend = {{(SCORE_W-1){c[0]}}, 1'b1};  // 0 -> +1, 1 -> -1
-            end else begin : g_tc
-                assign addend = {{(SCORE_W-CODE_W1){c[CODE_W1-1]}}, c};
+            wire [P_LIF*SCORE_W-1:0]  addend;  // lane k's gated code for output o
+            wire [P_LIF*SCORE_W-1:0]  partial; // running sum over lanes 0..k
+            for (k = 0; k < P_LIF; k = k + 1) begin : g_lane
+                wire [CODE_W1-1:0] c = w1_rdata[k*W1_DATA_W + o*CODE_W1 +: CODE_W1];
+                wire [SCORE_W-1:0] val;
+                if (CODE_W1 == 1) begin : g_bin
+                    assign val = {{(SCORE_W-1){c[0]}}, 1'b1};  // 0 -> +1, 1 -> -1
+                end else begin : g_tc
+                    assign val = {{(SCORE_W-CODE_W1){c[CODE_W1-1]}}, c};
+                end
+                assign addend[k*SCORE_W +: SCORE_W] = s2_spike_q[k] ? val : {SCORE_W{1'b0}};
+                if (k == 0) begin : g_first
+                    assign partial[SCORE_W-1:0] = addend[SCORE_W-1:0];
+                end else begin : g_next
+                    assign partial[k*SCORE_W +: SCORE_W] = partial[(k-1)*SCORE_W +: SCORE_W]
+                                                         + addend[k*SCORE_W +: SCORE_W];
+                end
             end
             always @(posedge clk)
                 if (rst | start) score_q <= {SCORE_W{1'b0}};
-                else if (s2_valid_q & s2_spike_q) score_q <= score_q + addend;
+                else if (s2_valid_q & (|s2_spike_q))
+                    score_q <= score_q + partial[(P_LIF-1)*SCORE_W +: SCORE_W];
             assign scores[o*SCORE_W +: SCORE_W] = score_q;
         end
     endgenerate
@@ -389,8 +429,8 @@ module snn_engine #(
                     end
                 end
                 S_LIF: begin
-                    lane_q <= (j_last | (lane_q == LANE_LAST)) ? {LSEL_W{1'b0}} : lane_q + 1'b1;
-                    j_q    <= j_last ? {HID_AW{1'b0}} : j_q + 1'b1;
+                    lane_q <= (j_last | (lane_q == LANE_LAST)) ? {LSEL_W{1'b0}} : lane_q + P_L;
+                    j_q    <= j_last ? {HID_AW{1'b0}} : j_q + P_J;
                     if (j_last) begin
                         t_q <= t_q + 8'd1;
                         if (t_last) begin

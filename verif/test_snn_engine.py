@@ -39,7 +39,6 @@ from simrun import (
     ROOT,
     Mismatches,
     env_int,
-    read_signed,
     read_unsigned,
     rtl,
     run,
@@ -150,10 +149,11 @@ def export_for_test(net: IntNetwork, tag: str) -> Path:
 class Engine:
     """Drivers and monitors of snn_engine; the expectations come from icespike.golden."""
 
-    def __init__(self, dut, net: IntNetwork, rng: random.Random):
+    def __init__(self, dut, net: IntNetwork, rng: random.Random, p_lif: int):
         self.dut = dut
         self.net = net
         self.p = engine_params(net)
+        self.p_lif = p_lif
         self.rng = rng
         self.traces: list[tuple[int, int, int, int]] = []  # (t, n, spike, v)
         self.results: list[tuple[int, list[int]]] = []
@@ -174,14 +174,15 @@ class Engine:
                 busy_cnt = 0
                 continue
             if dut.trace_valid.value == 1:
-                self.traces.append(
-                    (
-                        read_unsigned(dut.trace_t),
-                        read_unsigned(dut.trace_n),
-                        int(dut.trace_spike.value),
-                        read_signed(dut.trace_v),
-                    )
-                )
+                t, n0 = read_unsigned(dut.trace_t), read_unsigned(dut.trace_n)
+                spk, vv = read_unsigned(dut.trace_spike), read_unsigned(dut.trace_v)
+                w = self.p.MEM_W
+                for q in range(self.p_lif):  # one beat carries P_LIF neurons
+                    v = None if vv is None else (vv >> (q * w)) & ((1 << w) - 1)
+                    if v is not None and v >> (w - 1):
+                        v -= 1 << w
+                    s = None if spk is None else (spk >> q) & 1
+                    self.traces.append((t, None if n0 is None else n0 + q, s, v))
             busy = dut.busy.value == 1
             if busy:
                 busy_cnt += 1
@@ -266,7 +267,7 @@ class Engine:
         for k, (cls, scores) in enumerate(self.results[:n]):
             mm.check(k, f"image {k} scores", scores, [int(s) for s in g.scores[k]])
             mm.check(k, f"image {k} class", cls, int(g.predictions[k]))
-        model = rtlsim.cycle_model(p, x)
+        model = rtlsim.cycle_model(p, x, self.p_lif)
         mm.check(-1, "busy periods", len(self.busy_runs), n)
         for k, c in enumerate(self.busy_runs[:n]):
             mm.check(k, f"image {k} cycles (measured vs model)", c, int(model[k]))
@@ -294,6 +295,7 @@ def tb_setup(dut):
 
 
 async def init(dut, net, rng) -> Engine:
+    p_lif = int(tb_params()["P_LIF"])
     await start_clock(dut)
     dut.s_valid.value = 0
     dut.s_data.value = 0
@@ -301,7 +303,7 @@ async def init(dut, net, rng) -> Engine:
     dut.w_we.value = 0
     dut.w_addr.value = 0
     dut.w_data.value = 0
-    eng = Engine(dut, net, rng)
+    eng = Engine(dut, net, rng, p_lif)
     eng.start()
     await eng.reset()
     cocotb.start_soon(eng.backpressure())
@@ -340,7 +342,7 @@ async def reset_mid(dut):
         await RisingEdge(dut.clk)
         if dut.busy.value == 1:
             break
-    for _ in range(p.N_IN * p.WPR // 8 + p.T * p.N_HID // 2):
+    for _ in range(int(rtlsim.cycle_model(p, x[1:2], eng.p_lif)[0]) // 2):  # half-way
         await RisingEdge(dut.clk)
     assert dut.busy.value == 1, "the engine should still be computing"
     await FallingEdge(dut.clk)
@@ -394,8 +396,21 @@ async def weight_port(dut):
 
 
 # =============================================================================== pytest side
+# parameter set -> (network, P_LIF)
+SETS = {
+    "q16": ("q16", 1),
+    "q8": ("q8", 1),
+    "q4": ("q4", 2),
+    "ternary": ("ternary", 1),
+    "binary": ("binary", 2),
+    "ternary-p2": ("ternary", 2),
+    "q8-p4": ("q8", 4),
+    "ternary-pad": ("ternary-pad", 2),
+    "ternary-zero-sat": ("ternary-zero-sat", 1),
+    "binary-8hid": ("binary-8hid", 4),
+}
 FAST_SETS = ("q16", "q8", "q4", "ternary", "binary")
-EXTRA_SETS = ("ternary-pad", "ternary-zero-sat", "binary-8hid")
+EXTRA_SETS = ("ternary-p2", "q8-p4", "ternary-pad", "ternary-zero-sat", "binary-8hid")
 
 
 def alt_network(net: IntNetwork) -> IntNetwork:
@@ -428,10 +443,11 @@ def hdl_literal(name: str, value) -> str:
 
 
 def prepare(name: str):
-    net = set_network(name)
-    d = export_for_test(net, name)
-    alt = export_for_test(alt_network(net), name + "-alt")
-    hdl = rtlsim.engine_hdl_params(engine_params(net), d)
+    net_name, p_lif = SETS[name]
+    net = set_network(net_name)
+    d = export_for_test(net, net_name)
+    alt = export_for_test(alt_network(net), net_name + "-alt")
+    hdl = rtlsim.engine_hdl_params(engine_params(net), d, p_lif=p_lif)
     return net, d, alt, hdl
 
 
@@ -495,9 +511,10 @@ def test_harness(sim, name, n_images, gap, bp):
     m = load_mnist()
     x = m.test_images[:n_images].reshape(n_images, -1)
     y = m.test_labels[:n_images]
-    r = rtlsim.run_engine(d, x, simulator=sim, gap_pct=gap, bp_pct=bp, seed=3)
+    p_lif = SETS[name][1]
+    r = rtlsim.run_engine(d, x, simulator=sim, gap_pct=gap, bp_pct=bp, seed=3, p_lif=p_lif)
     s = rtlsim.compare_with_golden(net, x, y, r)
     assert s["mismatches"] == 0, s
     assert s["cycle_model_mismatches"] == 0, s
     assert s["rtl_accuracy"] == s["golden_accuracy"]
-    assert r.cycles.tolist() == rtlsim.cycle_model(engine_params(net), x).tolist()
+    assert r.cycles.tolist() == rtlsim.cycle_model(engine_params(net), x, p_lif).tolist()

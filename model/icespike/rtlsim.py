@@ -74,21 +74,39 @@ def nnz_pixels(images: np.ndarray) -> np.ndarray:
     return np.count_nonzero(x, axis=1).astype(np.int64)
 
 
-def cycle_model(p: EngineParams, images: np.ndarray) -> np.ndarray:
+def cycle_model(p: EngineParams, images: np.ndarray, p_lif: int = 1) -> np.ndarray:
     """Exact engine cycles per image (cycles with ``busy`` high), docs/engine.md section 4.
 
-    ``L0 + DRAIN + T*N_HID + TAIL + N_OUT + 1`` with
+    ``L0 + DRAIN + T*N_HID/P_LIF + TAIL + N_OUT + 1`` with
     ``L0 = WPR * nnz + [last pixel is 0]``, ``DRAIN = 2`` for multi-bit codes (registered
     multiplier) else 1, and ``TAIL = 2``.
-    images: (N, N_IN) integer pixels. Returns (N,) int64.
+    images: (N, N_IN) integer pixels; ``p_lif``: the engine's parallel LIF lanes (P_LIF).
+    Returns (N,) int64.
     """
+    check_p_lif(p, p_lif)
     x = np.asarray(images).reshape(len(images), -1)
     if x.shape[1] != p.N_IN:
         raise ValueError(f"images have {x.shape[1]} pixels, the engine {p.N_IN}")
     nnz = nnz_pixels(x)
     last_zero = (x[:, -1] == 0).astype(np.int64)
     drain = 2 if p.CODE_W0 > 2 else 1
-    return p.WPR * nnz + last_zero + drain + p.T * p.N_HID + 2 + p.N_OUT + 1
+    return p.WPR * nnz + last_zero + drain + p.T * (p.N_HID // p_lif) + 2 + p.N_OUT + 1
+
+
+def check_p_lif(p: EngineParams, p_lif: int) -> None:
+    """Raise ValueError unless ``p_lif`` is a legal P_LIF for these engine parameters."""
+    if (
+        not isinstance(p_lif, (int, np.integer))
+        or p_lif < 1
+        or p_lif & (p_lif - 1)
+        or p.N_HID % p_lif
+        or p_lif > p.LANES
+        or p.N_HID // p_lif < 2
+    ):
+        raise ValueError(
+            f"LIF lanes must be a power of 2 dividing N_HID={p.N_HID} (at least 2 neurons per lane) "
+            f"and at most {p.LANES}, got {p_lif!r}"
+        )
 
 
 def bound_cycles(p: EngineParams, images: np.ndarray) -> np.ndarray:
@@ -102,14 +120,18 @@ def dense_bound_cycles(p: EngineParams) -> int:
 
 
 # ------------------------------------------------------------------------------------- building
-def engine_hdl_params(p: EngineParams, export_dir: Path, *, w0_spram: bool | None = None) -> dict:
+def engine_hdl_params(
+    p: EngineParams, export_dir: Path, *, w0_spram: bool | None = None, p_lif: int = 1
+) -> dict:
     """snn_engine's HDL parameters for an export directory (weight files as absolute paths)."""
+    check_p_lif(p, p_lif)
     d = Path(export_dir).resolve()
     if w0_spram is None:
         w0_spram = p.W0_DEPTH <= SPRAM_WORDS
     if w0_spram and p.W0_DEPTH > SPRAM_WORDS:
         raise ValueError(f"{p.W0_DEPTH} layer-0 words do not fit the {SPRAM_WORDS} of spram64")
     hp: dict = dict(p.verilog())
+    hp["P_LIF"] = int(p_lif)
     hp["FIFO_DEPTH"] = 1 << max(1, (p.N_IN - 1).bit_length())
     hp["W0_SPRAM"] = 1 if w0_spram else 0
     hp["W0_FILE"] = str(d / W0_HEX)
@@ -232,6 +254,7 @@ class EngineRun:
     run_seconds: float
     simulator: str
     build_dir: Path
+    p_lif: int = 1
 
 
 def write_images_hex(path: Path, images: np.ndarray) -> None:
@@ -251,6 +274,7 @@ def run_engine(
     seed: int = 1,
     build_root: Path | None = None,
     w0_spram: bool | None = None,
+    p_lif: int = 1,
     progress: Callable[[int], None] | None = None,
 ) -> EngineRun:
     """Run ``images`` ((N, N_IN) uint8 pixels) through the RTL engine; parse its results.
@@ -284,7 +308,7 @@ def run_engine(
     n = len(x)
     if n == 0:
         raise ValueError("no images to simulate")
-    hdl = engine_hdl_params(p, export_dir, w0_spram=w0_spram)
+    hdl = engine_hdl_params(p, export_dir, w0_spram=w0_spram, p_lif=p_lif)
     t0 = time.time()
     bdir = build_harness(simulator, hdl, build_root)
     t1 = time.time()
@@ -338,6 +362,7 @@ def run_engine(
         run_seconds=t2 - t1,
         simulator=simulator,
         build_dir=bdir,
+        p_lif=int(p_lif),
     )
 
 
@@ -354,7 +379,7 @@ def compare_with_golden(
     x = golden.check_images(images, p.N_IN)
     g = golden.run(net, x)
     bad = np.nonzero((g.predictions != run.classes) | np.any(g.scores != run.scores, axis=1))[0]
-    model = cycle_model(p, x)
+    model = cycle_model(p, x, run.p_lif)
     bound = bound_cycles(p, x)
 
     def stats(a):
@@ -376,7 +401,11 @@ def compare_with_golden(
         "cycles_over_bound": float(run.cycles.mean() / max(bound.mean(), 1e-9)),
         "total_cycles": run.total_cycles,
         "engine": {
-            k: getattr(p, k) for k in ("N_IN", "N_HID", "N_OUT", "T", "CODE_W0", "CODE_W1", "WPR", "LANES")
+            **{
+                k: getattr(p, k)
+                for k in ("N_IN", "N_HID", "N_OUT", "T", "CODE_W0", "CODE_W1", "WPR", "LANES")
+            },
+            "P_LIF": run.p_lif,
         },
         "build_seconds": round(run.build_seconds, 2),
         "run_seconds": round(run.run_seconds, 2),

@@ -22,6 +22,7 @@ module tb_engine;
     parameter [63:0] THRESHOLD = 64'd1000;
     parameter LEAK_SHIFT     = 4;
     parameter RESET_SUBTRACT = 1;
+    parameter P_LIF          = 1;
     parameter FIFO_DEPTH     = 1024;
     parameter W0_SPRAM       = 1;
     parameter W0_FILE        = "";
@@ -65,10 +66,11 @@ module tb_engine;
     wire                     s_ready, m_valid, busy;
     wire [CLS_W-1:0]         m_class;
     wire [N_OUT*SCORE_W-1:0] m_scores;
-    wire                     trace_valid, trace_spike;
+    wire                     trace_valid;
+    wire [P_LIF-1:0]         trace_spike;
     wire [7:0]               trace_t;
     wire [HID_AW-1:0]        trace_n;
-    wire [MEM_W-1:0]         trace_v;
+    wire [P_LIF*MEM_W-1:0]   trace_v;
     wire                     s_valid = ~rst & (pidx < npix) & ~gap;
     wire [7:0]               s_data  = cur_pix;
     wire                     m_ready = ~bp;
@@ -77,7 +79,7 @@ module tb_engine;
     snn_engine #(
         .N_IN(N_IN), .N_HID(N_HID), .N_OUT(N_OUT), .T(T), .CODE_W0(CODE_W0), .CODE_W1(CODE_W1),
         .ACC_W(ACC_W), .MEM_W(MEM_W), .SCORE_W(SCORE_W), .THRESHOLD(THRESHOLD),
-        .LEAK_SHIFT(LEAK_SHIFT), .RESET_SUBTRACT(RESET_SUBTRACT), .FIFO_DEPTH(FIFO_DEPTH),
+        .LEAK_SHIFT(LEAK_SHIFT), .RESET_SUBTRACT(RESET_SUBTRACT), .P_LIF(P_LIF), .FIFO_DEPTH(FIFO_DEPTH),
         .W0_SPRAM(W0_SPRAM), .W0_FILE(W0_FILE), .W1_FILE(W1_FILE)
     ) dut (
         .clk(clk), .rst(rst),

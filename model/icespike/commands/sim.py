@@ -50,6 +50,13 @@ def register(subparsers) -> None:
     )
     p.add_argument("--seed", type=int, default=1, help="seed of the gap/back-pressure patterns")
     p.add_argument(
+        "--lif-lanes",
+        type=int,
+        default=1,
+        metavar="P",
+        help="parallel LIF lanes of the engine (P_LIF: 1, 2, 4, ...; divides the hidden size)",
+    )
+    p.add_argument(
         "--build-dir",
         type=Path,
         default=None,
@@ -92,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
                 bp_pct=args.backpressure,
                 seed=args.seed,
                 build_root=args.build_dir,
+                p_lif=args.lif_lanes,
                 progress=tick,
             )
         except SimError as e:
