@@ -573,6 +573,7 @@ def run(
     bitstream: bool = False,
     extra: dict | None = None,
     timeout: float = 7200.0,
+    synth_flags: tuple[str, ...] | None = None,
     progress_log=None,
 ) -> dict:
     """Synthesise ``top`` from ``sources`` for ``device_name``; write and return the report dict.
@@ -583,7 +584,8 @@ def run(
     have registered I/O and the PCF (default: the device's file in ``synth/``) must name its
     pins; nextpnr runs with ``--freq freq_mhz --timing-allow-fail`` so a missed target is
     reported (``timing_met: false``), not fatal. ``bitstream=True`` also runs icepack.
-    ``extra`` is merged into the report (e.g. cycles per inference).
+    ``extra`` is merged into the report (e.g. cycles per inference). ``synth_flags`` replaces
+    the device's synth_ice40 flags (default: ``-dsp`` on the UP5K, none on the HX8K).
 
     The report (``out_dir/report.json``) has device, package, fits, lut4, carry, ff, ebr, spram,
     dsp, io, lc_utilisation, fmax_mhz, critical_path, tools, flags, runtime_s and more.
@@ -605,7 +607,7 @@ def run(
     roles = ("yosys", "nextpnr", "icepack") if bitstream else ("yosys", "nextpnr") if place else ("yosys",)
     tools = tool_versions(roles)
     yosys = tool_command("yosys")
-    synth_flags = tuple(dev.synth_flags)
+    synth_flags = tuple(dev.synth_flags) if synth_flags is None else tuple(synth_flags)
     script = yosys_script(
         top, srcs, out, params=params, defines=defines, include_dirs=incs, synth_flags=synth_flags
     )
@@ -866,6 +868,8 @@ def markdown_table(
                 f"- {r.get('config')} on {r.get('device')}: timing target {r.get('freq_target_mhz'):g} MHz "
                 f"missed (Fmax {r.get('fmax_mhz')} MHz)"
             )
+        if r.get("dsp_fallback"):
+            notes.append(f"- {r.get('config')} on {r.get('device')}: {r['dsp_fallback']}")
         if r.get("bitstream_error"):
             notes.append(f"- {r.get('config')} on {r.get('device')}: {r['bitstream_error']}")
     if notes:
@@ -1039,29 +1043,54 @@ def synth_engine(
         write_report(rep, out / "report.json")
         return rep
     params = {"W0_SPRAM": 1 if dev.spram else 0}
-    rep = run(
-        "top_engine",
-        [TOP_ENGINE, *engine_sources()],
-        dev.name,
-        out,
-        params=params,
-        include_dirs=[d],
-        data_files=[d / "w0.hex", d / "w1.hex"],
-        config=config,
-        place=True,
-        freq_mhz=freq_mhz,
-        bitstream=bitstream,
-        extra=info,
-        progress_log=progress_log,
-    )
+
+    def place(flags):
+        return run(
+            "top_engine",
+            [TOP_ENGINE, *engine_sources()],
+            dev.name,
+            out,
+            params=params,
+            include_dirs=[d],
+            data_files=[d / "w0.hex", d / "w1.hex"],
+            config=config,
+            place=True,
+            freq_mhz=freq_mhz,
+            bitstream=bitstream,
+            extra=info,
+            synth_flags=flags,
+            progress_log=progress_log,
+        )
+
+    flags = tuple(dev.synth_flags)
+    rep = place(flags)
+    if "-dsp" in flags and rep["dsp"] > dev.dsp:
+        # More multipliers than SB_MAC16s: synthesise again with every multiplier in logic.
+        note = (
+            f"synth_ice40 -dsp used {rep['dsp']} SB_MAC16, the {dev.part} has {dev.dsp}: "
+            f"synthesised again without -dsp (multipliers in LUT4 logic)"
+        )
+        if progress_log:
+            progress_log(f"synth {config} {dev.name}: {note}")
+        flags = tuple(f for f in flags if f != "-dsp")
+        info["dsp_fallback"] = note
+        rep = place(flags)
     if engine_only:
-        rep["engine_only"] = engine_cells(d, man, dev.name, out / "engine_only", progress_log=progress_log)
+        rep["engine_only"] = engine_cells(
+            d, man, dev.name, out / "engine_only", synth_flags=flags, progress_log=progress_log
+        )
         write_report(rep, out / "report.json")
     return rep
 
 
 def engine_cells(
-    export_dir: Path, manifest: dict, device_name: str, out_dir: Path, *, progress_log=None
+    export_dir: Path,
+    manifest: dict,
+    device_name: str,
+    out_dir: Path,
+    *,
+    synth_flags: tuple[str, ...] | None = None,
+    progress_log=None,
 ) -> dict:
     """Yosys cell counts of snn_engine alone (no wrapper, no place and route).
 
@@ -1089,8 +1118,8 @@ def engine_cells(
         data_files=[Path(export_dir) / "w0.hex", Path(export_dir) / "w1.hex"],
         config="snn_engine alone",
         place=False,
+        synth_flags=synth_flags,
         progress_log=progress_log,
     )
-    return {k: rep[k] for k in ("lut4", "carry", "ff", "ebr", "spram", "dsp")} | {
-        "runtime_s": rep["runtime_s"]
-    }
+    keep = ("lut4", "carry", "ff", "ebr", "spram", "dsp", "runtime_s")
+    return {k: rep[k] for k in keep} | {"flags": rep["flags"]["yosys"]}
