@@ -7,6 +7,11 @@ the contract's scalar definition (same functions, no second copy of the arithmet
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -330,3 +335,20 @@ def test_bad_networks_raise():
             IntNetwork(timesteps=4, **kwargs)
     with pytest.raises(ValueError, match="timesteps"):
         IntNetwork([IntLayer(ok0, 2, threshold=5), IntLayer(ok1, 2)], timesteps=0)
+
+
+# ------------------------------------------------------------------------------------ benchmark script
+def test_bench_script_golden_section(tmp_path):
+    """scripts/bench.py runs its golden section end to end and writes the JSON it prints."""
+    script = Path(__file__).resolve().parents[1] / "scripts" / "bench.py"
+    cmd = [sys.executable, str(script), "--only", "golden", "--images", "40", "--repeats", "1"]
+    p = subprocess.run([*cmd, "--out", str(tmp_path), "--json"], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    printed = json.loads(p.stdout)["golden"]
+    written = json.loads((tmp_path / "golden.json").read_text())
+    assert printed == written
+    assert [r["bits"] for r in written["rows"]] == list(SUPPORTED_BITS)
+    assert all(r["images_per_s"] > 0 and len(r["runs_s"]) == 1 for r in written["rows"])
+    assert written["images"] == 40 and written["timesteps"] == 16 and written["sizes"] == [784, 128, 10]
+    bad = subprocess.run([*cmd[:2], "--only", "nonexistent"], capture_output=True, text=True, timeout=600)
+    assert bad.returncode == 2 and "unknown section(s) nonexistent" in bad.stderr
