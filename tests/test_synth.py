@@ -163,7 +163,13 @@ def test_engine_plan_spram_word_limit():
 def test_engine_plan_ebr_blocks_hx8k_binary():
     plan = synth.memory_fit([784, 128, 10], 1, "hx8k")["engine_plan"]
     # 1,568 x 64 bits -> 28 blocks (256x16), 128 x 10 -> 1, FIFO 1024 x 8 -> 2
-    assert (plan["w0_words"], plan["ebr_blocks"], plan["w0_in"]) == (1568, 31, "ebr")
+    assert (plan["w0_words"], plan["ebr_blocks_min"], plan["w0_in"]) == (1568, 31, "ebr")
+    # 8-bit 784-8-10: 784 words -> 16 blocks, 8 x 80 bits -> 5, FIFO -> 2: 23 of 32
+    assert synth.memory_fit([784, 8, 10], 8, "hx8k")["engine_plan"]["ebr_blocks_min"] == 23
+    # 8-bit 784-16-10: 101,632 bits < 131,072, but 28 + 5 + 2 = 35 blocks > 32
+    f = synth.memory_fit([784, 16, 10], 8, "hx8k")
+    assert f["weight_bits_total"] < f["capacity_bits"]
+    assert f["fits"] is False and "at least 35 EBR" in f["message"] and "has 32" in f["message"]
 
 
 def test_ebr_blocks():

@@ -182,7 +182,10 @@ def engine_memory_plan(
 
     Layer 0: ``N_IN * WPR`` 64-bit words (``LANES = 64 / code_width`` codes a word), in the four
     SPRAMs (64 bits x 16K words) on the UP5K, in EBR elsewhere. Output layer: ``N_HID`` words of
-    ``N_OUT * code_width`` bits in EBR. Input FIFO: ``fifo_depth`` x 8 bits in EBR.
+    ``N_OUT * code_width`` bits in EBR. Input FIFO: ``fifo_depth`` entries of at least the 8
+    pixel bits in EBR. The EBR count is a lower bound (the engine's membranes and wider FIFO
+    entries come on top, and Yosys may choose a costlier block shape); the SPRAM word limit is
+    exact. Yosys' cell counts decide the rest (:func:`cells_fit`).
     Returns the blocks needed, the blocks available and ``fits``.
     """
     sizes = [int(s) for s in sizes]
@@ -216,8 +219,10 @@ def engine_memory_plan(
         plan["w0_in"] = "ebr"
         ebr += ebr_blocks(w0_words, 64)
     if ebr > dev.ebr:
-        problems.append(f"the engine needs {ebr} EBR blocks but the {dev.part} has {dev.ebr}")
-    plan.update(ebr_blocks=ebr, spram_blocks=spram, ebr_available=dev.ebr, spram_available=dev.spram)
+        problems.append(
+            f"weights and input FIFO alone need at least {ebr} EBR blocks but the {dev.part} has {dev.ebr}"
+        )
+    plan.update(ebr_blocks_min=ebr, spram_blocks=spram, ebr_available=dev.ebr, spram_available=dev.spram)
     plan["fits"] = not problems
     plan["problems"] = problems
     return plan
