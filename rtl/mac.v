@@ -74,22 +74,29 @@ module mac #(
     end
 
     // ---------------------------------------------------------------- stage 2: round, add, clamp
-    wire signed [R_W-1:0] r;  // round_half_up_shift(p, SHIFT)
+    // round_half_up_shift(p, SHIFT) = (p + 2^(SHIFT-1)) >>> SHIFT = (p >>> SHIFT) + p[SHIFT-1]:
+    // adding the half only changes the kept bits through the carry out of bit SHIFT-1, which
+    // is p[SHIFT-1]. So the rounding costs no adder: p[SHIFT-1] is the carry-in of the
+    // accumulator's adder (one carry chain for round + accumulate).
+    wire signed [R_W-1:0] r_floor;  // p >>> SHIFT, one guard bit for the rounding carry
+    wire                  r_carry;  // the rounding increment
 
     generate
         if (SHIFT == 0) begin : g_exact
-            assign r = p;
+            assign r_floor = p;
+            assign r_carry = 1'b0;
         end else begin : g_round
-            // One guard bit: p + 2^(SHIFT-1) may exceed the P_W range by one.
-            wire signed [P_W:0] p_ext = {p[P_W-1], p};
+            assign r_floor = {p[P_W-1], p[P_W-1:SHIFT]};
 `ifdef ICESPIKE_INJECT_BUG_ROUND
             // Known bug for the mutation check: floor instead of rounding half up.
-            wire signed [P_W:0] p_rnd = p_ext;
+            assign r_carry = 1'b0;
+            wire unused_round_bit = p[SHIFT-1];
 `else
-            wire signed [P_W:0] p_rnd = p_ext + ({{P_W{1'b0}}, 1'b1} << (SHIFT - 1));
+            assign r_carry = p[SHIFT-1];
 `endif
-            assign r = p_rnd[P_W:SHIFT];
-            wire unused_low = ^p_rnd[SHIFT-1:0];
+            if (SHIFT > 1) begin : g_low
+                wire unused_low = ^p[SHIFT-2:0];
+            end
         end
     endgenerate
 
@@ -101,8 +108,8 @@ module mac #(
     generate
         if (SATURATE != 0) begin : g_sat
             wire signed [SUM_W-1:0] acc_ext = {{(SUM_W - ACC_W){acc_q[ACC_W-1]}}, acc_q};
-            wire signed [SUM_W-1:0] r_ext   = {{(SUM_W - R_W){r[R_W-1]}}, r};
-            wire signed [SUM_W-1:0] sum     = acc_ext + r_ext;
+            wire signed [SUM_W-1:0] r_ext   = {{(SUM_W - R_W){r_floor[R_W-1]}}, r_floor};
+            wire signed [SUM_W-1:0] sum     = acc_ext + r_ext + {{(SUM_W - 1){1'b0}}, r_carry};
             wire in_range = (sum[SUM_W-1:ACC_W-1] == {(SUM_W - ACC_W + 1){1'b0}})
                           | (sum[SUM_W-1:ACC_W-1] == {(SUM_W - ACC_W + 1){1'b1}});
 `ifdef ICESPIKE_INJECT_BUG_SAT
@@ -114,8 +121,8 @@ module mac #(
                                     : {sum[SUM_W-1], {(ACC_W - 1){~sum[SUM_W-1]}}};
 `endif
         end else begin : g_wrap
-            wire signed [ACC_W-1:0] r_ext = {{(ACC_W - R_W){r[R_W-1]}}, r};
-            assign acc_d = acc_q + r_ext;
+            wire signed [ACC_W-1:0] r_ext = {{(ACC_W - R_W){r_floor[R_W-1]}}, r_floor};
+            assign acc_d = acc_q + r_ext + {{(ACC_W - 1){1'b0}}, r_carry};
         end
     endgenerate
 
