@@ -97,7 +97,9 @@ def main(argv=None) -> int:
     ap.add_argument("--timesteps", type=int, default=16)
     ap.add_argument("--hidden", type=int, default=128)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--augment", type=int, default=0)
+    ap.add_argument("--augment", type=int, default=0, help="random pixel shift for float/16/8/4")
+    ap.add_argument("--lowbit-epochs", type=int, default=40, help="QAT epochs for ternary and binary")
+    ap.add_argument("--lowbit-augment", type=int, default=0, help="random pixel shift for ternary and binary")
     ap.add_argument("--only", default=None, help="comma list of widths (float,16,8,4,2,1 or names)")
     ap.add_argument("--out", type=Path, default=REPO / "models")
     ap.add_argument("--work", type=Path, default=REPO / "build" / "models")
@@ -120,7 +122,10 @@ def main(argv=None) -> int:
         else:
             if not float_final.is_file():
                 raise SystemExit(f"models: {float_final} is missing: train the float model first")
-            cfg = TrainConfig(bits=bits, epochs=args.qat_epochs, lr=args.qat_lr, **common)
+            low = bits in (2, 1)
+            kw = {**common, "augment": args.lowbit_augment} if low else common
+            epochs = args.lowbit_epochs if low else args.qat_epochs
+            cfg = TrainConfig(bits=bits, epochs=epochs, lr=args.qat_lr, **kw)
             init = float_final
         r = _train(
             cfg,
@@ -129,6 +134,8 @@ def main(argv=None) -> int:
             mnist,
             init,
         )
+        # re-read before writing: two widths may train in parallel (--only) and share the file
+        summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {"models": {}}
         summary["models"][name] = r
         print(
             f"models: {name}: golden {100 * r['golden_accuracy']:.2f}% after {r['epochs']} epochs "
@@ -136,6 +143,7 @@ def main(argv=None) -> int:
             file=sys.stderr,
         )
         summary_path.write_text(json.dumps(summary, indent=1) + "\n")
+    summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {"models": {}}
     summary["last_run"] = {
         "command": "python scripts/models.py"
         + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip(),

@@ -143,7 +143,8 @@ def markdown(rep: dict, models_meta: dict) -> str:
             f"{r['thresholds_int'][0]} | {r['hidden_spikes_per_image']:.1f} | {r['timesteps']} | "
             f"{r['epochs']}{' (from float)' if r['init'] else ''} | {r['train_seconds']:.0f} s |"
         )
-    total = models_meta.get("last_run", {}).get("wall_seconds")
+    steps = [m.get("step_wall_seconds") for m in models_meta.get("models", {}).values()]
+    total = sum(steps) if steps and None not in steps else None
     notes = [
         "",
         f"Test set: {rep['images']} MNIST images; network 784-128-10, no biases, leak shift 4, reset by "
@@ -155,7 +156,10 @@ def markdown(rep: dict, models_meta: dict) -> str:
         "(max-abs scale; fixed Qm.n = the seed's s = 2^-n).",
     ]
     if total is not None:
-        notes.append(f"All models: `{models_meta['last_run']['command']}`, {total / 60:.1f} min wall time.")
+        notes.append(
+            f"All six models: `python scripts/models.py`, {total / 60:.1f} min wall time in all "
+            "(sum of the per-model steps in models/models.json, measured on the shared 2-core machine)."
+        )
     return "\n".join(lines + notes) + "\n"
 
 

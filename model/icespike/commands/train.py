@@ -26,7 +26,7 @@ __all__ = ["register", "run", "run_training", "default_out"]
 
 def default_out(bits, hidden) -> Path:
     sizes = "-".join(str(h) for h in (784, *hidden, 10))
-    return Path("build") / "models" / f"mnist-{sizes}-{bits_name(bits)}.npz"
+    return Path("build") / "train" / f"mnist-{sizes}-{bits_name(bits)}.npz"
 
 
 def _hidden(text: str) -> tuple[int, ...]:
@@ -75,7 +75,7 @@ def register(subparsers) -> None:
         type=Path,
         default=None,
         metavar="PATH",
-        help="checkpoint path (.npz); default build/models/mnist-784-H-10-<bits>.npz",
+        help="checkpoint path (.npz); default build/train/mnist-784-H-10-<bits>.npz",
     )
     p.add_argument("--resume", action="store_true", help="continue the run saved at --out (same settings)")
     p.add_argument(
