@@ -2,7 +2,7 @@
 
 Steps (each one an `icespike` subcommand, run as a subprocess with its progress on stderr):
   1. train    a ternary 784-128-10 network on the bundled MNIST for a short schedule
-              (DEMO_EPOCHS, default 2), or with FAST=1 take the committed
+              (DEMO_EPOCHS, default 10), or with FAST=1 take the committed
               models/mnist-784-128-10-ternary.npz;
   2. eval     its accuracy on the 10,000 test images with the integer golden model;
   3. export   weights (.hex), net_params.vh and manifest.json for the engine;
@@ -78,7 +78,7 @@ def find(d: dict, *keys, default=None):
 
 def main() -> int:
     fast = os.environ.get("FAST", "") not in ("", "0")
-    epochs = int(os.environ.get("DEMO_EPOCHS", "2"))
+    epochs = int(os.environ.get("DEMO_EPOCHS", "10"))
     images = int(os.environ.get("DEMO_IMAGES", "100"))
     OUT.mkdir(parents=True, exist_ok=True)
     t_all = time.monotonic()
