@@ -469,6 +469,14 @@ def _rel(path: Path, start: Path) -> str:
     return os.path.relpath(Path(path).resolve(), start.resolve())
 
 
+def _show_path(p: Path) -> str:
+    """``p`` relative to the project root when inside it (reports stay machine-independent)."""
+    try:
+        return str(Path(p).resolve().relative_to(ROOT))
+    except ValueError:
+        return str(p)
+
+
 def _vlog_value(v) -> str:
     if isinstance(v, bool):
         return "1" if v else "0"
@@ -626,7 +634,7 @@ def run(
         "device": dev.name,
         "part": dev.part,
         "package": dev.package,
-        "sources": [str(Path(s)) for s in sources],
+        "sources": [_show_path(s) for s in srcs],
         "params": dict(params or {}),
         "defines": dict(defines or {}),
         "tools": tools,
