@@ -131,17 +131,26 @@ module top_engine #(
         .w_we       (ld_q),
         .w_addr     (wsh_q[AW+63:64]),
         .w_data     (wsh_q[63:0]),
+        // status and trace outputs are for testbenches: left open on purpose
+        /* verilator lint_off PINCONNECTEMPTY */
         .busy       (),
         .trace_valid(),
         .trace_t    (),
         .trace_n    (),
         .trace_spike(),
         .trace_v    ()
+        /* verilator lint_on PINCONNECTEMPTY */
     );
 
     // ------------------------------------------------------------------ result output
-    wire [NCH*8-1:0] scores_pad;
-    assign scores_pad = m_scores;  // zero-extended to whole bytes
+    wire [NCH*8-1:0] scores_pad;  // m_scores zero-extended to whole bytes
+    generate
+        if (NCH * 8 == SW) begin : g_pad_none
+            assign scores_pad = m_scores;
+        end else begin : g_pad
+            assign scores_pad = {{(NCH * 8 - SW){1'b0}}, m_scores};
+        end
+    endgenerate
     reg  [7:0]       fold;
     integer          k;
     always @* begin
