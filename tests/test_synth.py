@@ -542,6 +542,8 @@ def test_top_engine_pins(tmp_path):
     scores must equal the golden model's.
     """
     sys.path.insert(0, str(ROOT / "verif"))
+    if str(ROOT / "tests") not in sys.path:  # the simulator imports this module as the cocotb test
+        sys.path.insert(0, str(ROOT / "tests"))
     import test_snn_engine as eng_tb
     from icespike.export import engine_params, render_params_vh
     from simrun import rtl, run
