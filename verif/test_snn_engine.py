@@ -31,7 +31,7 @@ from cocotb.triggers import FallingEdge, RisingEdge
 
 from icespike import golden, rtlsim
 from icespike.data import load_mnist
-from icespike.export import engine_params, export_network, load_export
+from icespike.export import engine_params, export_network, load_export, pack_w0
 from icespike.formats import weight_format
 from icespike.network import IntLayer, IntNetwork
 from simrun import (
@@ -147,7 +147,11 @@ def export_for_test(net: IntNetwork, tag: str) -> Path:
 
 # =============================================================================== cocotb side
 class Engine:
-    """Drivers and monitors of snn_engine; the expectations come from icespike.golden."""
+    """Driver and monitor of snn_engine in one coroutine (two triggers per clock cycle).
+
+    Inputs are driven after the falling edge; outputs and handshakes are sampled at the
+    rising edge. The expectations come from icespike.golden.
+    """
 
     def __init__(self, dut, net: IntNetwork, rng: random.Random, p_lif: int):
         self.dut = dut
@@ -155,48 +159,71 @@ class Engine:
         self.p = engine_params(net)
         self.p_lif = p_lif
         self.rng = rng
-        self.traces: list[tuple[int, int, int, int]] = []  # (t, n, spike, v)
+        self.traces: list[tuple[int, int, int, int]] = []  # (t, n, spike, v) per neuron
         self.results: list[tuple[int, list[int]]] = []
         self.busy_runs: list[int] = []
+        self.pixels: list[int] = []  # queue of pixels to send
+        self.sent = 0  # pixels accepted from the queue
         self.gap_pct = 0
         self.bp_pct = 0
-        self.enabled = True
+        self.in_reset = True
+        self.writes: list[tuple[int, int]] = []  # queued layer-0 weight writes (addr, word)
 
     def start(self):
-        cocotb.start_soon(self._monitor())
+        cocotb.start_soon(self._cycle())
 
-    async def _monitor(self):
+    async def _cycle(self):
         dut = self.dut
+        p = self.p
+        w, mask = p.MEM_W, (1 << p.MEM_W) - 1
+        sw, smask = p.SCORE_W, (1 << p.SCORE_W) - 1
         busy_cnt = 0
+        s_valid = m_ready = 0
         while True:
             await RisingEdge(dut.clk)
-            if not self.enabled:
+            if not self.in_reset:
+                # ---- sample at the edge
+                if s_valid and dut.s_ready.value == 1:
+                    self.sent += 1
+                if dut.trace_valid.value == 1:
+                    t, n0 = read_unsigned(dut.trace_t), read_unsigned(dut.trace_n)
+                    spk, vv = read_unsigned(dut.trace_spike), read_unsigned(dut.trace_v)
+                    for q in range(self.p_lif):  # one beat carries P_LIF neurons
+                        v = None if vv is None else (vv >> (q * w)) & mask
+                        if v is not None and v >> (w - 1):
+                            v -= 1 << w
+                        sq = None if spk is None else (spk >> q) & 1
+                        self.traces.append((t, None if n0 is None else n0 + q, sq, v))
+                if dut.busy.value == 1:
+                    busy_cnt += 1
+                elif busy_cnt:
+                    self.busy_runs.append(busy_cnt)
+                    busy_cnt = 0
+                if m_ready and dut.m_valid.value == 1:
+                    raw = read_unsigned(dut.m_scores)
+                    scores = []
+                    for o in range(p.N_OUT):
+                        v = (raw >> (o * sw)) & smask
+                        scores.append(v - (1 << sw) if v >> (sw - 1) else v)
+                    self.results.append((read_unsigned(dut.m_class), scores))
+            else:
                 busy_cnt = 0
-                continue
-            if dut.trace_valid.value == 1:
-                t, n0 = read_unsigned(dut.trace_t), read_unsigned(dut.trace_n)
-                spk, vv = read_unsigned(dut.trace_spike), read_unsigned(dut.trace_v)
-                w = self.p.MEM_W
-                for q in range(self.p_lif):  # one beat carries P_LIF neurons
-                    v = None if vv is None else (vv >> (q * w)) & ((1 << w) - 1)
-                    if v is not None and v >> (w - 1):
-                        v -= 1 << w
-                    s = None if spk is None else (spk >> q) & 1
-                    self.traces.append((t, None if n0 is None else n0 + q, s, v))
-            busy = dut.busy.value == 1
-            if busy:
-                busy_cnt += 1
-            elif busy_cnt:
-                self.busy_runs.append(busy_cnt)
-                busy_cnt = 0
-            if dut.m_valid.value == 1 and dut.m_ready.value == 1:
-                raw = read_unsigned(dut.m_scores)
-                w = self.p.SCORE_W
-                scores = []
-                for o in range(self.p.N_OUT):
-                    v = (raw >> (o * w)) & ((1 << w) - 1)
-                    scores.append(v - (1 << w) if v >> (w - 1) else v)
-                self.results.append((read_unsigned(dut.m_class), scores))
+            await FallingEdge(dut.clk)
+            # ---- drive for the next edge
+            if self.writes:
+                a, word = self.writes.pop()
+                dut.w_we.value = 1
+                dut.w_addr.value = a
+                dut.w_data.value = word
+            else:
+                dut.w_we.value = 0
+            s_valid = 0
+            if not self.in_reset and self.sent < len(self.pixels) and self.rng.randrange(100) >= self.gap_pct:
+                s_valid = 1
+                dut.s_data.value = self.pixels[self.sent]
+            dut.s_valid.value = s_valid
+            m_ready = 0 if self.in_reset or self.rng.randrange(100) < self.bp_pct else 1
+            dut.m_ready.value = m_ready
 
     def clear(self):
         self.traces.clear()
@@ -205,48 +232,41 @@ class Engine:
 
     async def reset(self, cycles: int = 3):
         dut = self.dut
-        self.enabled = False
+        self.in_reset = True
+        await FallingEdge(dut.clk)
         dut.rst.value = 1
-        dut.s_valid.value = 0
-        dut.m_ready.value = 0
         for _ in range(cycles):
             await FallingEdge(dut.clk)
         dut.rst.value = 0
+        self.pixels, self.sent = [], 0
         self.clear()
-        self.enabled = True
+        self.in_reset = False
 
-    async def backpressure(self):
-        """Drive m_ready: random low cycles (bp_pct percent)."""
-        dut = self.dut
-        while True:
-            await FallingEdge(dut.clk)
-            dut.m_ready.value = 0 if self.rng.randrange(100) < self.bp_pct else 1
+    def send(self, pixels: np.ndarray):
+        """Queue pixels (flattened images) for the input stream."""
+        self.pixels.extend(int(v) for v in np.asarray(pixels).reshape(-1))
 
-    async def send(self, pixels: np.ndarray, stop_after: int | None = None):
-        """Stream pixels (flattened images) with random gaps; return after ``stop_after`` beats."""
-        dut = self.dut
-        flat = [int(v) for v in np.asarray(pixels).reshape(-1)]
-        i = 0
-        await FallingEdge(dut.clk)
-        while i < len(flat) and (stop_after is None or i < stop_after):
-            if self.rng.randrange(100) < self.gap_pct:
-                dut.s_valid.value = 0
-            else:
-                dut.s_valid.value = 1
-                dut.s_data.value = flat[i]
-            await RisingEdge(dut.clk)
-            fired = dut.s_valid.value == 1 and dut.s_ready.value == 1
-            await FallingEdge(dut.clk)
-            if fired:
-                i += 1
-        dut.s_valid.value = 0
+    async def wait_sent(self, n: int):
+        while self.sent < n:
+            await RisingEdge(self.dut.clk)
+
+    async def write_weights(self, items: list[tuple[int, int]]):
+        """Write layer-0 words through the write port, one per cycle (in the given order)."""
+        self.writes = list(reversed(items))
+        while self.writes:
+            await RisingEdge(self.dut.clk)
+        await FallingEdge(self.dut.clk)
+        await FallingEdge(self.dut.clk)
 
     async def wait_results(self, n: int, limit: int):
         for _ in range(limit):
             if len(self.results) >= n:
-                return
+                break
             await RisingEdge(self.dut.clk)
-        raise AssertionError(f"timeout: {len(self.results)} of {n} results after {limit} cycles")
+        else:
+            raise AssertionError(f"timeout: {len(self.results)} of {n} results after {limit} cycles")
+        for _ in range(3):
+            await RisingEdge(self.dut.clk)
 
     def check(self, x: np.ndarray, what: str):
         """Compare everything collected since the last clear with the golden model on ``x``."""
@@ -255,7 +275,7 @@ class Engine:
         n = len(x)
         mm = Mismatches(f"{TOP} {what}")
         beats = p.T * p.N_HID
-        mm.check(-1, "trace beats", len(self.traces), n * beats)
+        mm.check(-1, "trace samples", len(self.traces), n * beats)
         for k in range(min(n, len(self.traces) // beats)):
             for b in range(beats):
                 t, j, s, v = self.traces[k * beats + b]
@@ -273,9 +293,8 @@ class Engine:
             mm.check(k, f"image {k} cycles (measured vs model)", c, int(model[k]))
         mm.assert_none()
         spikes = int(g.spikes[0].sum())
-        dut_log = self.dut._log
-        dut_log.info(
-            f"{what}: {n} images, {len(self.traces)} trace beats, {spikes} hidden spikes "
+        self.dut._log.info(
+            f"{what}: {n} images, {len(self.traces)} neuron samples, {spikes} hidden spikes "
             f"(rate {spikes / max(1, n * beats):.3f}), cycles mean {np.mean(self.busy_runs[:n]):.1f}: all equal"
         )
 
@@ -295,18 +314,18 @@ def tb_setup(dut):
 
 
 async def init(dut, net, rng) -> Engine:
-    p_lif = int(tb_params()["P_LIF"])
+    p_lif = int(tb_params().get("P_LIF", 1))
     await start_clock(dut)
+    dut.rst.value = 1
     dut.s_valid.value = 0
     dut.s_data.value = 0
-    dut.m_ready.value = 1
+    dut.m_ready.value = 0
     dut.w_we.value = 0
     dut.w_addr.value = 0
     dut.w_data.value = 0
     eng = Engine(dut, net, rng, p_lif)
     eng.start()
     await eng.reset()
-    cocotb.start_soon(eng.backpressure())
     return eng
 
 
@@ -320,10 +339,8 @@ async def images(dut):
     net, p, x, rng = tb_setup(dut)
     eng = await init(dut, net, rng)
     eng.gap_pct, eng.bp_pct = 20, 30
-    cocotb.start_soon(eng.send(x))
+    eng.send(x)
     await eng.wait_results(len(x), max_cycles(p, len(x)))
-    for _ in range(5):
-        await RisingEdge(dut.clk)
     eng.check(x, "images with gaps and back-pressure")
 
 
@@ -334,65 +351,72 @@ async def reset_mid(dut):
     eng = await init(dut, net, rng)
     eng.gap_pct, eng.bp_pct = 10, 10
     # 1) half an image, then reset
-    await eng.send(x[0], stop_after=p.N_IN // 2)
+    eng.send(x[0])
+    await eng.wait_sent(p.N_IN // 2)
     await eng.reset()
-    # 2) one full image, reset while the engine is busy in its LIF phase
-    await eng.send(x[1])
+    # 2) one full image; reset half-way through its computation
+    eng.send(x[1])
     for _ in range(max_cycles(p, 1)):
         await RisingEdge(dut.clk)
         if dut.busy.value == 1:
             break
-    for _ in range(int(rtlsim.cycle_model(p, x[1:2], eng.p_lif)[0]) // 2):  # half-way
+    for _ in range(int(rtlsim.cycle_model(p, x[1:2], eng.p_lif)[0]) // 2):
         await RisingEdge(dut.clk)
     assert dut.busy.value == 1, "the engine should still be computing"
-    await FallingEdge(dut.clk)
     await eng.reset()
     # 3) recovery: three images from a clean start give exactly the golden results
     xs = x[2:5]
-    cocotb.start_soon(eng.send(xs))
+    eng.send(xs)
     await eng.wait_results(len(xs), max_cycles(p, len(xs)))
-    for _ in range(5):
-        await RisingEdge(dut.clk)
     eng.check(xs, "after reset mid-image and mid-computation")
 
 
 @cocotb.test()
 async def weight_port(dut):
-    """Rewrite layer 0 through the write port with another network's weights; check; restore."""
+    """Rewrite layer-0 rows through the write port with another network's; check; restore.
+
+    The rows rewritten are those of pixels that the test images use (up to 96 of them, in a
+    random order), so the rewritten weights change the results; the golden model runs the
+    mixed network.
+    """
     net, p, x, rng = tb_setup(dut)
     other = load_export(os.environ["ICESPIKE_ENGINE_EXPORT_ALT"])
     assert engine_params(other) == p
     eng = await init(dut, net, rng)
-    from icespike.export import pack_w0
-
-    async def write_all(words):
-        order = list(range(len(words)))
-        rng.shuffle(order)  # any order
-        for a in order:
-            await FallingEdge(dut.clk)
-            dut.w_we.value = 1
-            dut.w_addr.value = a
-            dut.w_data.value = words[a]
-        await FallingEdge(dut.clk)
-        dut.w_we.value = 0
-
-    await write_all(pack_w0(other))
-    eng.net = other
-    eng.clear()
     xs = x[:3]
-    cocotb.start_soon(eng.send(xs))
+    used = sorted({int(i) for i in np.nonzero(xs.any(axis=0))[0]})
+    rows = sorted(rng.sample(used, min(96, len(used))))
+    mixed_codes = net.layers[0].codes.copy()
+    mixed_codes[:, rows] = other.layers[0].codes[:, rows]
+    h = net.layers[0]
+    mixed = IntNetwork(
+        [
+            IntLayer(
+                mixed_codes,
+                h.bits,
+                threshold=h.threshold,
+                leak_shift=h.leak_shift,
+                reset=h.reset,
+                mem_width=h.mem_width,
+            ),
+            IntLayer(net.layers[1].codes, net.layers[1].bits),
+        ],
+        net.timesteps,
+    )
+    new_words, old_words = pack_w0(other), pack_w0(net)
+    addrs = [i * p.WPR + k for i in rows for k in range(p.WPR)]
+    rng.shuffle(addrs)  # any order
+    await eng.write_weights([(a, new_words[a]) for a in addrs])
+    eng.net = mixed
+    eng.send(xs)
     await eng.wait_results(len(xs), max_cycles(p, len(xs)))
-    for _ in range(5):
-        await RisingEdge(dut.clk)
-    eng.check(xs, "layer-0 weights written through the port")
-    await write_all(pack_w0(net))
+    eng.check(xs, f"{len(rows)} layer-0 rows written through the port")
+    await eng.write_weights([(a, old_words[a]) for a in addrs])
     eng.net = net
     eng.clear()
-    cocotb.start_soon(eng.send(xs))
+    eng.send(xs)
     await eng.wait_results(len(xs), max_cycles(p, len(xs)))
-    for _ in range(5):
-        await RisingEdge(dut.clk)
-    eng.check(xs, "original weights restored through the port")
+    eng.check(xs, "original rows restored through the port")
 
 
 # =============================================================================== pytest side
