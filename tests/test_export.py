@@ -265,3 +265,25 @@ def test_cli_export_from_an_export_dir(exported, tmp_path, capsys):
     shutil.rmtree(out)
     assert main(["export", str(tmp_path / "missing"), "--out", str(out)]) == 2
     assert "no such checkpoint" in capsys.readouterr().err
+
+
+def test_cli_sim_rejects_bad_options(exported, capsys):
+    _, d = exported
+    assert main(["sim", str(d), "--images", "0"]) == 2
+    assert "--images must be >= 1" in capsys.readouterr().err
+    assert main(["sim", str(d), "--images", "5", "--offset", "9999"]) == 2
+    assert "exceeds the 10000 test images" in capsys.readouterr().err
+    assert main(["sim", str(d), "--images", "1", "--gap", "100"]) == 2
+    assert "--gap must be 0..99" in capsys.readouterr().err
+    # 50 inputs: the export does not fit the 784-pixel MNIST images
+    assert main(["sim", str(d), "--images", "1"]) == 2
+    assert "images must have shape (N, 50)" in capsys.readouterr().err
+
+
+def test_lif_lanes_must_divide_the_hidden_layer():
+    p = ex.engine_params(make_net(2))
+    x = np.zeros((1, 784), dtype=np.int64)
+    for bad in (0, 3, 64, 128):
+        with pytest.raises(ValueError, match="LIF lanes"):
+            rtlsim.cycle_model(p, x, bad)
+    assert rtlsim.cycle_model(p, x, 4)[0] == 1 + 1 + 16 * 32 + 2 + 10 + 1
