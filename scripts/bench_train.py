@@ -8,6 +8,7 @@ over ``--repeats`` runs after one untimed warm-up epoch. Run alone with
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -19,6 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "model"))
 
 from icespike.data import load_mnist  # noqa: E402
+from icespike.quant import bits_name  # noqa: E402
 from icespike.train import SNNModel, TrainConfig, Trainer  # noqa: E402
 
 
@@ -33,14 +35,19 @@ def _bench(bits, ctx) -> dict:
     tr = Trainer(model, cfg)
     tr.train_epoch(x, y)  # warm-up
     times = []
+    load = [os.getloadavg()[0]]
     for _ in range(repeats):
         t0 = time.perf_counter()
         rec = tr.train_epoch(x, y)
         times.append(time.perf_counter() - t0)
-        print(f"  train {bits}: {len(x) / times[-1]:,.0f} images/s (loss {rec['loss']:.4f})", file=sys.stderr)
+        load.append(os.getloadavg()[0])
+        print(
+            f"  train {bits_name(bits)}: {len(x) / times[-1]:,.0f} images/s (loss {rec['loss']:.4f})",
+            file=sys.stderr,
+        )
     med = statistics.median(times)
     row = {
-        "bits": str(bits),
+        "bits": bits_name(bits),
         "images": len(x),
         "batch": cfg.batch_size,
         "timesteps": T,
@@ -48,10 +55,12 @@ def _bench(bits, ctx) -> dict:
         "min_s": round(min(times), 3),
         "max_s": round(max(times), 3),
         "images_per_s": round(len(x) / med, 1),
+        "best_images_per_s": round(len(x) / min(times), 1),
+        "load_avg_1min": round(statistics.median(load), 2),
         "runs_s": [round(t, 3) for t in times],
     }
     return {
-        "title": f"Training throughput, {bits}: 784-128-10, {len(x)} images/epoch, batch {cfg.batch_size}, "
+        "title": f"Training throughput, {bits_name(bits)}: 784-128-10, {len(x)} images/epoch, batch {cfg.batch_size}, "
         f"T={T}, median of {repeats} epochs",
         "columns": [
             "bits",
