@@ -39,7 +39,9 @@ def model_path(directory: Path, bits, hidden: int = 128) -> Path:
     return directory / f"mnist-784-{hidden}-10-{bits_name(bits)}.npz"
 
 
-def _train(cfg: TrainConfig, work: Path, final: Path, mnist, init: Path | None) -> dict:
+def _train(
+    cfg: TrainConfig, work: Path, final: Path, mnist, init: Path | None, previous: dict | None
+) -> dict:
     t0 = time.perf_counter()
     resume = reuse = False
     if work.is_file():
@@ -76,6 +78,9 @@ def _train(cfg: TrainConfig, work: Path, final: Path, mnist, init: Path | None) 
     ck = load_checkpoint(final)
     x = mnist.test_images.reshape(len(mnist.test_images), -1)
     res = golden.run(ck.to_int_network(), x)
+    wall = time.perf_counter() - t0
+    if reuse and previous and previous.get("step_wall_seconds"):
+        wall = previous["step_wall_seconds"]  # the time of the run that trained it
     return {
         "checkpoint": str(final.relative_to(REPO)) if final.is_relative_to(REPO) else str(final),
         "bits": ck.bits_name,
@@ -84,7 +89,8 @@ def _train(cfg: TrainConfig, work: Path, final: Path, mnist, init: Path | None) 
         "golden_accuracy": golden.accuracy(res.predictions, mnist.test_labels),
         "float_eval_accuracy": ck.evaluate_float(x, mnist.test_labels),
         "train_seconds": sum(h["seconds"] for h in ck.history),
-        "step_wall_seconds": time.perf_counter() - t0,
+        "step_wall_seconds": wall,
+        "reused": reuse,
     }
 
 
@@ -133,6 +139,7 @@ def main(argv=None) -> int:
             model_path(args.out, bits, args.hidden),
             mnist,
             init,
+            summary.get("models", {}).get(name),
         )
         # re-read before writing: two widths may train in parallel (--only) and share the file
         summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {"models": {}}
