@@ -435,6 +435,7 @@ SETS = {
 }
 FAST_SETS = ("q16", "q8", "q4", "ternary", "binary")
 EXTRA_SETS = ("ternary-p2", "q8-p4", "ternary-pad", "ternary-zero-sat", "binary-8hid")
+SLOW_ONLY = ("ternary-p2", "q8-p4")  # P_LIF 2 and 4 stay in the fast tier through q4, binary, the extras
 
 
 def alt_network(net: IntNetwork) -> IntNetwork:
@@ -480,7 +481,7 @@ def _cases():
     for sim in ("icarus", "verilator"):
         for name in FAST_SETS + EXTRA_SETS:
             marks = [getattr(pytest.mark, sim)]
-            if name in EXTRA_SETS and sim == "verilator":
+            if name in EXTRA_SETS and (sim == "verilator" or name in SLOW_ONLY):
                 marks.append(pytest.mark.slow)
             out.append(pytest.param(sim, name, 20, marks=marks, id=f"{sim}-{name}"))
         for name in FAST_SETS:
