@@ -236,7 +236,13 @@ module snn_engine #(
     wire              j_last    = (j_q == J_LAST);
     wire              t_last    = (t_q == T_LAST);
     wire              rot       = in_lif & ((lane_q == LANE_LAST) | j_last);
+`ifdef ICESPIKE_INJECT_BUG_RING_CLEAR
+    // Known bug for the mutation check: the rings keep the previous image's currents.
+    wire              ring_clr  = 1'b0;
+    wire              unused_t_last = t_last;
+`else
     wire              ring_clr  = t_last;  // the last step empties the rings for the next image
+`endif
 
     // ================================================================ current rings
     wire [LANES*ACC_W-1:0] heads;
@@ -435,7 +441,11 @@ module snn_engine #(
                         t_q <= t_q + 8'd1;
                         if (t_last) begin
                             state_q <= S_TAIL;
+`ifdef ICESPIKE_INJECT_BUG_CYCLES
+                            cnt_q   <= 2'd2;  // known bug for the mutation check: one idle cycle more
+`else
                             cnt_q   <= 2'd1;
+`endif
                         end
                     end
                 end

@@ -551,3 +551,33 @@ def test_harness(sim, name, n_images, gap, bp):
     assert s["cycle_model_mismatches"] == 0, s
     assert s["rtl_accuracy"] == s["golden_accuracy"]
     assert r.cycles.tolist() == rtlsim.cycle_model(engine_params(net), x, p_lif).tolist()
+
+
+@pytest.mark.icarus
+@pytest.mark.parametrize("bug", ["ICESPIKE_INJECT_BUG_RING_CLEAR", "ICESPIKE_INJECT_BUG_CYCLES"])
+def test_snn_engine_catches_injected_bug(bug):
+    """The end-to-end test fails on known bugs: stale layer-0 currents, one cycle too many."""
+    net, d, alt, hdl = prepare("binary-8hid")
+    env = {
+        "ICESPIKE_ENGINE_EXPORT": str(d),
+        "ICESPIKE_ENGINE_IMAGES": 4,
+        "ICESPIKE_ENGINE_EXPORT_ALT": str(alt),
+        "ICESPIKE_SEED": 1,
+        PARAMS_ENV: json.dumps(hdl),
+    }
+    params = {k: hdl_literal(k, v) for k, v in hdl.items()}
+    res = run(
+        TOP,
+        rtl(*SOURCES),
+        "test_snn_engine",
+        sim="icarus",
+        parameters=params,
+        defines={bug: 1},
+        extra_env=env,
+        testcase="images",
+        check=False,
+        tag="bug-" + bug,
+    )
+    assert res.num_tests == 1 and res.num_failed == 1, res
+    log = (res.test_dir / "sim.log").read_text()
+    assert ("membrane" in log) if bug.endswith("RING_CLEAR") else ("measured vs model" in log)
