@@ -358,29 +358,34 @@ class SNNModel:
             else:
                 cur = (spikes_prev.reshape(T * B, -1) @ qr[li].codes.T).reshape(T, B, n)
             v = np.zeros((B, n))
+            tmp = np.empty((B, n))
             S = np.empty((T, B, n))
             V2 = np.empty((T, B, n)) if keep else None
-            sat = None
+            clipped = False
             k = self.leak_shift
             scale_k = 2.0**-k
             for t in range(T):
-                if k:
-                    v -= np.floor(v * scale_k)
+                if k:  # v -= floor(v / 2^k): the exact floor shift on integer-valued floats
+                    np.multiply(v, scale_k, out=tmp)
+                    np.floor(tmp, out=tmp)
+                    v -= tmp
                 v += cur if li == 0 else cur[t]
-                if v.max(initial=lo) >= hi or v.min(initial=hi) <= lo:
+                if v.max() >= hi or v.min() <= lo:  # saturate (never wrap)
                     np.clip(v, lo, hi, out=v)
-                    if keep:
-                        if sat is None:
-                            sat = np.zeros((T, B, n), bool)
-                        sat[t] = (v <= lo) | (v >= hi)
-                s = v >= theta
-                S[t] = s
+                    clipped = True
+                st = S[t]
+                np.greater_equal(v, theta, out=st)
                 if keep:
                     V2[t] = v
                 if self.reset == "subtract":
-                    v -= S[t] * theta
+                    np.multiply(st, theta, out=tmp)
+                    v -= tmp
                 else:
-                    v *= 1.0 - S[t]
+                    np.subtract(1.0, st, out=tmp)
+                    v *= tmp
+            sat = None
+            if keep and clipped:
+                sat = (V2 <= lo) | (V2 >= hi)
             if keep:
                 cache.v2.append(V2)
                 cache.spikes.append(S)
@@ -425,28 +430,46 @@ class SNNModel:
             B, n = V2.shape[1], V2.shape[2]
             gv = np.zeros((B, n))
             gI = np.zeros((B, n)) if li == 0 else np.empty((T, B, n))
+            # fast-sigmoid surrogate of every step at once: 1 / (theta (1 + a |v - theta| / theta)^2)
+            SG = np.subtract(V2, theta)
+            np.abs(SG, out=SG)
+            SG *= a / theta
+            SG += 1.0
+            np.square(SG, out=SG)
+            np.divide(1.0 / theta, SG, out=SG)
+            keep_mask = None if sat is None else ~sat
             gth = 0.0
-            inv_th = 1.0 / theta
+            subtract = self.reset == "subtract"
+            detached = self.detach_reset
+            if subtract and detached and g_s_const:
+                # d loss / d spike is the same at every step: one product for the threshold term
+                gth -= float((SG.sum(axis=0) * g_s).sum())
+            tmp = np.empty((B, n))
             for t in range(T - 1, -1, -1):
                 gs = g_s if g_s_const else g_s[t]
-                # fast-sigmoid surrogate, scaled to the threshold
-                sg = np.abs(V2[t] - theta)
-                sg *= a * inv_th
-                sg += 1.0
-                np.square(sg, out=sg)
-                np.divide(inv_th, sg, out=sg)
+                sg = SG[t]
                 st = S[t]
-                if self.reset == "subtract":
-                    term = gs if self.detach_reset else gs - theta * gv
-                    gv2 = gv + sg * term
-                    gth -= float((sg * term).sum()) + float((st * gv).sum())
+                if subtract:
+                    # dL/dtheta through the reset v3 = v2 - spike * theta
+                    np.multiply(st, gv, out=tmp)
+                    gth -= float(tmp.sum())
+                    if detached:
+                        np.multiply(sg, gs, out=tmp)
+                        if not g_s_const:
+                            gth -= float(tmp.sum())
+                    else:
+                        term = gs - theta * gv
+                        np.multiply(sg, term, out=tmp)
+                        gth -= float(tmp.sum())
+                    gv2 = gv + tmp
                 else:
-                    vv = V2[t]
-                    term = gs if self.detach_reset else gs - vv * gv
-                    gv2 = gv * (1.0 - st) + sg * term
-                    gth -= float((sg * term).sum())
-                if sat is not None:
-                    gv2[sat[t]] = 0.0
+                    term = gs if detached else gs - V2[t] * gv
+                    np.multiply(sg, term, out=tmp)
+                    gth -= float(tmp.sum())
+                    gv2 = gv * (1.0 - st)
+                    gv2 += tmp
+                if keep_mask is not None:
+                    gv2 *= keep_mask[t]
                 if li == 0:
                     gI += gv2
                 else:
