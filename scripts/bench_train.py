@@ -71,7 +71,10 @@ def _bench(bits, ctx) -> dict:
             "min_s",
             "max_s",
             "images_per_s",
+            "best_images_per_s",
+            "load_avg_1min",
         ],
+        "note": "load_avg_1min: the 1-minute load average of the (2-core, shared) machine during the runs",
         "rows": [row],
     }
 
