@@ -208,7 +208,11 @@ def main(argv: list[str] | None = None) -> int:
     (args.reports / "synth.json").write_text(json.dumps(reports, indent=2, default=str) + "\n")
     table = synth.markdown_table(reports)
     claim = claim_check(runs, args.out, ROOT / "build" / "synth-export", args.table_only)
-    origins = sorted({r.get("weights", "") for r in reports if r.get("weights")})
+    by_origin: dict[str, list[str]] = {}
+    for r in reports:
+        if r.get("weights") and r["config"] not in by_origin.setdefault(r["weights"], []):
+            by_origin[r["weights"]].append(r["config"])
+    origins = [f"{o} ({', '.join(c)})" for o, c in sorted(by_origin.items())]
     cyc = sorted({r.get("cycle_model") for r in reports if r.get("cycle_model")})
     body = [
         "Network engine (`rtl/snn_engine.v`) in `synth/top_engine.v` (registered I/O, PCF), "
