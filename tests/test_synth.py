@@ -327,6 +327,17 @@ def test_cli_rejects_q16_784_128_10_from_numbers(tmp_path, capsys, monkeypatch):
     rc = cli_main(["synth", str(d), "--device", "up5k", "--json", "--out", str(tmp_path / "run")])
     rep = json.loads(capsys.readouterr().out)
     assert rc == 1
+    issue_keys = (
+        "device fits lut4 carry ff ebr spram dsp fmax_mhz cycles_per_inference inferences_per_s tools"
+    )
+    assert set(issue_keys.split()) <= set(rep)
+    from icespike import rtlsim
+    from icespike.data import load_mnist
+    from icespike.export import engine_params, load_export
+
+    cyc = rtlsim.cycle_model(engine_params(load_export(d)), load_mnist().test_images.reshape(-1, 784))
+    assert rep["cycles_per_inference"] == -(-int(cyc.sum()) // len(cyc))
+    assert (rep["cycles_min"], rep["cycles_max"]) == (int(cyc.min()), int(cyc.max()))
     assert rep["fits"] is False and rep["memory"]["weight_bits_total"] == 1_626_112
     assert "1,626,112" in rep["fit_problems"][0] and "1,171,456" in rep["fit_problems"][0]
     assert json.loads((tmp_path / "run" / "report.json").read_text())["fits"] is False

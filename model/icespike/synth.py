@@ -747,6 +747,7 @@ def run(
                         f"icepack failed (exit {rc}): {_log_errors(out / 'icepack.log')}"
                     )
     report["runtime_s"] = {k: round(v, 1) for k, v in runtime.items()}
+    report["inferences_per_s"] = None
     if report.get("cycles_per_inference") and report["fmax_mhz"]:
         report["inferences_per_s"] = round(report["fmax_mhz"] * 1e6 / report["cycles_per_inference"], 1)
     write_report(report, out / "report.json")
@@ -786,6 +787,7 @@ def not_fitting_report(config: str, device_name: str, fit: dict, extra: dict | N
         "lc_utilisation",
         "fmax_mhz",
         "critical_path",
+        "inferences_per_s",
     ):
         rep[k] = None
     if extra:
