@@ -245,38 +245,51 @@ module snn_engine #(
 `endif
 
     // ================================================================ current rings
+    // Every lane computes head + code*x each cycle; outside an addition the pixel and the
+    // codes are gated to 0, so the sum is the head itself and a rotation needs no multiplexer
+    // in front of the ring (the tail is loaded with the sum, or cleared through the
+    // flip-flops' synchronous reset during the last step).
     wire [LANES*ACC_W-1:0] heads;
+    wire [7:0]             pix_g    = a_valid_q ? a_pix_q : 8'd0;   // gated pixel
+    wire                   ring_ce  = l0_add | rot | rst;
+    wire                   tail_clr = rst | (rot & ring_clr);
     genvar l;
     generate
         for (l = 0; l < LANES; l = l + 1) begin : g_lane
-            reg  [WPR*ACC_W-1:0]     ring_q;
-            wire signed [ACC_W-1:0]  head_v = ring_q[ACC_W-1:0];
-            wire [CODE_W0-1:0]       code   = w0_rdata[l*CODE_W0 +: CODE_W0];
+            reg  [ACC_W-1:0]         tail_q;                      // word WPR-1 of the ring
+            wire signed [ACC_W-1:0]  head_v;                      // word 0 of the ring
+            wire [CODE_W0-1:0]       code   = w0_rdata[l*CODE_W0 +: CODE_W0] & {CODE_W0{a_valid_q}};
             wire signed [ACC_W-1:0]  sum;
             if (CODE_W0 == 2) begin : g_ter
                 ternary_addsub #(.W(ACC_W)) u_add (
-                    .acc(head_v), .x({{(ACC_W-8){1'b0}}, a_pix_q}), .code(code), .sum(sum)
+                    .acc(head_v), .x({{(ACC_W-8){1'b0}}, pix_g}), .code(code), .sum(sum)
                 );
             end else if (CODE_W0 == 1) begin : g_bin
                 binary_addsub #(.W(ACC_W)) u_add (
-                    .acc(head_v), .x({{(ACC_W-8){1'b0}}, a_pix_q}), .code(code[0]), .sum(sum)
+                    .acc(head_v), .x({{(ACC_W-8){1'b0}}, pix_g}), .code(code[0]), .sum(sum)
                 );
             end else begin : g_mul
-                wire signed [PROD_W-1:0] prod;
+                wire signed [PROD_W-1:0] prod;                    // 0 one cycle after a gap
                 mul_s #(.A_W(8), .A_SIGNED(0), .B_W(CODE_W0)) u_mul (
-                    .clk(clk), .ce(a_valid_q), .a(a_pix_q), .b(code), .p(prod)
+                    .clk(clk), .ce(1'b1), .a(pix_g), .b(code), .p(prod)
                 );
                 assign sum = head_v + {{(ACC_W-PROD_W){prod[PROD_W-1]}}, prod};
             end
-            wire [ACC_W-1:0] tail_in = l0_add ? sum : (ring_clr ? {ACC_W{1'b0}} : head_v);
+            always @(posedge clk)
+                if (ring_ce) tail_q <= tail_clr ? {ACC_W{1'b0}} : sum;
             if (WPR == 1) begin : g_one
+                assign head_v = tail_q;
+            end else if (WPR == 2) begin : g_two
+                reg [ACC_W-1:0] body_q;                           // word 0
                 always @(posedge clk)
-                    if (rst) ring_q <= {ACC_W{1'b0}};
-                    else if (l0_add | rot) ring_q <= tail_in;
+                    if (ring_ce) body_q <= rst ? {ACC_W{1'b0}} : tail_q;
+                assign head_v = body_q;
             end else begin : g_ring
+                reg [(WPR-1)*ACC_W-1:0] body_q;                   // words 0 .. WPR-2
                 always @(posedge clk)
-                    if (rst) ring_q <= {(WPR*ACC_W){1'b0}};
-                    else if (l0_add | rot) ring_q <= {tail_in, ring_q[WPR*ACC_W-1:ACC_W]};
+                    if (ring_ce) body_q <= rst ? {((WPR-1)*ACC_W){1'b0}}
+                                               : {tail_q, body_q[(WPR-1)*ACC_W-1:ACC_W]};
+                assign head_v = body_q[ACC_W-1:0];
             end
             assign heads[l*ACC_W +: ACC_W] = head_v;
         end
