@@ -287,3 +287,27 @@ def test_lif_lanes_must_divide_the_hidden_layer():
         with pytest.raises(ValueError, match="LIF lanes"):
             rtlsim.cycle_model(p, x, bad)
     assert rtlsim.cycle_model(p, x, 4)[0] == 1 + 1 + 16 * 32 + 2 + 10 + 1
+
+
+@pytest.mark.parametrize("name", ["ternary", "q8"])
+def test_export_of_a_trained_checkpoint(name, tmp_path, capsys):
+    """`icespike export` of a committed checkpoint gives back the very network it holds."""
+    from pathlib import Path
+
+    from icespike import golden
+    from icespike.checkpoint import load_checkpoint
+    from icespike.data import load_mnist
+
+    ck = Path(__file__).resolve().parents[1] / "models" / f"mnist-784-128-10-{name}.npz"
+    if not ck.is_file():
+        pytest.skip(f"{ck} not committed")
+    out = tmp_path / name
+    assert main(["export", str(ck), "--out", str(out), "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["source"] == str(ck)
+    net = load_checkpoint(ck).to_int_network()
+    back = ex.load_network(out)
+    for a, b in zip(net.layers, back.layers):
+        assert np.array_equal(a.codes, b.codes) and a.bits == b.bits and a.threshold == b.threshold
+    x = load_mnist().test_images[:200]
+    assert np.array_equal(golden.run(net, x).scores, golden.run(back, x).scores)
