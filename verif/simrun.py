@@ -435,6 +435,11 @@ class Mismatches:
         return True
 
     def assert_none(self) -> None:
+        import logging
+
+        logging.getLogger("cocotb.icespike").info(
+            "%s: %d samples compared, %d differ", self.name, self.checked, len(self.items)
+        )
         if self.items:
             lines = [f"cycle {c}: {w}: got {g!r}, expected {e!r}" for c, w, g, e in self.items[: self.show]]
             raise AssertionError(
