@@ -281,7 +281,14 @@ def _build(runner, sim, *, srcs, toplevel, params, defs, incs, build_args, trace
     build_dir = SIM_BUILD_DIR / toplevel / f"{sim}-{_digest(key)}"
     build_dir.mkdir(parents=True, exist_ok=True)
     stamp = build_dir / ".icespike-stamp"
-    want = _content_digest(srcs) + _digest(key)
+    # included headers count as sources (a changed net_params.vh must rebuild)
+    headers = sorted(
+        f
+        for d in incs
+        for f in Path(d).glob("*")
+        if f.is_file() and f.suffix in (".vh", ".svh", ".v", ".sv", ".inc")
+    )
+    want = _content_digest([*srcs, *headers]) + _digest(key)
     # at most one process builds a directory; the others wait, then find the stamp
     with open(build_dir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
