@@ -183,7 +183,7 @@ def build_harness(sim: str, hdl: dict, build_root: Path | None = None, *, jobs: 
     if sim not in SIMULATORS:
         raise ValueError(f"simulator must be one of {SIMULATORS}, got {sim!r}")
     root = project_root()
-    build_root = Path(build_root) if build_root else root / "build" / "rtlsim"
+    build_root = (Path(build_root) if build_root else root / "build" / "rtlsim").resolve()
     key = _build_key(sim, hdl)
     bdir = build_root / f"{sim}-{key}"
     stamp = bdir / "BUILD_OK"
@@ -238,8 +238,10 @@ def build_harness(sim: str, hdl: dict, build_root: Path | None = None, *, jobs: 
     r = subprocess.run(cmd, cwd=bdir, env=env, capture_output=True, text=True)
     (bdir / "build.log").write_text(r.stdout + r.stderr)
     if r.returncode != 0:
-        tail = (r.stdout + r.stderr).strip().splitlines()[-15:]
-        raise SimError(f"{sim} build failed (log {bdir / 'build.log'}):\n" + "\n".join(tail))
+        lines = (r.stdout + r.stderr).strip().splitlines()
+        errors = [ln.strip() for ln in lines if "error" in ln.lower()]
+        reason = errors[0] if errors else (lines[-1] if lines else "no output")
+        raise SimError(f"{sim} build failed: {reason} (log {bdir / 'build.log'})\n" + "\n".join(lines[-15:]))
     stamp.write_text(" ".join(cmd) + "\n")
     return bdir
 
@@ -288,7 +290,7 @@ def run_engine(
     called with the number of images done as the simulation reports it.
     """
     root = project_root()
-    build_root = Path(build_root) if build_root else root / "build" / "rtlsim"
+    build_root = (Path(build_root) if build_root else root / "build" / "rtlsim").resolve()
     if isinstance(net_or_dir, IntNetwork):
         net = net_or_dir
         p = engine_params(net)
