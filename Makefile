@@ -98,7 +98,7 @@ models: deps
 	$(RUN) $(PY) scripts/models.py
 
 report: deps
-	$(RUN) $(PY) scripts/report.py
+	$(RUN) $(VENV)/bin/icespike report
 
 synth: deps
 	$(RUN) $(PY) scripts/synth_all.py

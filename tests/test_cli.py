@@ -239,3 +239,25 @@ def test_progress_bar_writes_to_stderr_only(capsys, monkeypatch):
     monkeypatch.setenv("ICESPIKE_PROGRESS", "0")
     assert list(progress.bar(range(3))) == [0, 1, 2]
     assert capsys.readouterr().err == ""
+
+
+def test_report_missing_models_dir(capsys, tmp_path):
+    assert cli.main(["report", "--models", str(tmp_path / "none"), "--out", str(tmp_path)]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_report_of_one_model(capsys, tmp_path):
+    """`icespike report` measures what it finds with the golden model and writes the table."""
+    models = tmp_path / "models"
+    models.mkdir()
+    for ext in (".npz", ".json"):
+        shutil.copy(REPO / "models" / f"mnist-784-128-10-binary{ext}", models)
+    out = tmp_path / "reports"
+    assert cli.main(["report", "--models", str(models), "--out", str(out), "--no-readme", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    row = res["rows"]["binary"]
+    recorded = json.loads((REPO / "models" / "models.json").read_text())["models"]["binary"]
+    assert row["golden_accuracy"] == recorded["golden_accuracy"]
+    assert row["disagreements"] == 0
+    assert f"{100 * row['golden_accuracy']:.2f}%" in (out / "accuracy.md").read_text()
+    assert (out / "accuracy_vs_bits.png").stat().st_size > 0
