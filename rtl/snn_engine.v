@@ -10,7 +10,7 @@
 //         spike of hidden neuron j adds output-weight column j into the N_OUT scores in the same
 //         pipeline;
 //   TAIL  the last neuron's update and score addition leave the pipeline;
-//   ARG   argmax over the scores (lowest index on ties), one score per cycle;
+//   ARG   argmax over the scores (lowest index on ties), one score per cycle, plus one cycle;
 //   OUT   result into the output register (waits there while the previous result is unread).
 `default_nettype none
 
@@ -71,7 +71,7 @@ module snn_engine #(
     localparam LSEL_W    = (LANES > 2) ? $clog2(LANES) : 1;
     localparam WSEL_W    = (WPR > 2) ? $clog2(WPR) : 1;
     localparam FIFO_AW   = (FIFO_DEPTH > 2) ? $clog2(FIFO_DEPTH) : 1;
-    localparam ENT_W     = 1 + 8 + IDX_W;                // {last, pixel, index}
+    localparam ENT_W     = 2 + 8 + IDX_W;                // {zero, last, pixel, index}
     localparam MULTI     = (CODE_W0 > 2) ? 1 : 0;        // real multiply in layer 0
     localparam PROD_W    = 8 + CODE_W0;                  // unsigned 8 bit x signed code
     localparam OSEL_W    = (N_OUT > 2) ? $clog2(N_OUT) : 1;
@@ -139,6 +139,8 @@ module snn_engine #(
     // ================================================================ front end: zero skip + FIFO
     reg  [IDX_W-1:0]   pix_q;           // index of the next pixel of the incoming image
     reg  [FIFO_AW:0]   ram_cnt_q;       // entries in the FIFO RAM (not yet read out)
+    reg                ram_ne_q;        // ram_cnt_q != 0
+    reg                ram_nf_q;        // ram_cnt_q != FIFO_DEPTH
     reg  [FIFO_AW-1:0] wptr_q, rptr_q;
     reg  [FIFO_AW:0]   img_cnt_q;       // complete images held (their last entry not yet popped)
     reg                hv_q;            // head entry valid
@@ -148,16 +150,28 @@ module snn_engine #(
     wire               s_fire  = s_valid & s_ready;
     wire               s_last  = (pix_q == PIX_LAST);
     wire               f_we    = s_fire & ((s_data != 8'd0) | s_last);
-    wire [ENT_W-1:0]   f_wdata = {s_last, s_data, pix_q};
+    wire [ENT_W-1:0]   f_wdata = {s_data == 8'd0, s_last, s_data, pix_q};
     wire [ENT_W-1:0]   f_rdata;
     wire [ENT_W-1:0]   head    = rd_q ? f_rdata : head_hold_q;
     wire               pop;                                   // engine consumes the head entry
-    wire               f_rd    = (ram_cnt_q != 0) & (~hv_q | pop);
-    wire               head_last = head[ENT_W-1];
+    wire               f_rd    = ram_ne_q & (~hv_q | pop);
+    wire               head_zero = head[ENT_W-1];         // pixel 0 (only an image's last entry)
+    wire               head_last = head[ENT_W-2];
     wire [7:0]         head_pix  = head[IDX_W +: 8];
     wire [IDX_W-1:0]   head_idx  = head[IDX_W-1:0];
 
-    assign s_ready = (ram_cnt_q != FIFO_DEPTH);
+    assign s_ready = ram_nf_q;
+
+    localparam integer     FD_I     = FIFO_DEPTH;
+    localparam integer     FD_LAST_I = FIFO_DEPTH - 1;
+    localparam [FIFO_AW:0] CNT_FULL = FD_I[FIFO_AW:0];
+    localparam [FIFO_AW:0] CNT_ONE  = {{FIFO_AW{1'b0}}, 1'b1};
+    localparam [FIFO_AW:0] CNT_LAST = FD_LAST_I[FIFO_AW:0];
+    // flags of the next count, from comparisons of the current one (no adder in the path)
+    wire ram_ne_d = ~(((ram_cnt_q == {(FIFO_AW+1){1'b0}}) & ~f_we)
+                    | ((ram_cnt_q == CNT_ONE) & f_rd & ~f_we));
+    wire ram_nf_d = ~(((ram_cnt_q == CNT_FULL) & ~f_rd)
+                    | ((ram_cnt_q == CNT_LAST) & f_we & ~f_rd));
 
     ram_sdp #(.DATA_W(ENT_W), .DEPTH(FIFO_DEPTH), .INIT_FILE("")) u_fifo (
         .clk(clk), .we(f_we), .waddr(wptr_q), .wdata(f_wdata),
@@ -168,6 +182,8 @@ module snn_engine #(
         if (rst) begin
             pix_q     <= {IDX_W{1'b0}};
             ram_cnt_q <= {(FIFO_AW+1){1'b0}};
+            ram_ne_q  <= 1'b0;
+            ram_nf_q  <= 1'b1;
             wptr_q    <= {FIFO_AW{1'b0}};
             rptr_q    <= {FIFO_AW{1'b0}};
             img_cnt_q <= {(FIFO_AW+1){1'b0}};
@@ -178,6 +194,8 @@ module snn_engine #(
             if (f_we) wptr_q <= wptr_q + 1'b1;
             if (f_rd) rptr_q <= rptr_q + 1'b1;
             ram_cnt_q <= ram_cnt_q + {{FIFO_AW{1'b0}}, f_we} - {{FIFO_AW{1'b0}}, f_rd};
+            ram_ne_q  <= ram_ne_d;
+            ram_nf_q  <= ram_nf_d;
             img_cnt_q <= img_cnt_q + {{FIFO_AW{1'b0}}, f_we & s_last}
                                    - {{FIFO_AW{1'b0}}, pop & head_last};
             if (f_rd) hv_q <= 1'b1;
@@ -190,12 +208,19 @@ module snn_engine #(
     // ================================================================ layer 0: weight reads
     reg  [WSEL_W-1:0] w_q;                        // word of the current row
     wire              in_l0   = (state_q == S_L0);
-    wire              l0_skip = (head_pix == 8'd0);  // only the last entry of an image can be 0
+    wire              l0_skip = head_zero;           // only the last entry of an image can be 0
     wire              issue   = in_l0 & ~l0_skip;
     wire              row_end = l0_skip | (w_q == W_LAST);
     assign pop = in_l0 & row_end;
 
-    wire [W0_AW-1:0]  rd_addr = {{(W0_AW-IDX_W){1'b0}}, head_idx} * WPR_A + {{(W0_AW-WSEL_W){1'b0}}, w_q};
+    wire [W0_AW-1:0]  rd_addr;
+    generate
+        if ((WPR & (WPR - 1)) == 0 && WPR > 1) begin : g_addr_pow2  // i * WPR + w: concatenation
+            assign rd_addr = {head_idx, w_q[$clog2(WPR)-1:0]};
+        end else begin : g_addr_mul
+            assign rd_addr = {{(W0_AW-IDX_W){1'b0}}, head_idx} * WPR_A + {{(W0_AW-WSEL_W){1'b0}}, w_q};
+        end
+    endgenerate
     wire [63:0]       w0_rdata;
 
     generate
@@ -298,17 +323,30 @@ module snn_engine #(
     // ================================================================ LIF pipeline
     // P_LIF neurons j_q .. j_q+P_LIF-1 per cycle (lanes lane_q .. lane_q+P_LIF-1 of the ring heads).
     // stage 0 (in_lif): membrane reads, currents selected from the ring heads
-    // stage 1: lif_update, membrane writes, output-weight reads
-    // stage 2: score additions, trace
+    // stage 1: t = 0 select, lif_pipe stage 1 (leak; current minus threshold)
+    // stage 2: lif_pipe stage 2 (integrate, saturate, fire, reset), output-weight reads
+    // stage 3: membrane writes (from the stage-3 register), score additions, trace
+    // A neuron's membrane is written in stage 3, three cycles after its read; it is read again
+    // GRP cycles after that read. GRP >= 4 reads the written word from the bank; GRP = 2 and 3
+    // would read it before (or in the same cycle as) the write, so stage 1 takes it from the
+    // stage-3 register (GRP = 2) or from one cycle later (GRP = 3).
     reg                      s1_valid_q, s1_first_q;
     reg  [HID_AW-1:0]        s1_j_q;
     reg  [7:0]               s1_t_q;
     reg  [P_LIF*ACC_W-1:0]   s1_cur_q;
+    reg                      s2_valid_q;
+    reg  [HID_AW-1:0]        s2_j_q;
+    reg  [7:0]               s2_t_q;
+    reg                      s3_valid_q;
+    reg  [P_LIF-1:0]         s3_spike_q;
+    reg  [HID_AW-1:0]        s3_j_q;
+    reg  [7:0]               s3_t_q;
+    reg  [P_LIF*MEM_W-1:0]   s3_v_q;
     wire [P_LIF*MEM_W-1:0]   v_next;
     wire [P_LIF-1:0]         spike;
     wire [P_LIF*W1_DATA_W-1:0] w1_rdata;
     wire [GRP_AW-1:0]        grp_rd = j_q[HID_AW-1:PSH];
-    wire [GRP_AW-1:0]        grp_wr = s1_j_q[HID_AW-1:PSH];
+    wire [GRP_AW-1:0]        grp_wr = s3_j_q[HID_AW-1:PSH];
 
     genvar q;
     generate
@@ -317,56 +355,66 @@ module snn_engine #(
             localparam integer      Q_I = q;
             localparam [HID_AW-1:0] Q_J = Q_I[HID_AW-1:0];
             wire [MEM_W-1:0]        mem_rdata;
-            wire signed [MEM_W-1:0] v_old = s1_first_q ? {MEM_W{1'b0}} : mem_rdata;
+            wire [MEM_W-1:0]        v_prev;
+            wire signed [MEM_W-1:0] v_old = s1_first_q ? {MEM_W{1'b0}} : v_prev;
             wire signed [MEM_W-1:0] v_new;
             wire signed [ACC_W-1:0] cur = s1_cur_q[q*ACC_W +: ACC_W];
+            if (GRP == 2) begin : g_fwd2
+                assign v_prev = s3_v_q[q*MEM_W +: MEM_W];
+                wire unused_rdata = &{mem_rdata, 1'b0};
+            end else if (GRP == 3) begin : g_fwd3
+                reg [MEM_W-1:0] s4_v_q;
+                always @(posedge clk) s4_v_q <= s3_v_q[q*MEM_W +: MEM_W];
+                assign v_prev = s4_v_q;
+                wire unused_rdata = &{mem_rdata, 1'b0};
+            end else begin : g_bank
+                assign v_prev = mem_rdata;
+            end
             ram_sdp #(.DATA_W(MEM_W), .DEPTH(GRP), .INIT_FILE("")) u_mem (
-                .clk(clk), .we(s1_valid_q), .waddr(grp_wr), .wdata(v_new),
+                .clk(clk), .we(s3_valid_q), .waddr(grp_wr), .wdata(s3_v_q[q*MEM_W +: MEM_W]),
                 .re(in_lif), .raddr(grp_rd), .rdata(mem_rdata)
             );
-            lif_update #(
+            lif_pipe #(
                 .MEM_W(MEM_W), .CUR_W(ACC_W), .LEAK_SHIFT(LEAK_SHIFT), .RESET_SUBTRACT(RESET_SUBTRACT)
             ) u_lif (
-                .v(v_old), .cur(cur), .threshold(TH), .v_next(v_new), .spike(spike[q])
+                .clk(clk), .ce(1'b1), .v(v_old), .cur(cur), .threshold(TH), .v_next(v_new), .spike(spike[q])
             );
             // one copy of the output weights per lane (one read port each), same image
             ram_sdp #(.DATA_W(W1_DATA_W), .DEPTH(N_HID), .INIT_FILE(W1_FILE)) u_w1 (
                 .clk(clk), .we(1'b0), .waddr({HID_AW{1'b0}}), .wdata({W1_DATA_W{1'b0}}),
-                .re(s1_valid_q), .raddr(s1_j_q | Q_J), .rdata(w1_rdata[q*W1_DATA_W +: W1_DATA_W])
+                .re(s2_valid_q), .raddr(s2_j_q | Q_J), .rdata(w1_rdata[q*W1_DATA_W +: W1_DATA_W])
             );
             assign v_next[q*MEM_W +: MEM_W] = v_new;
         end
     endgenerate
 
-    reg                      s2_valid_q;
-    reg  [P_LIF-1:0]         s2_spike_q;
-    reg  [HID_AW-1:0]        s2_j_q;
-    reg  [7:0]               s2_t_q;
-    reg  [P_LIF*MEM_W-1:0]   s2_v_q;
-
     always @(posedge clk) begin
         if (rst) begin
             s1_valid_q <= 1'b0;
             s2_valid_q <= 1'b0;
+            s3_valid_q <= 1'b0;
         end else begin
             s1_valid_q <= in_lif;
             s2_valid_q <= s1_valid_q;
+            s3_valid_q <= s2_valid_q;
         end
         s1_first_q <= (t_q == 8'd0);
         s1_j_q     <= j_q;
         s1_t_q     <= t_q;
         s1_cur_q   <= heads[lane_q*ACC_W +: P_LIF*ACC_W];
-        s2_spike_q <= spike;
         s2_j_q     <= s1_j_q;
         s2_t_q     <= s1_t_q;
-        s2_v_q     <= v_next;
+        s3_spike_q <= spike;
+        s3_j_q     <= s2_j_q;
+        s3_t_q     <= s2_t_q;
+        s3_v_q     <= v_next;
     end
 
-    assign trace_valid = s2_valid_q;
-    assign trace_t     = s2_t_q;
-    assign trace_n     = s2_j_q;
-    assign trace_spike = s2_spike_q;
-    assign trace_v     = s2_v_q;
+    assign trace_valid = s3_valid_q;
+    assign trace_t     = s3_t_q;
+    assign trace_n     = s3_j_q;
+    assign trace_spike = s3_spike_q;
+    assign trace_v     = s3_v_q;
 
     // ================================================================ scores
     wire start = (state_q == S_IDLE) & (img_cnt_q != 0) & hv_q;
@@ -385,7 +433,7 @@ module snn_engine #(
                 end else begin : g_tc
                     assign val = {{(SCORE_W-CODE_W1){c[CODE_W1-1]}}, c};
                 end
-                assign addend[k*SCORE_W +: SCORE_W] = s2_spike_q[k] ? val : {SCORE_W{1'b0}};
+                assign addend[k*SCORE_W +: SCORE_W] = s3_spike_q[k] ? val : {SCORE_W{1'b0}};
                 if (k == 0) begin : g_first
                     assign partial[SCORE_W-1:0] = addend[SCORE_W-1:0];
                 end else begin : g_next
@@ -395,7 +443,7 @@ module snn_engine #(
             end
             always @(posedge clk)
                 if (rst | start) score_q <= {SCORE_W{1'b0}};
-                else if (s2_valid_q & (|s2_spike_q))
+                else if (s3_valid_q & (|s3_spike_q))
                     score_q <= score_q + partial[(P_LIF-1)*SCORE_W +: SCORE_W];
             assign scores[o*SCORE_W +: SCORE_W] = score_q;
         end
@@ -409,7 +457,10 @@ module snn_engine #(
     reg                     out_valid_q;
     reg  [CLS_W-1:0]        out_cls_q;
     reg  [N_OUT*SCORE_W-1:0] out_scores_q;
-    wire signed [SCORE_W-1:0] cand = scores[arg_q*SCORE_W +: SCORE_W];
+    reg                     arg_done_q;   // the last score has been selected
+    reg                     cv_q;         // cand_q holds score ca_q
+    reg  [OSEL_W-1:0]       ca_q;
+    reg  signed [SCORE_W-1:0] cand_q;
     wire                    out_free = ~out_valid_q | m_ready;
 
     localparam [1:0] DRAIN_CYC = MULTI ? 2'd2 : 2'd1;
@@ -424,7 +475,10 @@ module snn_engine #(
             lane_q      <= {LSEL_W{1'b0}};
             cnt_q       <= 2'd0;
             arg_q       <= {OSEL_W{1'b0}};
+            arg_done_q  <= 1'b0;
+            cv_q        <= 1'b0;
         end else begin
+            cv_q <= (state_q == S_ARG) & ~arg_done_q;
             if (out_valid_q & m_ready) out_valid_q <= 1'b0;
             case (state_q)
                 S_IDLE: if (start) begin
@@ -455,9 +509,9 @@ module snn_engine #(
                         if (t_last) begin
                             state_q <= S_TAIL;
 `ifdef ICESPIKE_INJECT_BUG_CYCLES
-                            cnt_q   <= 2'd2;  // known bug for the mutation check: one idle cycle more
+                            cnt_q   <= 2'd3;  // known bug for the mutation check: one idle cycle more
 `else
-                            cnt_q   <= 2'd1;
+                            cnt_q   <= 2'd2;
 `endif
                         end
                     end
@@ -465,13 +519,15 @@ module snn_engine #(
                 S_TAIL: begin
                     cnt_q <= cnt_q - 2'd1;
                     if (cnt_q == 2'd0) begin
-                        state_q <= S_ARG;
-                        arg_q   <= {OSEL_W{1'b0}};
+                        state_q    <= S_ARG;
+                        arg_q      <= {OSEL_W{1'b0}};
+                        arg_done_q <= 1'b0;
                     end
                 end
-                S_ARG: begin
-                    arg_q <= arg_q + 1'b1;
-                    if (arg_q == O_LAST) state_q <= S_OUT;
+                S_ARG: begin  // N_OUT selections, then one cycle for the last comparison
+                    if (arg_q == O_LAST) arg_done_q <= 1'b1;
+                    else arg_q <= arg_q + 1'b1;
+                    if (arg_done_q) state_q <= S_OUT;
                 end
                 S_OUT: if (out_free) begin
                     state_q     <= S_IDLE;
@@ -482,11 +538,14 @@ module snn_engine #(
         end
     end
 
-    // argmax datapath (no reset needed: written before use in every image)
+    // argmax datapath (no reset needed: written before use in every image), two stages:
+    // select score arg_q into cand_q, then compare it with the best so far
     always @(posedge clk) begin
-        if (state_q == S_ARG && (arg_q == 0 || cand > best_q)) begin
-            best_q <= cand;
-            cls_q  <= arg_q[CLS_W-1:0];
+        cand_q <= scores[arg_q*SCORE_W +: SCORE_W];
+        ca_q   <= arg_q;
+        if (cv_q && (ca_q == 0 || cand_q > best_q)) begin
+            best_q <= cand_q;
+            cls_q  <= ca_q[CLS_W-1:0];
         end
         if (state_q == S_OUT && out_free) begin
             out_cls_q    <= cls_q;

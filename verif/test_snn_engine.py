@@ -47,7 +47,7 @@ from simrun import (
 )
 
 TOP = "snn_engine"
-SOURCES = ("snn_engine", "ram_sdp", "spram64", "lif_update", "mul_s", "ternary_addsub", "binary_addsub")
+SOURCES = ("snn_engine", "ram_sdp", "spram64", "lif_pipe", "mul_s", "ternary_addsub", "binary_addsub")
 BITS_NAME = {16: "q16", 8: "q8", 4: "q4", 2: "ternary", 1: "binary"}
 EXPORT_ROOT = ROOT / "build" / "engine_tests"
 
@@ -127,6 +127,8 @@ def set_network(name: str) -> IntNetwork:
         return random_network(2, leak_shift=0, reset="zero", mem_width=14, threshold=8191, seed=11)
     if name == "binary-8hid":  # WPR = 1: one weight word per pixel
         return random_network(1, n_hid=8, timesteps=3, leak_shift=1, seed=5)
+    if name == "ternary-6hid":  # with P_LIF = 2: 3 membranes per bank (forwarded, not re-read)
+        return random_network(2, n_hid=6, timesteps=4, leak_shift=3, seed=13)
     raise KeyError(name)
 
 
@@ -432,9 +434,10 @@ SETS = {
     "ternary-pad": ("ternary-pad", 2),
     "ternary-zero-sat": ("ternary-zero-sat", 1),
     "binary-8hid": ("binary-8hid", 4),
+    "ternary-6hid": ("ternary-6hid", 2),
 }
 FAST_SETS = ("q16", "q8", "q4", "ternary", "binary")
-EXTRA_SETS = ("ternary-p2", "q8-p4", "ternary-pad", "ternary-zero-sat", "binary-8hid")
+EXTRA_SETS = ("ternary-p2", "q8-p4", "ternary-pad", "ternary-zero-sat", "binary-8hid", "ternary-6hid")
 SLOW_ONLY = ("ternary-p2", "q8-p4")  # P_LIF 2 and 4 stay in the fast tier through q4, binary, the extras
 
 

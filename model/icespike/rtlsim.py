@@ -49,7 +49,7 @@ RTL_SOURCES = (
     "rtl/snn_engine.v",
     "rtl/ram_sdp.v",
     "rtl/spram64.v",
-    "rtl/lif_update.v",
+    "rtl/lif_pipe.v",
     "rtl/mul_s.v",
     "rtl/ternary_addsub.v",
     "rtl/binary_addsub.v",
@@ -77,9 +77,10 @@ def nnz_pixels(images: np.ndarray) -> np.ndarray:
 def cycle_model(p: EngineParams, images: np.ndarray, p_lif: int = 1) -> np.ndarray:
     """Exact engine cycles per image (cycles with ``busy`` high), docs/engine.md section 4.
 
-    ``L0 + DRAIN + T*N_HID/P_LIF + TAIL + N_OUT + 1`` with
+    ``L0 + DRAIN + T*N_HID/P_LIF + TAIL + (N_OUT + 1) + 1`` with
     ``L0 = WPR * nnz + [last pixel is 0]``, ``DRAIN = 2`` for multi-bit codes (registered
-    multiplier) else 1, and ``TAIL = 2``.
+    multiplier) else 1, and ``TAIL = 3`` (the two-stage LIF update and the score stage
+    of the last neuron).
     images: (N, N_IN) integer pixels; ``p_lif``: the engine's parallel LIF lanes (P_LIF).
     Returns (N,) int64.
     """
@@ -90,7 +91,7 @@ def cycle_model(p: EngineParams, images: np.ndarray, p_lif: int = 1) -> np.ndarr
     nnz = nnz_pixels(x)
     last_zero = (x[:, -1] == 0).astype(np.int64)
     drain = 2 if p.CODE_W0 > 2 else 1
-    return p.WPR * nnz + last_zero + drain + p.T * (p.N_HID // p_lif) + 2 + p.N_OUT + 1
+    return p.WPR * nnz + last_zero + drain + p.T * (p.N_HID // p_lif) + 3 + (p.N_OUT + 1) + 1
 
 
 def check_p_lif(p: EngineParams, p_lif: int) -> None:
