@@ -28,7 +28,7 @@ PYTEST_ARGS ?=
 DURATIONS ?= --durations=15
 JOBS ?= 2
 
-.PHONY: help deps sysdeps test test-full lint bench models report synth synth-cores demo clean
+.PHONY: help deps sysdeps test test-full lint bench models report sim synth synth-cores demo clean
 
 help:
 	@echo "make deps         system tools (as root), .venv and the pinned Python packages"
@@ -38,6 +38,7 @@ help:
 	@echo "make demo         train, evaluate, export, simulate, synthesise a ternary network (FAST=1: committed model)"
 	@echo "make models       train the checkpoints of every bit width"
 	@echo "make report       tables and plots across bit widths"
+	@echo "make sim          RTL vs golden model on the 10,000 test images, every width (Verilator)"
 	@echo "make synth        synthesis of the network engine for iCE40 (UP5K, HX8K)"
 	@echo "make synth-cores  synthesis of each arithmetic core"
 	@echo "make bench        golden-model (and other) throughput benchmarks"
@@ -99,6 +100,9 @@ models: deps
 
 report: deps
 	$(RUN) $(VENV)/bin/icespike report
+
+sim: deps
+	$(RUN) $(PY) scripts/sim_all.py
 
 synth: deps
 	$(RUN) $(PY) scripts/synth_all.py
