@@ -1,13 +1,9 @@
 // binary_acc: stream accumulator of binary synapses, acc += (+1 or -1) * x over a packet of beats.
 //
-// Each accepted beat (s_valid & s_ready) adds (code 0 = +1) or subtracts (code 1 = -1) s_x
-// through binary_addsub, one shared carry chain. The beat with s_last closes the packet: the accumulator including
-// that beat appears on m_acc with m_valid (held until m_ready), and the accumulator starts
-// again from 0. Reference: icespike.fixed.binary_accumulate (docs/arithmetic.md s. 2, 6).
-//
-// Timing: one output register; a packet's result is valid the cycle after its last beat.
-// s_ready = !m_valid | m_ready (a beat is refused only while a result waits).
-// rst (synchronous, active high) drops the packet in progress and any waiting result.
+// The binary variant of ternary_acc with the same handshake, timing and saturation: a binary
+// code b (0 = +1, 1 = -1) is the ternary code {b, 1} (01 add, 11 subtract), so the skip gate
+// of the shared carry chain is constant and synthesis removes it. Reference:
+// icespike.fixed.binary_accumulate (docs/arithmetic.md s. 2, 6).
 `default_nettype none
 
 module binary_acc #(
@@ -31,83 +27,13 @@ module binary_acc #(
     output wire signed [ACC_W-1:0] m_acc
 );
 
-    // x as a signed value, and the adder width: one guard bit when saturating.
-    localparam XS_W  = X_SIGNED ? X_W : X_W + 1;
-    localparam SUM_W = SATURATE ? ((XS_W > ACC_W ? XS_W : ACC_W) + 1) : ACC_W;
-
-    reg                    m_valid_q;
-    reg signed [ACC_W-1:0] m_acc_q;
-    reg signed [ACC_W-1:0] acc_q;
-
-    wire fire = s_valid & s_ready;
-    assign s_ready = ~m_valid_q | m_ready;
-    assign m_valid = m_valid_q;
-    assign m_acc   = m_acc_q;
-
-    wire signed [SUM_W-1:0] x_ext;
-    wire signed [SUM_W-1:0] acc_ext;
-    wire signed [SUM_W-1:0] sum;
-    wire signed [ACC_W-1:0] acc_d;
-
-    generate
-        if (X_SIGNED != 0) begin : g_x_signed
-            assign x_ext = {{(SUM_W - X_W){s_x[X_W-1]}}, s_x};
-        end else begin : g_x_unsigned
-            assign x_ext = {{(SUM_W - X_W){1'b0}}, s_x};
-        end
-        if (SATURATE != 0) begin : g_sat
-            assign acc_ext = {{(SUM_W - ACC_W){acc_q[ACC_W-1]}}, acc_q};
-            // In range when the bits above the result's sign bit all equal the sign.
-            wire in_range = (sum[SUM_W-1:ACC_W-1] == {(SUM_W - ACC_W + 1){1'b0}})
-                          | (sum[SUM_W-1:ACC_W-1] == {(SUM_W - ACC_W + 1){1'b1}});
-`ifdef ICESPIKE_INJECT_BUG_SAT
-            // Known bug for the mutation check: wrap instead of saturating.
-            assign acc_d = sum[ACC_W-1:0];
-            wire unused_in_range = in_range;
-`else
-            assign acc_d = in_range ? sum[ACC_W-1:0]
-                                    : {sum[SUM_W-1], {(ACC_W - 1){~sum[SUM_W-1]}}};
-`endif
-        end else begin : g_wrap
-            assign acc_ext = acc_q;
-            assign acc_d   = sum;
-        end
-    endgenerate
-
-    binary_addsub #(.W(SUM_W)) u_addsub (
-        .acc (acc_ext),
-        .x   (x_ext),
-        .code(s_code),
-        .sum (sum)
+    ternary_acc #(
+        .ACC_W(ACC_W), .X_W(X_W), .X_SIGNED(X_SIGNED), .SATURATE(SATURATE)
+    ) u_acc (
+        .clk(clk), .rst(rst),
+        .s_valid(s_valid), .s_ready(s_ready), .s_x(s_x), .s_code({s_code, 1'b1}), .s_last(s_last),
+        .m_valid(m_valid), .m_ready(m_ready), .m_acc(m_acc)
     );
-
-    always @(posedge clk) begin
-        if (rst) begin
-            m_valid_q <= 1'b0;
-            acc_q     <= {ACC_W{1'b0}};
-        end else begin
-            if (m_ready) m_valid_q <= 1'b0;
-            if (fire) begin
-                acc_q <= s_last ? {ACC_W{1'b0}} : acc_d;
-                if (s_last) m_valid_q <= 1'b1;
-            end
-        end
-    end
-
-    // Result register: datapath, no reset (qualified by m_valid).
-    always @(posedge clk) begin
-        if (fire & s_last) m_acc_q <= acc_d;
-    end
-
-`ifndef SYNTHESIS
-    initial begin
-        if (SATURATE == 0 && XS_W >= ACC_W) begin
-            $display("binary_acc: ERROR: SATURATE=0 needs ACC_W > X_W%s (ACC_W=%0d, X_W=%0d)",
-                     X_SIGNED ? "" : " + 1", ACC_W, X_W);
-            $finish;
-        end
-    end
-`endif
 
 endmodule
 

@@ -27,7 +27,7 @@ ENV = {"ICESPIKE_ACC_KIND": "binary"}
 def test_binary_acc(sim, tier, name, params):
     run(
         "binary_acc",
-        rtl("binary_acc", "binary_addsub"),
+        rtl("binary_acc", "ternary_acc", "ternary_addsub"),
         "test_ternary_acc",
         sim=sim,
         parameters=params,
@@ -39,7 +39,7 @@ def test_binary_acc_catches_injected_bug():
     """The tests fail when saturation is replaced by wrap-around."""
     res = run(
         "binary_acc",
-        rtl("binary_acc", "binary_addsub"),
+        rtl("binary_acc", "ternary_acc", "ternary_addsub"),
         "test_ternary_acc",
         sim="icarus",
         parameters=PARAM_SETS["s8_acc10_sat"],
