@@ -92,6 +92,11 @@ module snn_engine #(
     localparam [HID_AW-1:0] P_J       = P_I[HID_AW-1:0];
     localparam [IDX_W-1:0]  PIX_LAST  = N_IN - 1;
     localparam [7:0]        T_LAST    = T - 1;
+    localparam [7:0]        T_PREV    = T - 2;            // t_q before T_LAST (unused if T = 1)
+    localparam integer      J_PREV_I  = N_HID - 2 * P_LIF;
+    localparam integer      LANE_PREV_I = LANES - 2 * P_LIF;
+    localparam [HID_AW-1:0] J_PREV    = J_PREV_I[HID_AW-1:0];      // j_q before J_LAST
+    localparam [LSEL_W-1:0] LANE_PREV = LANE_PREV_I[LSEL_W-1:0];   // lane_q before LANE_LAST
     localparam [OSEL_W-1:0] O_LAST    = N_OUT - 1;
 
 `ifndef SYNTHESIS
@@ -258,9 +263,12 @@ module snn_engine #(
     reg  [HID_AW-1:0] j_q;
     reg  [LSEL_W-1:0] lane_q;
     wire              in_lif    = (state_q == S_LIF);
-    wire              j_last    = (j_q == J_LAST);
-    wire              t_last    = (t_q == T_LAST);
-    wire              rot       = in_lif & ((lane_q == LANE_LAST) | j_last);
+    // registered comparisons (set with the counters): j_q == J_LAST, lane_q == LANE_LAST,
+    // t_q == T_LAST; the ring clock enable depends on no counter comparison
+    reg               j_last_q, lane_last_q, t_last_q;
+    wire              j_last    = j_last_q;
+    wire              t_last    = t_last_q;
+    wire              rot       = in_lif & (lane_last_q | j_last);
 `ifdef ICESPIKE_INJECT_BUG_RING_CLEAR
     // Known bug for the mutation check: the rings keep the previous image's currents.
     wire              ring_clr  = 1'b0;
@@ -322,31 +330,62 @@ module snn_engine #(
 
     // ================================================================ LIF pipeline
     // P_LIF neurons j_q .. j_q+P_LIF-1 per cycle (lanes lane_q .. lane_q+P_LIF-1 of the ring heads).
-    // stage 0 (in_lif): membrane reads, currents selected from the ring heads
-    // stage 1: t = 0 select, lif_pipe stage 1 (leak; current minus threshold)
-    // stage 2: lif_pipe stage 2 (integrate, saturate, fire, reset), output-weight reads
-    // stage 3: membrane writes (from the stage-3 register), score additions, trace
-    // A neuron's membrane is written in stage 3, three cycles after its read; it is read again
+    // stage 0 (in_lif): currents, first level: one chunk of each group of 4 (pre_q)
+    // stage 1: membrane reads; currents, second level: the group (s2_cur_q)
+    // stage 2: t = 0 select, lif_pipe stage 1 (leak; current minus threshold)
+    // stage 3: lif_pipe stage 2 (integrate, saturate, fire, reset), output-weight reads
+    // stage 4: membrane writes (from the stage-4 register), score additions, trace
+    // A neuron's membrane is written in stage 4, three cycles after its read; it is read again
     // GRP cycles after that read. GRP >= 4 reads the written word from the bank; GRP = 2 and 3
-    // would read it before (or in the same cycle as) the write, so stage 1 takes it from the
-    // stage-3 register (GRP = 2) or from one cycle later (GRP = 3).
+    // would read it before (or in the same cycle as) the write, so stage 2 takes it from the
+    // stage-4 register (GRP = 2) or from one cycle later (GRP = 3).
     reg                      s1_valid_q, s1_first_q;
     reg  [HID_AW-1:0]        s1_j_q;
     reg  [7:0]               s1_t_q;
-    reg  [P_LIF*ACC_W-1:0]   s1_cur_q;
-    reg                      s2_valid_q;
+    reg                      s2_valid_q, s2_first_q;
     reg  [HID_AW-1:0]        s2_j_q;
     reg  [7:0]               s2_t_q;
+    // Current selection in two levels: at the end of stage 0 one chunk (P_LIF lanes) of every
+    // group of 4 chunks is registered (pre_q), stage 1 picks the group into s2_cur_q.
+    localparam CW = P_LIF * ACC_W;              // one chunk: the currents of P_LIF neurons
+    localparam NC = LANES / P_LIF;              // chunks per ring-head row
+    localparam NG = (NC + 3) / 4;               // groups of up to 4 chunks
+    localparam GSEL_W = (NG > 2) ? $clog2(NG) : 1;
+    wire [LSEL_W-1:0]        ci = lane_q >> PSH;     // chunk of neurons j_q ..
+    wire [LSEL_W-1:0]        ci_hi = ci >> 2;        // its group
+    wire                     unused_ci_hi = &{ci_hi, 1'b0};  // upper bits are 0
+    reg  [NG*CW-1:0]         pre_q;
+    reg  [GSEL_W-1:0]        s1_g_q;
+    reg  [P_LIF*ACC_W-1:0]   s2_cur_q;
     reg                      s3_valid_q;
-    reg  [P_LIF-1:0]         s3_spike_q;
     reg  [HID_AW-1:0]        s3_j_q;
     reg  [7:0]               s3_t_q;
-    reg  [P_LIF*MEM_W-1:0]   s3_v_q;
+    reg                      s4_valid_q;
+    reg  [P_LIF-1:0]         s4_spike_q;
+    reg  [HID_AW-1:0]        s4_j_q;
+    reg  [7:0]               s4_t_q;
+    reg  [P_LIF*MEM_W-1:0]   s4_v_q;
     wire [P_LIF*MEM_W-1:0]   v_next;
     wire [P_LIF-1:0]         spike;
     wire [P_LIF*W1_DATA_W-1:0] w1_rdata;
-    wire [GRP_AW-1:0]        grp_rd = j_q[HID_AW-1:PSH];
-    wire [GRP_AW-1:0]        grp_wr = s3_j_q[HID_AW-1:PSH];
+    wire [GRP_AW-1:0]        grp_rd = s1_j_q[HID_AW-1:PSH];
+    wire [GRP_AW-1:0]        grp_wr = s4_j_q[HID_AW-1:PSH];
+
+    genvar g, c4;
+    generate
+        for (g = 0; g < NG; g = g + 1) begin : g_pre
+            wire [4*CW-1:0] opts;                         // chunks 4g .. 4g+3 (beyond NC: 0)
+            for (c4 = 0; c4 < 4; c4 = c4 + 1) begin : g_opt
+                if (4 * g + c4 < NC) begin : g_chunk
+                    assign opts[c4*CW +: CW] = heads[(4*g+c4)*CW +: CW];
+                end else begin : g_none
+                    assign opts[c4*CW +: CW] = {CW{1'b0}};
+                end
+            end
+            always @(posedge clk) pre_q[g*CW +: CW] <= opts[ci[1:0]*CW +: CW];
+        end
+    endgenerate
+
 
     genvar q;
     generate
@@ -356,23 +395,23 @@ module snn_engine #(
             localparam [HID_AW-1:0] Q_J = Q_I[HID_AW-1:0];
             wire [MEM_W-1:0]        mem_rdata;
             wire [MEM_W-1:0]        v_prev;
-            wire signed [MEM_W-1:0] v_old = s1_first_q ? {MEM_W{1'b0}} : v_prev;
+            wire signed [MEM_W-1:0] v_old = s2_first_q ? {MEM_W{1'b0}} : v_prev;
             wire signed [MEM_W-1:0] v_new;
-            wire signed [ACC_W-1:0] cur = s1_cur_q[q*ACC_W +: ACC_W];
+            wire signed [ACC_W-1:0] cur = s2_cur_q[q*ACC_W +: ACC_W];
             if (GRP == 2) begin : g_fwd2
-                assign v_prev = s3_v_q[q*MEM_W +: MEM_W];
+                assign v_prev = s4_v_q[q*MEM_W +: MEM_W];
                 wire unused_rdata = &{mem_rdata, 1'b0};
             end else if (GRP == 3) begin : g_fwd3
-                reg [MEM_W-1:0] s4_v_q;
-                always @(posedge clk) s4_v_q <= s3_v_q[q*MEM_W +: MEM_W];
-                assign v_prev = s4_v_q;
+                reg [MEM_W-1:0] s5_v_q;
+                always @(posedge clk) s5_v_q <= s4_v_q[q*MEM_W +: MEM_W];
+                assign v_prev = s5_v_q;
                 wire unused_rdata = &{mem_rdata, 1'b0};
             end else begin : g_bank
                 assign v_prev = mem_rdata;
             end
             ram_sdp #(.DATA_W(MEM_W), .DEPTH(GRP), .INIT_FILE("")) u_mem (
-                .clk(clk), .we(s3_valid_q), .waddr(grp_wr), .wdata(s3_v_q[q*MEM_W +: MEM_W]),
-                .re(in_lif), .raddr(grp_rd), .rdata(mem_rdata)
+                .clk(clk), .we(s4_valid_q), .waddr(grp_wr), .wdata(s4_v_q[q*MEM_W +: MEM_W]),
+                .re(s1_valid_q), .raddr(grp_rd), .rdata(mem_rdata)
             );
             lif_pipe #(
                 .MEM_W(MEM_W), .CUR_W(ACC_W), .LEAK_SHIFT(LEAK_SHIFT), .RESET_SUBTRACT(RESET_SUBTRACT)
@@ -382,7 +421,7 @@ module snn_engine #(
             // one copy of the output weights per lane (one read port each), same image
             ram_sdp #(.DATA_W(W1_DATA_W), .DEPTH(N_HID), .INIT_FILE(W1_FILE)) u_w1 (
                 .clk(clk), .we(1'b0), .waddr({HID_AW{1'b0}}), .wdata({W1_DATA_W{1'b0}}),
-                .re(s2_valid_q), .raddr(s2_j_q | Q_J), .rdata(w1_rdata[q*W1_DATA_W +: W1_DATA_W])
+                .re(s3_valid_q), .raddr(s3_j_q | Q_J), .rdata(w1_rdata[q*W1_DATA_W +: W1_DATA_W])
             );
             assign v_next[q*MEM_W +: MEM_W] = v_new;
         end
@@ -393,28 +432,34 @@ module snn_engine #(
             s1_valid_q <= 1'b0;
             s2_valid_q <= 1'b0;
             s3_valid_q <= 1'b0;
+            s4_valid_q <= 1'b0;
         end else begin
             s1_valid_q <= in_lif;
             s2_valid_q <= s1_valid_q;
             s3_valid_q <= s2_valid_q;
+            s4_valid_q <= s3_valid_q;
         end
         s1_first_q <= (t_q == 8'd0);
         s1_j_q     <= j_q;
         s1_t_q     <= t_q;
-        s1_cur_q   <= heads[lane_q*ACC_W +: P_LIF*ACC_W];
+        s1_g_q     <= ci_hi[GSEL_W-1:0];
+        s2_first_q <= s1_first_q;
         s2_j_q     <= s1_j_q;
         s2_t_q     <= s1_t_q;
-        s3_spike_q <= spike;
+        s2_cur_q   <= pre_q[s1_g_q*CW +: CW];
         s3_j_q     <= s2_j_q;
         s3_t_q     <= s2_t_q;
-        s3_v_q     <= v_next;
+        s4_spike_q <= spike;
+        s4_j_q     <= s3_j_q;
+        s4_t_q     <= s3_t_q;
+        s4_v_q     <= v_next;
     end
 
-    assign trace_valid = s3_valid_q;
-    assign trace_t     = s3_t_q;
-    assign trace_n     = s3_j_q;
-    assign trace_spike = s3_spike_q;
-    assign trace_v     = s3_v_q;
+    assign trace_valid = s4_valid_q;
+    assign trace_t     = s4_t_q;
+    assign trace_n     = s4_j_q;
+    assign trace_spike = s4_spike_q;
+    assign trace_v     = s4_v_q;
 
     // ================================================================ scores
     wire start = (state_q == S_IDLE) & (img_cnt_q != 0) & hv_q;
@@ -433,7 +478,7 @@ module snn_engine #(
                 end else begin : g_tc
                     assign val = {{(SCORE_W-CODE_W1){c[CODE_W1-1]}}, c};
                 end
-                assign addend[k*SCORE_W +: SCORE_W] = s3_spike_q[k] ? val : {SCORE_W{1'b0}};
+                assign addend[k*SCORE_W +: SCORE_W] = s4_spike_q[k] ? val : {SCORE_W{1'b0}};
                 if (k == 0) begin : g_first
                     assign partial[SCORE_W-1:0] = addend[SCORE_W-1:0];
                 end else begin : g_next
@@ -443,14 +488,14 @@ module snn_engine #(
             end
             always @(posedge clk)
                 if (rst | start) score_q <= {SCORE_W{1'b0}};
-                else if (s3_valid_q & (|s3_spike_q))
+                else if (s4_valid_q & (|s4_spike_q))
                     score_q <= score_q + partial[(P_LIF-1)*SCORE_W +: SCORE_W];
             assign scores[o*SCORE_W +: SCORE_W] = score_q;
         end
     endgenerate
 
     // ================================================================ control
-    reg  [1:0]              cnt_q;        // DRAIN / TAIL cycles
+    reg  [2:0]              cnt_q;        // DRAIN / TAIL cycles
     reg  [OSEL_W-1:0]       arg_q;
     reg  signed [SCORE_W-1:0] best_q;
     reg  [CLS_W-1:0]        cls_q;
@@ -458,12 +503,12 @@ module snn_engine #(
     reg  [CLS_W-1:0]        out_cls_q;
     reg  [N_OUT*SCORE_W-1:0] out_scores_q;
     reg                     arg_done_q;   // the last score has been selected
-    reg                     cv_q;         // cand_q holds score ca_q
+    reg                     arg_first_q;  // first ARG cycle: best_q starts at the minimum
     reg  [OSEL_W-1:0]       ca_q;
     reg  signed [SCORE_W-1:0] cand_q;
     wire                    out_free = ~out_valid_q | m_ready;
 
-    localparam [1:0] DRAIN_CYC = MULTI ? 2'd2 : 2'd1;
+    localparam [2:0] DRAIN_CYC = MULTI ? 3'd2 : 3'd1;
 
     always @(posedge clk) begin
         if (rst) begin
@@ -473,12 +518,15 @@ module snn_engine #(
             t_q         <= 8'd0;
             j_q         <= {HID_AW{1'b0}};
             lane_q      <= {LSEL_W{1'b0}};
-            cnt_q       <= 2'd0;
+            j_last_q    <= 1'b0;
+            lane_last_q <= 1'b0;
+            t_last_q    <= 1'b0;
+            cnt_q       <= 3'd0;
             arg_q       <= {OSEL_W{1'b0}};
             arg_done_q  <= 1'b0;
-            cv_q        <= 1'b0;
+            arg_first_q <= 1'b0;
         end else begin
-            cv_q <= (state_q == S_ARG) & ~arg_done_q;
+            arg_first_q <= 1'b0;
             if (out_valid_q & m_ready) out_valid_q <= 1'b0;
             case (state_q)
                 S_IDLE: if (start) begin
@@ -489,39 +537,47 @@ module snn_engine #(
                     w_q <= row_end ? {WSEL_W{1'b0}} : w_q + 1'b1;
                     if (row_end & head_last) begin
                         state_q <= S_DRAIN;
-                        cnt_q   <= DRAIN_CYC - 2'd1;
+                        cnt_q   <= DRAIN_CYC - 3'd1;
                     end
                 end
                 S_DRAIN: begin
-                    cnt_q <= cnt_q - 2'd1;
-                    if (cnt_q == 2'd0) begin
+                    cnt_q <= cnt_q - 3'd1;
+                    if (cnt_q == 3'd0) begin
                         state_q <= S_LIF;
                         t_q     <= 8'd0;
                         j_q     <= {HID_AW{1'b0}};
                         lane_q  <= {LSEL_W{1'b0}};
+                        j_last_q    <= (J_LAST == {HID_AW{1'b0}});
+                        lane_last_q <= (LANE_LAST == {LSEL_W{1'b0}});
+                        t_last_q    <= (T_LAST == 8'd0);
                     end
                 end
                 S_LIF: begin
-                    lane_q <= (j_last | (lane_q == LANE_LAST)) ? {LSEL_W{1'b0}} : lane_q + P_L;
+                    lane_q <= (j_last | lane_last_q) ? {LSEL_W{1'b0}} : lane_q + P_L;
                     j_q    <= j_last ? {HID_AW{1'b0}} : j_q + P_J;
+                    j_last_q    <= ~j_last & (j_q == J_PREV);
+                    lane_last_q <= (j_last | lane_last_q) ? (LANE_LAST == {LSEL_W{1'b0}})
+                                                          : (lane_q == LANE_PREV);
+                    if (j_last) t_last_q <= (t_q == T_PREV);
                     if (j_last) begin
                         t_q <= t_q + 8'd1;
                         if (t_last) begin
                             state_q <= S_TAIL;
 `ifdef ICESPIKE_INJECT_BUG_CYCLES
-                            cnt_q   <= 2'd3;  // known bug for the mutation check: one idle cycle more
+                            cnt_q   <= 3'd4;  // known bug for the mutation check: one idle cycle more
 `else
-                            cnt_q   <= 2'd2;
+                            cnt_q   <= 3'd3;
 `endif
                         end
                     end
                 end
                 S_TAIL: begin
-                    cnt_q <= cnt_q - 2'd1;
-                    if (cnt_q == 2'd0) begin
+                    cnt_q <= cnt_q - 3'd1;
+                    if (cnt_q == 3'd0) begin
                         state_q    <= S_ARG;
                         arg_q      <= {OSEL_W{1'b0}};
                         arg_done_q <= 1'b0;
+                        arg_first_q <= 1'b1;
                     end
                 end
                 S_ARG: begin  // N_OUT selections, then one cycle for the last comparison
@@ -538,12 +594,17 @@ module snn_engine #(
         end
     end
 
-    // argmax datapath (no reset needed: written before use in every image), two stages:
-    // select score arg_q into cand_q, then compare it with the best so far
+    // argmax datapath, two stages: select score arg_q into cand_q, then compare it with the
+    // best so far. best_q starts at the most negative SCORE_W value, which no score reaches
+    // (SCORE_W holds [-m, m] with m < 2^(SCORE_W-1)), so score 0 always replaces it. The
+    // comparison runs every cycle: after the last score of the ARG phase, cand_q stays at
+    // score N_OUT-1, which never exceeds best_q again, so cls_q holds until it is taken.
     always @(posedge clk) begin
         cand_q <= scores[arg_q*SCORE_W +: SCORE_W];
         ca_q   <= arg_q;
-        if (cv_q && (ca_q == 0 || cand_q > best_q)) begin
+        if (arg_first_q) begin
+            best_q <= {1'b1, {(SCORE_W-1){1'b0}}};
+        end else if (cand_q > best_q) begin
             best_q <= cand_q;
             cls_q  <= ca_q[CLS_W-1:0];
         end
