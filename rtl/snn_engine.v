@@ -10,7 +10,7 @@
 //         spike of hidden neuron j adds output-weight column j into the N_OUT scores in the same
 //         pipeline;
 //   TAIL  the last neuron's update and score addition leave the pipeline;
-//   ARG   argmax over the scores (lowest index on ties), one score per cycle, plus one cycle;
+//   ARG   argmax over the scores (lowest index on ties), one score per cycle, plus two cycles;
 //   OUT   result into the output register (waits there while the previous result is unread).
 `default_nettype none
 
@@ -71,7 +71,7 @@ module snn_engine #(
     localparam LSEL_W    = (LANES > 2) ? $clog2(LANES) : 1;
     localparam WSEL_W    = (WPR > 2) ? $clog2(WPR) : 1;
     localparam FIFO_AW   = (FIFO_DEPTH > 2) ? $clog2(FIFO_DEPTH) : 1;
-    localparam ENT_W     = 2 + 8 + IDX_W;                // {zero, last, pixel, index}
+    localparam ENT_W     = 1 + 8 + IDX_W;                // {last, pixel, index}
     localparam MULTI     = (CODE_W0 > 2) ? 1 : 0;        // real multiply in layer 0
     localparam PROD_W    = 8 + CODE_W0;                  // unsigned 8 bit x signed code
     localparam OSEL_W    = (N_OUT > 2) ? $clog2(N_OUT) : 1;
@@ -85,12 +85,15 @@ module snn_engine #(
     localparam integer      P_I       = P_LIF;
     localparam integer      WPR_I     = WPR;
     localparam [WSEL_W-1:0] W_LAST    = W_LAST_I[WSEL_W-1:0];
+    localparam integer      W_PREV_I  = (WPR > 1) ? WPR - 2 : 0;
+    localparam [WSEL_W-1:0] W_PREV    = W_PREV_I[WSEL_W-1:0];   // w_q before W_LAST (WPR > 1)
     localparam [W0_AW-1:0]  WPR_A     = WPR_I[W0_AW-1:0];
     localparam [HID_AW-1:0] J_LAST    = J_LAST_I[HID_AW-1:0];
     localparam [LSEL_W-1:0] LANE_LAST = LANE_LAST_I[LSEL_W-1:0];
     localparam [LSEL_W-1:0] P_L       = P_I[LSEL_W-1:0];
     localparam [HID_AW-1:0] P_J       = P_I[HID_AW-1:0];
     localparam [IDX_W-1:0]  PIX_LAST  = N_IN - 1;
+    localparam [IDX_W-1:0]  PIX_PREV  = N_IN - 2;             // pixel before the last (N_IN >= 2)
     localparam [7:0]        T_LAST    = T - 1;
     localparam [7:0]        T_PREV    = T - 2;            // t_q before T_LAST (unused if T = 1)
     localparam integer      J_PREV_I  = N_HID - 2 * P_LIF;
@@ -146,6 +149,7 @@ module snn_engine #(
     reg  [FIFO_AW:0]   ram_cnt_q;       // entries in the FIFO RAM (not yet read out)
     reg                ram_ne_q;        // ram_cnt_q != 0
     reg                ram_nf_q;        // ram_cnt_q != FIFO_DEPTH
+    reg                img_ne_q;        // img_cnt_q != 0
     reg  [FIFO_AW-1:0] wptr_q, rptr_q;
     reg  [FIFO_AW:0]   img_cnt_q;       // complete images held (their last entry not yet popped)
     reg                hv_q;            // head entry valid
@@ -153,15 +157,15 @@ module snn_engine #(
     reg  [ENT_W-1:0]   head_hold_q;
 
     wire               s_fire  = s_valid & s_ready;
-    wire               s_last  = (pix_q == PIX_LAST);
+    reg                pix_last_q;      // pix_q == PIX_LAST
+    wire               s_last  = pix_last_q;
     wire               f_we    = s_fire & ((s_data != 8'd0) | s_last);
-    wire [ENT_W-1:0]   f_wdata = {s_data == 8'd0, s_last, s_data, pix_q};
+    wire [ENT_W-1:0]   f_wdata = {s_last, s_data, pix_q};
     wire [ENT_W-1:0]   f_rdata;
     wire [ENT_W-1:0]   head    = rd_q ? f_rdata : head_hold_q;
     wire               pop;                                   // engine consumes the head entry
     wire               f_rd    = ram_ne_q & (~hv_q | pop);
-    wire               head_zero = head[ENT_W-1];         // pixel 0 (only an image's last entry)
-    wire               head_last = head[ENT_W-2];
+    wire               head_last = head[ENT_W-1];
     wire [7:0]         head_pix  = head[IDX_W +: 8];
     wire [IDX_W-1:0]   head_idx  = head[IDX_W-1:0];
 
@@ -177,6 +181,11 @@ module snn_engine #(
                     | ((ram_cnt_q == CNT_ONE) & f_rd & ~f_we));
     wire ram_nf_d = ~(((ram_cnt_q == CNT_FULL) & ~f_rd)
                     | ((ram_cnt_q == CNT_LAST) & f_we & ~f_rd));
+    reg  img_in_q;                       // an image's last entry entered (counted one cycle later)
+    wire img_in   = img_in_q;
+    wire img_out  = pop & head_last;     // an image's last entry leaves
+    wire img_ne_d = ~(((img_cnt_q == {(FIFO_AW+1){1'b0}}) & ~img_in)
+                    | ((img_cnt_q == CNT_ONE) & img_out & ~img_in));
 
     ram_sdp #(.DATA_W(ENT_W), .DEPTH(FIFO_DEPTH), .INIT_FILE("")) u_fifo (
         .clk(clk), .we(f_we), .waddr(wptr_q), .wdata(f_wdata),
@@ -186,23 +195,30 @@ module snn_engine #(
     always @(posedge clk) begin
         if (rst) begin
             pix_q     <= {IDX_W{1'b0}};
+            pix_last_q <= (PIX_LAST == {IDX_W{1'b0}});
             ram_cnt_q <= {(FIFO_AW+1){1'b0}};
             ram_ne_q  <= 1'b0;
             ram_nf_q  <= 1'b1;
+            img_ne_q  <= 1'b0;
+            img_in_q  <= 1'b0;
             wptr_q    <= {FIFO_AW{1'b0}};
             rptr_q    <= {FIFO_AW{1'b0}};
             img_cnt_q <= {(FIFO_AW+1){1'b0}};
             hv_q      <= 1'b0;
             rd_q      <= 1'b0;
         end else begin
-            if (s_fire) pix_q <= s_last ? {IDX_W{1'b0}} : pix_q + 1'b1;
+            if (s_fire) begin
+                pix_q      <= s_last ? {IDX_W{1'b0}} : pix_q + 1'b1;
+                pix_last_q <= s_last ? (PIX_LAST == {IDX_W{1'b0}}) : (pix_q == PIX_PREV);
+            end
             if (f_we) wptr_q <= wptr_q + 1'b1;
             if (f_rd) rptr_q <= rptr_q + 1'b1;
             ram_cnt_q <= ram_cnt_q + {{FIFO_AW{1'b0}}, f_we} - {{FIFO_AW{1'b0}}, f_rd};
             ram_ne_q  <= ram_ne_d;
             ram_nf_q  <= ram_nf_d;
-            img_cnt_q <= img_cnt_q + {{FIFO_AW{1'b0}}, f_we & s_last}
-                                   - {{FIFO_AW{1'b0}}, pop & head_last};
+            img_ne_q  <= img_ne_d;
+            img_in_q  <= f_we & s_last;
+            img_cnt_q <= img_cnt_q + {{FIFO_AW{1'b0}}, img_in} - {{FIFO_AW{1'b0}}, img_out};
             if (f_rd) hv_q <= 1'b1;
             else if (pop) hv_q <= 1'b0;
             rd_q <= f_rd;
@@ -213,9 +229,12 @@ module snn_engine #(
     // ================================================================ layer 0: weight reads
     reg  [WSEL_W-1:0] w_q;                        // word of the current row
     wire              in_l0   = (state_q == S_L0);
-    wire              l0_skip = head_zero;           // only the last entry of an image can be 0
-    wire              issue   = in_l0 & ~l0_skip;
-    wire              row_end = l0_skip | (w_q == W_LAST);
+    // Every entry takes WPR cycles, also an image's last entry with pixel 0 (its additions
+    // add 0): the end of a row is then a registered flag, and the FIFO read that follows a
+    // pop depends on no head data.
+    reg               w_last_q;                      // w_q == W_LAST
+    wire              issue   = in_l0;
+    wire              row_end = w_last_q;
     assign pop = in_l0 & row_end;
 
     wire [W0_AW-1:0]  rd_addr;
@@ -254,7 +273,7 @@ module snn_engine #(
             a_valid_q <= issue;
             b_valid_q <= a_valid_q;
         end
-        a_pix_q <= head_pix;
+        a_pix_q <= issue ? head_pix : 8'd0;   // gated here: 0 outside an addition
     end
     wire l0_add = MULTI ? b_valid_q : a_valid_q;
 
@@ -278,12 +297,13 @@ module snn_engine #(
 `endif
 
     // ================================================================ current rings
-    // Every lane computes head + code*x each cycle; outside an addition the pixel and the
-    // codes are gated to 0, so the sum is the head itself and a rotation needs no multiplexer
-    // in front of the ring (the tail is loaded with the sum, or cleared through the
-    // flip-flops' synchronous reset during the last step).
+    // Every lane computes head + code*x each cycle; outside an addition the pixel is 0 (gated
+    // where it is registered), so whatever the codes (the weight RAM output is not gated;
+    // any code times 0, and add/subtract of 0 modulo 2^ACC_W, is 0) the sum is the head
+    // itself and a rotation needs no multiplexer in front of the ring (the tail is loaded
+    // with the sum, or cleared through the flip-flops' synchronous reset during the last step).
     wire [LANES*ACC_W-1:0] heads;
-    wire [7:0]             pix_g    = a_valid_q ? a_pix_q : 8'd0;   // gated pixel
+    wire [7:0]             pix_g    = a_pix_q;                      // gated pixel (0 unless a_valid_q)
     wire                   ring_ce  = l0_add | rot | rst;
     wire                   tail_clr = rst | (rot & ring_clr);
     genvar l;
@@ -291,7 +311,7 @@ module snn_engine #(
         for (l = 0; l < LANES; l = l + 1) begin : g_lane
             reg  [ACC_W-1:0]         tail_q;                      // word WPR-1 of the ring
             wire signed [ACC_W-1:0]  head_v;                      // word 0 of the ring
-            wire [CODE_W0-1:0]       code   = w0_rdata[l*CODE_W0 +: CODE_W0] & {CODE_W0{a_valid_q}};
+            wire [CODE_W0-1:0]       code   = w0_rdata[l*CODE_W0 +: CODE_W0];
             wire signed [ACC_W-1:0]  sum;
             if (CODE_W0 == 2) begin : g_ter
                 ternary_addsub #(.W(ACC_W)) u_add (
@@ -462,7 +482,9 @@ module snn_engine #(
     assign trace_v     = s4_v_q;
 
     // ================================================================ scores
-    wire start = (state_q == S_IDLE) & (img_cnt_q != 0) & hv_q;
+    wire start = (state_q == S_IDLE) & img_ne_q & hv_q;
+    reg  clr_q;                          // one cycle after start: clear the scores
+    always @(posedge clk) clr_q <= ~rst & start;
     wire [N_OUT*SCORE_W-1:0] scores;
     genvar o, k;
     generate
@@ -487,7 +509,7 @@ module snn_engine #(
                 end
             end
             always @(posedge clk)
-                if (rst | start) score_q <= {SCORE_W{1'b0}};
+                if (rst | clr_q) score_q <= {SCORE_W{1'b0}};
                 else if (s4_valid_q & (|s4_spike_q))
                     score_q <= score_q + partial[(P_LIF-1)*SCORE_W +: SCORE_W];
             assign scores[o*SCORE_W +: SCORE_W] = score_q;
@@ -503,9 +525,12 @@ module snn_engine #(
     reg  [CLS_W-1:0]        out_cls_q;
     reg  [N_OUT*SCORE_W-1:0] out_scores_q;
     reg                     arg_done_q;   // the last score has been selected
-    reg                     arg_first_q;  // first ARG cycle: best_q starts at the minimum
-    reg  [OSEL_W-1:0]       ca_q;
-    reg  signed [SCORE_W-1:0] cand_q;
+    reg                     arg_end_q;    // ... and has entered the comparison stage
+    reg                     arg_first_q;  // first ARG cycle
+    reg                     n0_q;         // second ARG cycle: score 0 is in nxt_q
+    reg  [OSEL_W-1:0]       na_q, ca_q;   // indices of nxt_q, cur_q
+    reg  signed [SCORE_W-1:0] nxt_q, cur_q;
+    reg                     gt_q;         // cur_q replaces best_q at the next edge
     wire                    out_free = ~out_valid_q | m_ready;
 
     localparam [2:0] DRAIN_CYC = MULTI ? 3'd2 : 3'd1;
@@ -515,6 +540,7 @@ module snn_engine #(
             state_q     <= S_IDLE;
             out_valid_q <= 1'b0;
             w_q         <= {WSEL_W{1'b0}};
+            w_last_q    <= 1'b0;
             t_q         <= 8'd0;
             j_q         <= {HID_AW{1'b0}};
             lane_q      <= {LSEL_W{1'b0}};
@@ -524,6 +550,7 @@ module snn_engine #(
             cnt_q       <= 3'd0;
             arg_q       <= {OSEL_W{1'b0}};
             arg_done_q  <= 1'b0;
+            arg_end_q   <= 1'b0;
             arg_first_q <= 1'b0;
         end else begin
             arg_first_q <= 1'b0;
@@ -531,10 +558,12 @@ module snn_engine #(
             case (state_q)
                 S_IDLE: if (start) begin
                     state_q <= S_L0;
-                    w_q     <= {WSEL_W{1'b0}};
+                    w_q      <= {WSEL_W{1'b0}};
+                    w_last_q <= (W_LAST == {WSEL_W{1'b0}});
                 end
                 S_L0: begin
-                    w_q <= row_end ? {WSEL_W{1'b0}} : w_q + 1'b1;
+                    w_q      <= row_end ? {WSEL_W{1'b0}} : w_q + 1'b1;
+                    w_last_q <= row_end ? (W_LAST == {WSEL_W{1'b0}}) : (w_q == W_PREV);
                     if (row_end & head_last) begin
                         state_q <= S_DRAIN;
                         cnt_q   <= DRAIN_CYC - 3'd1;
@@ -577,13 +606,15 @@ module snn_engine #(
                         state_q    <= S_ARG;
                         arg_q      <= {OSEL_W{1'b0}};
                         arg_done_q <= 1'b0;
+                        arg_end_q  <= 1'b0;
                         arg_first_q <= 1'b1;
                     end
                 end
-                S_ARG: begin  // N_OUT selections, then one cycle for the last comparison
+                S_ARG: begin  // N_OUT selections, then two cycles for the last comparison
                     if (arg_q == O_LAST) arg_done_q <= 1'b1;
                     else arg_q <= arg_q + 1'b1;
-                    if (arg_done_q) state_q <= S_OUT;
+                    if (arg_done_q) arg_end_q <= 1'b1;
+                    if (arg_end_q) state_q <= S_OUT;
                 end
                 S_OUT: if (out_free) begin
                     state_q     <= S_IDLE;
@@ -594,18 +625,23 @@ module snn_engine #(
         end
     end
 
-    // argmax datapath, two stages: select score arg_q into cand_q, then compare it with the
-    // best so far. best_q starts at the most negative SCORE_W value, which no score reaches
-    // (SCORE_W holds [-m, m] with m < 2^(SCORE_W-1)), so score 0 always replaces it. The
-    // comparison runs every cycle: after the last score of the ARG phase, cand_q stays at
-    // score N_OUT-1, which never exceeds best_q again, so cls_q holds until it is taken.
+    // argmax datapath, one score per cycle in three stages: score arg_q into nxt_q; nxt_q into
+    // cur_q with gt_q = "cur_q is greater than the best of the scores before it"; cur_q into
+    // best_q/cls_q when gt_q. gt_q is computed one stage early from two comparisons, since the
+    // best before nxt_q is cur_q if gt_q, else best_q: no comparison sits between gt_q and the
+    // registers it enables. Score 0 always wins (n0_q), so best_q needs no initial value; the
+    // stages run every cycle, and after the ARG phase nxt_q and cur_q repeat score N_OUT-1,
+    // which never exceeds the best again (strictly greater: ties keep the lowest index), so
+    // cls_q holds until it is taken.
     always @(posedge clk) begin
-        cand_q <= scores[arg_q*SCORE_W +: SCORE_W];
-        ca_q   <= arg_q;
-        if (arg_first_q) begin
-            best_q <= {1'b1, {(SCORE_W-1){1'b0}}};
-        end else if (cand_q > best_q) begin
-            best_q <= cand_q;
+        nxt_q <= scores[arg_q*SCORE_W +: SCORE_W];
+        na_q  <= arg_q;
+        cur_q <= nxt_q;
+        ca_q  <= na_q;
+        n0_q  <= arg_first_q;
+        gt_q  <= n0_q | (gt_q ? (nxt_q > cur_q) : (nxt_q > best_q));
+        if (gt_q) begin
+            best_q <= cur_q;
             cls_q  <= ca_q[CLS_W-1:0];
         end
         if (state_q == S_OUT && out_free) begin

@@ -13,8 +13,8 @@
 //     register is unobservable and none can be optimised away.
 //   * class, valid/ready: registered at the pins.
 // Pixel input: pins are registered, then a 4-entry FIFO absorbs the beats in flight, so
-// in_ready can be a register too (it is high while at most 1 entry is used; at most 2
-// more beats arrive before a low in_ready takes effect); the engine's s_valid/s_data come
+// in_ready can be a register too (set from the entry count of the cycle before: high after
+// a cycle with at most 1 entry used, so at most 3 entries are ever used); the engine's s_valid/s_data come
 // from a register loaded from the FIFO head (a beat leaves it when s_ready is high). Output: one result register; the
 // engine's m_ready is "register empty"; a result leaves when the registered out_ready is
 // high (a sink keeps out_ready high to take results). The top is a faithful data path for
@@ -86,7 +86,7 @@ module top_engine #(
             if (pop) rp_q <= rp_q + 2'd1;
             cnt_q    <= cnt_d;
             ov_q     <= pop | (ov_q & ~s_ready);
-            in_ready <= (cnt_d < 3'd2);
+            in_ready <= (cnt_q < 3'd2);
         end
     end
 

@@ -78,9 +78,9 @@ def cycle_model(p: EngineParams, images: np.ndarray, p_lif: int = 1) -> np.ndarr
     """Exact engine cycles per image (cycles with ``busy`` high), docs/engine.md section 4.
 
     ``L0 + DRAIN + T*N_HID/P_LIF + TAIL + ARG + 1`` with
-    ``L0 = WPR * nnz + [last pixel is 0]``, ``DRAIN = 2`` for multi-bit codes (registered
+    ``L0 = WPR * (nnz + [last pixel is 0])``, ``DRAIN = 2`` for multi-bit codes (registered
     multiplier) else 1, ``TAIL = 4`` (the last neuron's current selection, two-stage LIF
-    update and score stage) and ``ARG = N_OUT + 1`` (a selection and a comparison stage).
+    update and score stage) and ``ARG = N_OUT + 2`` (selection and two comparison stages).
     images: (N, N_IN) integer pixels; ``p_lif``: the engine's parallel LIF lanes (P_LIF).
     Returns (N,) int64.
     """
@@ -91,7 +91,7 @@ def cycle_model(p: EngineParams, images: np.ndarray, p_lif: int = 1) -> np.ndarr
     nnz = nnz_pixels(x)
     last_zero = (x[:, -1] == 0).astype(np.int64)
     drain = 2 if p.CODE_W0 > 2 else 1
-    return p.WPR * nnz + last_zero + drain + p.T * (p.N_HID // p_lif) + 4 + (p.N_OUT + 1) + 1
+    return p.WPR * (nnz + last_zero) + drain + p.T * (p.N_HID // p_lif) + 4 + (p.N_OUT + 2) + 1
 
 
 def check_p_lif(p: EngineParams, p_lif: int) -> None:
