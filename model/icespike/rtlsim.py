@@ -17,6 +17,7 @@ import importlib.util
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -297,14 +298,16 @@ def run_engine(
         p = engine_params(net)
         tmp = build_root / "exports"
         tmp.mkdir(parents=True, exist_ok=True)
-        # content-addressed export directory, so that cached builds stay valid
-        d0 = tmp / "staging"
+        # content-addressed export directory, so that cached builds stay valid; the staging
+        # directory is private to this call, so concurrent runs do not collide
+        d0 = Path(tempfile.mkdtemp(prefix="staging-", dir=tmp))
+        shutil.rmtree(d0)
         export_network(net, d0)
         key = hashlib.sha256((d0 / "manifest.json").read_bytes()).hexdigest()[:16]
         export_dir = tmp / key
-        if not export_dir.exists():
+        try:
             d0.rename(export_dir)
-        else:
+        except OSError:  # another run created the same export first
             shutil.rmtree(d0)
     else:
         export_dir = Path(net_or_dir)
