@@ -366,14 +366,17 @@ module snn_engine #(
     reg  [HID_AW-1:0]        s2_j_q;
     reg  [7:0]               s2_t_q;
     // Current selection in two levels: at the end of stage 0 one chunk (P_LIF lanes) of every
-    // group of 4 chunks is registered (pre_q), stage 1 picks the group into s2_cur_q.
+    // group of 8 chunks is registered (pre_q), stage 1 picks the group into s2_cur_q.
     localparam CW = P_LIF * ACC_W;              // one chunk: the currents of P_LIF neurons
     localparam NC = LANES / P_LIF;              // chunks per ring-head row
-    localparam NG = (NC + 3) / 4;               // groups of up to 4 chunks
+    localparam NG = (NC + 7) / 8;               // groups of up to 8 chunks
     localparam GSEL_W = (NG > 2) ? $clog2(NG) : 1;
     wire [LSEL_W-1:0]        ci = lane_q >> PSH;     // chunk of neurons j_q ..
-    wire [LSEL_W-1:0]        ci_hi = ci >> 2;        // its group
+    wire [LSEL_W+2:0]        ci3 = {3'b000, ci};
+    wire                     unused_ci3 = &{ci3, 1'b0};   // only the low 3 bits select
+    wire [LSEL_W-1:0]        ci_hi = ci >> 3;        // its group
     wire                     unused_ci_hi = &{ci_hi, 1'b0};  // upper bits are 0
+    wire [2:0]               ci_lo = ci3[2:0];       // chunk within its group
     reg  [NG*CW-1:0]         pre_q;
     reg  [GSEL_W-1:0]        s1_g_q;
     reg  [P_LIF*ACC_W-1:0]   s2_cur_q;
@@ -394,15 +397,15 @@ module snn_engine #(
     genvar g, c4;
     generate
         for (g = 0; g < NG; g = g + 1) begin : g_pre
-            wire [4*CW-1:0] opts;                         // chunks 4g .. 4g+3 (beyond NC: 0)
-            for (c4 = 0; c4 < 4; c4 = c4 + 1) begin : g_opt
-                if (4 * g + c4 < NC) begin : g_chunk
-                    assign opts[c4*CW +: CW] = heads[(4*g+c4)*CW +: CW];
+            wire [8*CW-1:0] opts;                         // chunks 8g .. 8g+7 (beyond NC: 0)
+            for (c4 = 0; c4 < 8; c4 = c4 + 1) begin : g_opt
+                if (8 * g + c4 < NC) begin : g_chunk
+                    assign opts[c4*CW +: CW] = heads[(8*g+c4)*CW +: CW];
                 end else begin : g_none
                     assign opts[c4*CW +: CW] = {CW{1'b0}};
                 end
             end
-            always @(posedge clk) pre_q[g*CW +: CW] <= opts[ci[1:0]*CW +: CW];
+            always @(posedge clk) pre_q[g*CW +: CW] <= opts[ci_lo*CW +: CW];
         end
     endgenerate
 
