@@ -244,11 +244,12 @@ def test_cycle_model_and_bounds():
     x[1, 10] = 5  # one nonzero pixel, last pixel zero
     x[2, :] = 1  # all pixels, last pixel nonzero
     c = rtlsim.cycle_model(p, x)
-    base = 1 + 16 * 128 + 2 + 10 + 1  # DRAIN (ternary) + LIF + TAIL + ARG + OUT
-    assert c.tolist() == [base + 1, base + 1 + 4, base + 784 * 4]
+    base = 1 + 16 * 128 + 4 + 12 + 1  # DRAIN (ternary) + LIF + TAIL + ARG (N_OUT + 2) + OUT
+    # a zero last pixel costs one row (WPR = 4 words) of its own
+    assert c.tolist() == [base + 4, base + 8, base + 784 * 4]
     assert rtlsim.bound_cycles(p, x).tolist() == [0, 4, 3136]
     q8 = ex.engine_params(make_net(8))
-    assert rtlsim.cycle_model(q8, x[:1]).tolist() == [2 + 16 * 128 + 2 + 10 + 1 + 1]
+    assert rtlsim.cycle_model(q8, x[:1]).tolist() == [2 + 16 * 128 + 4 + 12 + 1 + 16]
     with pytest.raises(ValueError, match="pixels"):
         rtlsim.cycle_model(p, np.zeros((1, 10)))
 
@@ -286,7 +287,7 @@ def test_lif_lanes_must_divide_the_hidden_layer():
     for bad in (0, 3, 64, 128):
         with pytest.raises(ValueError, match="LIF lanes"):
             rtlsim.cycle_model(p, x, bad)
-    assert rtlsim.cycle_model(p, x, 4)[0] == 1 + 1 + 16 * 32 + 2 + 10 + 1
+    assert rtlsim.cycle_model(p, x, 4)[0] == 4 + 1 + 16 * 32 + 4 + 12 + 1
 
 
 @pytest.mark.parametrize("name", ["ternary", "q8"])
