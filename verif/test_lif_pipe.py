@@ -29,6 +29,7 @@ from simrun import (
     tb_txns,
     tier_txns,
 )
+from test_lif_update import PARAM_SETS as LIF_PARAM_SETS
 
 
 class Lif:
@@ -127,17 +128,8 @@ async def random_vectors(dut):
     mm.assert_none()
 
 
-PARAM_SETS = {
-    # ternary 784-128-10: 19-bit current, 21-bit membrane, tau 20 -> shift 4
-    "m21_c19_k4_sub": {"MEM_W": 21, "CUR_W": 19, "LEAK_SHIFT": 4, "RESET_SUBTRACT": 1},
-    "m21_c19_k4_zero": {"MEM_W": 21, "CUR_W": 19, "LEAK_SHIFT": 4, "RESET_SUBTRACT": 0},
-    # no leak, current wider than the membrane
-    "m12_c16_k0_sub": {"MEM_W": 12, "CUR_W": 16, "LEAK_SHIFT": 0, "RESET_SUBTRACT": 1},
-    # narrow, strongest leak
-    "m6_c6_k1_zero": {"MEM_W": 6, "CUR_W": 6, "LEAK_SHIFT": 1, "RESET_SUBTRACT": 0},
-    # q16 network: 34-bit current, 36-bit membrane
-    "m36_c34_k3_sub": {"MEM_W": 36, "CUR_W": 34, "LEAK_SHIFT": 3, "RESET_SUBTRACT": 1},
-}
+# The same parameter sets as the combinational lif_update it pipelines.
+PARAM_SETS = LIF_PARAM_SETS
 
 
 @pytest.mark.parametrize(
