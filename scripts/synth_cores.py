@@ -58,6 +58,12 @@ CORES = [
         "combinational LIF step (ternary widths)",
     ),
     (
+        "lif_pipe MEM_W=21",
+        "lif_pipe",
+        {"MEM_W": 21, "CUR_W": 19, "LEAK_SHIFT": 4, "RESET_SUBTRACT": 1},
+        "two-stage LIF step used by the engine (ternary widths)",
+    ),
+    (
         "lif_neuron MEM_W=21",
         "lif_neuron",
         {"MEM_W": 21, "CUR_W": 19, "LEAK_SHIFT": 4, "RESET_SUBTRACT": 1},
