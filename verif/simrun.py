@@ -585,6 +585,17 @@ async def reset_dut(dut, cycles: int = 2) -> None:
     dut.rst.value = 0
 
 
+async def start_stream_tb(dut, config_cls):
+    """Clock, reset, the test's configuration (``config_cls(tb_params())``) and its seeded RNG."""
+    import random
+
+    cfg = config_cls(tb_params())
+    rng = random.Random(tb_seed())
+    await start_clock(dut)
+    await reset_dut(dut)
+    return cfg, rng
+
+
 if str(VERIF_DIR) not in sys.path:
     # The cocotb test modules live next to this file; the simulator's Python finds them
     # through PYTHONPATH, which the runner builds from sys.path.

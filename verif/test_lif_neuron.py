@@ -8,8 +8,6 @@ and spike trace is compared, step by step, with ``fixed.lif_step``.
 
 from __future__ import annotations
 
-import random
-
 import cocotb
 import numpy as np
 import pytest
@@ -17,13 +15,10 @@ import pytest
 from icespike import fixed
 from simrun import (
     matrix,
-    reset_dut,
     rtl,
     run,
     run_stream,
-    start_clock,
-    tb_params,
-    tb_seed,
+    start_stream_tb,
     tb_txns,
     tier_txns,
 )
@@ -89,18 +84,10 @@ def beat(cfg: Cfg, v: int, cur: int, tag: int) -> dict:
     }
 
 
-async def _setup(dut):
-    cfg = Cfg(tb_params())
-    rng = random.Random(tb_seed())
-    await start_clock(dut)
-    await reset_dut(dut)
-    return cfg, rng
-
-
 @cocotb.test()
 async def random_beats(dut):
     """ICESPIKE_TXNS random beats (ends of the ranges frequent), several thresholds."""
-    cfg, rng = await _setup(dut)
+    cfg, rng = await start_stream_tb(dut, Cfg)
     model = LaneModel(cfg)
 
     def pick(lo, hi):
@@ -136,7 +123,7 @@ async def random_beats(dut):
 @cocotb.test()
 async def lane_trace(dut):
     """N neurons x T steps through the lane; membranes fed back; trace compared step by step."""
-    cfg, rng = await _setup(dut)
+    cfg, rng = await start_stream_tb(dut, Cfg)
     n_neurons, steps = 24, 16
     th = max(1, cfg.v_hi // 8)
     # currents that drive some neurons into the upper end, some into the lower, some spiking
@@ -178,7 +165,7 @@ async def lane_trace(dut):
 @cocotb.test()
 async def reset_mid_stream(dut):
     """Random synchronous resets while results wait on m_ready."""
-    cfg, rng = await _setup(dut)
+    cfg, rng = await start_stream_tb(dut, Cfg)
     model = LaneModel(cfg)
     beats = [
         beat(cfg, rng.randint(cfg.v_lo, cfg.v_hi), rng.randint(cfg.c_lo, cfg.c_hi), k) for k in range(400)

@@ -18,13 +18,10 @@ import pytest
 from icespike import fixed
 from simrun import (
     matrix,
-    reset_dut,
     rtl,
     run,
     run_stream,
-    start_clock,
-    tb_params,
-    tb_seed,
+    start_stream_tb,
     tb_txns,
     tier_txns,
 )
@@ -150,18 +147,10 @@ def random_packets(cfg: Config, rng: random.Random, n_beats: int, max_len: int =
     return out
 
 
-async def _setup(dut):
-    cfg = Config(tb_params())
-    rng = random.Random(tb_seed())
-    await start_clock(dut)
-    await reset_dut(dut)
-    return cfg, rng
-
-
 @cocotb.test()
 async def random_stream(dut):
     """ICESPIKE_TXNS random beats with random valid gaps and back-pressure."""
-    cfg, rng = await _setup(dut)
+    cfg, rng = await start_stream_tb(dut, Config)
     model = MacModel(cfg)
     beats = random_packets(cfg, rng, tb_txns())
     mm = await run_stream(dut, model, beats, rng, name="mac random", valid_prob=0.75, ready_prob=0.6)
@@ -172,7 +161,7 @@ async def random_stream(dut):
 @cocotb.test()
 async def full_rate_and_stalls(dut):
     """Back-to-back beats at full rate, then heavy back-pressure."""
-    cfg, rng = await _setup(dut)
+    cfg, rng = await start_stream_tb(dut, Config)
     model = MacModel(cfg)
     mm = await run_stream(
         dut, model, random_packets(cfg, rng, 300, 3), rng, name="mac full rate", valid_prob=1, ready_prob=1
@@ -187,7 +176,7 @@ async def full_rate_and_stalls(dut):
 @cocotb.test()
 async def reset_mid_packet(dut):
     """Random synchronous resets while products, sums and results are in flight."""
-    cfg, rng = await _setup(dut)
+    cfg, rng = await start_stream_tb(dut, Config)
     model = MacModel(cfg)
     beats = random_packets(cfg, rng, max(400, tb_txns() // 4))
     mm = await run_stream(dut, model, beats, rng, name="mac reset", rst_prob=0.03, ready_prob=0.5)
@@ -197,7 +186,7 @@ async def reset_mid_packet(dut):
 @cocotb.test()
 async def rounding_halves(dut):
     """Products that are exact halves, negative and positive: ties go toward +infinity."""
-    cfg, rng = await _setup(dut)
+    cfg, rng = await start_stream_tb(dut, Config)
     if cfg.shift == 0:
         return
     half = 1 << (cfg.shift - 1)
@@ -223,7 +212,7 @@ async def rounding_halves(dut):
 @cocotb.test()
 async def corners(dut):
     """Both saturation ends (or maximum fan-in for a proven width), most negative operands."""
-    cfg, rng = await _setup(dut)
+    cfg, rng = await start_stream_tb(dut, Config)
     items = []
     extremes = [(a, b) for a in (cfg.a_lo, cfg.a_hi) for b in (cfg.b_lo, cfg.b_hi)]
     if cfg.saturate:

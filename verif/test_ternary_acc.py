@@ -17,13 +17,10 @@ import pytest
 from icespike import fixed, formats
 from simrun import (
     matrix,
-    reset_dut,
     rtl,
     run,
     run_stream,
-    start_clock,
-    tb_params,
-    tb_seed,
+    start_stream_tb,
     tb_txns,
     tier_txns,
 )
@@ -131,18 +128,10 @@ def random_packets(cfg: Config, rng: random.Random, n_beats: int, max_len: int =
     return beats
 
 
-async def _setup(dut):
-    cfg = Config(tb_params())
-    rng = random.Random(tb_seed())
-    await start_clock(dut)
-    await reset_dut(dut)
-    return cfg, rng
-
-
 @cocotb.test()
 async def random_stream(dut):
     """ICESPIKE_TXNS random beats with random valid gaps and back-pressure."""
-    cfg, rng = await _setup(dut)
+    cfg, rng = await start_stream_tb(dut, Config)
     model = AccModel(cfg)
     beats = random_packets(cfg, rng, tb_txns())
     mm = await run_stream(
@@ -155,7 +144,7 @@ async def random_stream(dut):
 @cocotb.test()
 async def full_rate_and_stalls(dut):
     """Back-to-back beats at full rate, then heavy back-pressure (ready 20 %)."""
-    cfg, rng = await _setup(dut)
+    cfg, rng = await start_stream_tb(dut, Config)
     model = AccModel(cfg)
     beats = random_packets(cfg, rng, 300, max_len=4)
     mm = await run_stream(dut, model, beats, rng, name="full rate", valid_prob=1.0, ready_prob=1.0)
@@ -168,7 +157,7 @@ async def full_rate_and_stalls(dut):
 @cocotb.test()
 async def reset_mid_packet(dut):
     """Random synchronous resets in the middle of packets and of waiting results."""
-    cfg, rng = await _setup(dut)
+    cfg, rng = await start_stream_tb(dut, Config)
     model = AccModel(cfg)
     beats = random_packets(cfg, rng, max(400, tb_txns() // 4))
     mm = await run_stream(dut, model, beats, rng, name="reset mid-packet", rst_prob=0.03, ready_prob=0.5)
@@ -178,7 +167,7 @@ async def reset_mid_packet(dut):
 @cocotb.test()
 async def corners(dut):
     """Maximum fan-in (proven width) or both saturation ends (saturating), most negative x."""
-    cfg, rng = await _setup(dut)
+    cfg, rng = await start_stream_tb(dut, Config)
     model = AccModel(cfg)
     beats: list[dict] = []
 
@@ -213,7 +202,7 @@ async def corners(dut):
 @cocotb.test()
 async def illegal_code_skips(dut):
     """The illegal ternary pattern 10 acts as skip (ternary only)."""
-    cfg, rng = await _setup(dut)
+    cfg, rng = await start_stream_tb(dut, Config)
     if cfg.kind != "ternary":
         return
     model = AccModel(cfg)
