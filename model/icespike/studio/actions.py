@@ -1,0 +1,164 @@
+"""What the Studio does, as calls into the library (the same functions the CLI verbs call).
+
+Networks are named by id, never by path: ``model:<name>`` is a committed checkpoint
+``models/<name>.npz``, ``run:<job id>`` the checkpoint of a Studio training run. Anything else
+is refused, so the API cannot reach a file outside the model and run directories.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from .. import estimate as est
+from .. import golden
+from .. import synth as flow
+from ..checkpoint import load_checkpoint
+from ..data import load_mnist
+from ..export import export_network
+from ..quant import bits_name, parse_bits
+from .store import Store
+
+__all__ = [
+    "BadRequest",
+    "NotFound",
+    "MODELS_DIR",
+    "list_models",
+    "resolve_source",
+    "network_at_bits",
+    "ptq_accuracy",
+    "resource_estimate",
+    "export_at_bits",
+]
+
+MODELS_DIR = flow.ROOT / "models"
+_MODEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
+_JOB_RE = re.compile(r"^[0-9a-f]{12}$")
+TARGET_BITS = (16, 8, 4, 2, 1)
+
+
+class BadRequest(ValueError):
+    """A request field is malformed (HTTP 422 with the message)."""
+
+
+class NotFound(LookupError):
+    """An id names nothing (HTTP 404 with the message)."""
+
+
+def list_models() -> list[dict]:
+    """The committed checkpoints (``models/*.npz`` with a manifest): id, name, hidden, timesteps, bits."""
+    out = []
+    for p in sorted(MODELS_DIR.glob("*.npz")):
+        m = p.with_suffix(".json")
+        if m.is_file():
+            man = json.loads(m.read_text())
+            out.append(
+                {
+                    "id": f"model:{p.stem}",
+                    "name": p.stem,
+                    "hidden": man["sizes"][1:-1],
+                    "timesteps": man["timesteps"],
+                    "bits": man["bits"],
+                }
+            )
+    return out
+
+
+def resolve_source(source: str, store: Store) -> Path:
+    """The checkpoint path of ``model:<name>`` or ``run:<job id>``; BadRequest/NotFound otherwise."""
+    if not isinstance(source, str) or ":" not in source:
+        raise BadRequest(f"source must be 'model:<name>' or 'run:<id>', got {source!r}")
+    kind, name = source.split(":", 1)
+    if kind == "model":
+        if not _MODEL_RE.match(name) or ".." in name:
+            raise BadRequest(f"bad model name {name!r}")
+        p = MODELS_DIR / f"{name}.npz"
+        if not p.is_file():
+            raise NotFound(f"no committed model {name!r}")
+        return p
+    if kind == "run":
+        if not _JOB_RE.match(name):
+            raise BadRequest(f"bad run id {name!r}")
+        job = store.get(name)
+        if job is None or job["kind"] != "train":
+            raise NotFound(f"no training run {name!r}")
+        p = store.job_dir(name) / "model.npz"
+        if not p.is_file():
+            raise NotFound(f"run {name} has no checkpoint yet")
+        return p
+    raise BadRequest(f"source must be 'model:<name>' or 'run:<id>', got {source!r}")
+
+
+def check_bits(bits) -> int:
+    """A target bit width: 16, 8, 4, 2 or 1."""
+    try:
+        b = parse_bits(bits)
+    except (ValueError, TypeError):
+        b = None
+    if b not in TARGET_BITS:
+        raise BadRequest(f"bits must be one of {', '.join(map(str, TARGET_BITS))}, got {bits!r}")
+    return b
+
+
+def check_device(name) -> str:
+    try:
+        return flow.device(str(name)).name
+    except ValueError as e:
+        raise BadRequest(str(e)) from None
+
+
+def network_at_bits(ckpt: Path, bits: int):
+    """The checkpoint's integer network at ``bits``: itself if trained at ``bits``, else its PTQ.
+
+    PTQ = the checkpoint's latent weights and thresholds through the ``bits`` quantiser
+    (:meth:`icespike.train.SNNModel.with_bits`), as ``icespike report`` does.
+    """
+    ck = load_checkpoint(ckpt)
+    if parse_bits(ck.manifest["bits"]) == bits:
+        return ck.to_int_network(), "trained"
+    try:
+        return ck.model().with_bits(bits).to_int_network(), "ptq"
+    except ValueError as e:
+        raise BadRequest(f"PTQ of {ckpt.stem} to {bits_name(bits)}: {e}") from None
+
+
+@functools.lru_cache(maxsize=1)
+def _test_set():
+    m = load_mnist()
+    return m.test_images.reshape(len(m.test_images), -1), m.test_labels
+
+
+def ptq_accuracy(ckpt: Path, bits: int, images: int = 10000) -> dict:
+    """Integer golden-model accuracy of the network at ``bits`` on the first ``images`` test images."""
+    x, y = _test_set()
+    if not 1 <= images <= len(x):
+        raise BadRequest(f"images must be in 1..{len(x)}, got {images}")
+    net, how = network_at_bits(ckpt, bits)
+    res = golden.run(net, x[:images])
+    return {
+        "bits": bits_name(bits),
+        "how": how,
+        "accuracy": golden.accuracy(res.predictions, y[:images]),
+        "images": images,
+        "hidden_spikes_per_image": float(np.mean(res.spike_counts[0].sum(axis=1))),
+    }
+
+
+def resource_estimate(ckpt: Path, bits: int, device_name: str) -> dict:
+    """:func:`icespike.estimate.estimate_network` of the network at ``bits``."""
+    net, _ = network_at_bits(ckpt, bits)
+    try:
+        return est.estimate_network(net, device_name, images=_test_set()[0])
+    except ValueError as e:  # e.g. more than one hidden layer: the engine cannot run it
+        raise BadRequest(str(e)) from None
+
+
+def export_at_bits(ckpt: Path, bits: int, out_dir: Path) -> Path:
+    """Export the network at ``bits`` (``icespike export``'s writer) into ``out_dir``."""
+    net, how = network_at_bits(ckpt, bits)
+    export_network(net, out_dir, source=f"{ckpt} ({how} {bits_name(bits)})")
+    return out_dir

@@ -1,0 +1,315 @@
+// icespike studio: the page's behaviour. Plain JavaScript, no dependencies; charts are SVG drawn here.
+"use strict";
+
+const $ = (sel) => document.querySelector(sel);
+const FINAL = ["done", "failed", "stopped", "cancelled"];
+const state = { tab: "train", run: null, runStream: null, synth: null, synthStream: null, sources: [], devices: [] };
+
+async function api(method, url, body) {
+  const opt = { method, headers: {} };
+  if (body !== undefined) { opt.headers["Content-Type"] = "application/json"; opt.body = JSON.stringify(body); }
+  const r = await fetch(url, opt);
+  let d = null;
+  try { d = await r.json(); } catch (e) { d = null; }
+  if (!r.ok) throw new Error((d && d.error) || `HTTP ${r.status}`);
+  return d;
+}
+
+function el(tag, attrs, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") e.className = v; else if (k.startsWith("on")) e.addEventListener(k.slice(2), v); else e.setAttribute(k, v);
+  }
+  for (const k of kids) e.append(k instanceof Node ? k : document.createTextNode(String(k)));
+  return e;
+}
+
+const pct = (x) => (x == null ? "–" : (100 * x).toFixed(2) + "%");
+const num = (x) => (x == null ? "–" : Math.round(x).toLocaleString("en"));
+
+// ------------------------------------------------------------------------------------ hash state
+function saveHash() {
+  const parts = [state.tab];
+  if (state.run) parts.push("run=" + state.run);
+  if (state.synth) parts.push("synth=" + state.synth);
+  history.replaceState(null, "", "#" + parts.join("/"));
+}
+function readHash() {
+  const parts = location.hash.replace(/^#/, "").split("/");
+  if (parts[0] === "fpga" || parts[0] === "train") state.tab = parts[0];
+  for (const p of parts) {
+    if (p.startsWith("run=")) state.run = p.slice(4);
+    if (p.startsWith("synth=")) state.synth = p.slice(6);
+  }
+}
+
+function showTab(tab) {
+  state.tab = tab;
+  document.querySelectorAll("nav button").forEach((b) => b.classList.toggle("active", b.dataset.tab === tab));
+  document.querySelectorAll(".panel").forEach((p) => p.classList.toggle("active", p.id === "panel-" + tab));
+  saveHash();
+  if (tab === "fpga") loadSources().then(refreshFpga);
+}
+
+// ------------------------------------------------------------------------------------ SVG charts
+function lineChart(svg, series, opts = {}) {
+  const W = svg.clientWidth || 400, H = svg.clientHeight || 180, L = 44, R = 8, T = 8, B = 22;
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  svg.innerHTML = "";
+  const pts = series.flatMap((s) => s.points);
+  if (!pts.length) return;
+  let x0 = Math.min(...pts.map((p) => p[0])), x1 = Math.max(...pts.map((p) => p[0]));
+  let y0 = opts.ymin ?? Math.min(...pts.map((p) => p[1])), y1 = opts.ymax ?? Math.max(...pts.map((p) => p[1]));
+  if (x1 === x0) { x0 -= 0.5; x1 += 0.5; }
+  if (y1 === y0) { y0 -= 0.5; y1 += 0.5; }
+  const sx = (x) => L + ((x - x0) / (x1 - x0)) * (W - L - R), sy = (y) => H - B - ((y - y0) / (y1 - y0)) * (H - T - B);
+  const ns = "http://www.w3.org/2000/svg";
+  const add = (tag, a, text) => { const e = document.createElementNS(ns, tag); for (const k in a) e.setAttribute(k, a[k]); if (text != null) e.textContent = text; svg.append(e); return e; };
+  add("line", { x1: L, y1: H - B, x2: W - R, y2: H - B, class: "axis" });
+  add("line", { x1: L, y1: T, x2: L, y2: H - B, class: "axis" });
+  const fmt = opts.fmt || ((v) => (Math.abs(v) >= 100 ? Math.round(v).toLocaleString("en") : v.toFixed(3)));
+  for (const v of [y0, (y0 + y1) / 2, y1]) add("text", { x: L - 4, y: sy(v) + 3, "text-anchor": "end" }, fmt(v));
+  add("text", { x: L, y: H - 6 }, (opts.xlabel || "epoch") + " " + x0);
+  add("text", { x: W - R, y: H - 6, "text-anchor": "end" }, x1);
+  series.forEach((s, i) => {
+    if (!s.points.length) return;
+    const d = s.points.map((p, j) => `${j ? "L" : "M"}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join("");
+    add("path", { d, fill: "none", stroke: s.color, "stroke-width": 2, class: "series", "data-name": s.name, "data-n": s.points.length });
+    for (const p of s.points) add("circle", { cx: sx(p[0]), cy: sy(p[1]), r: 2.5, fill: s.color });
+    add("text", { x: L + 8 + i * 70, y: T + 10, fill: s.color }, s.name);
+  });
+}
+
+// ------------------------------------------------------------------------------------ training
+async function loadRuns() {
+  const runs = await api("GET", "/api/jobs?kind=train");
+  const ul = $("#runs");
+  ul.innerHTML = "";
+  for (const j of runs) {
+    const p = j.params;
+    const li = el("li", { "data-id": j.id, class: j.id === state.run ? "sel" : "", onclick: () => selectRun(j.id) },
+      `${j.id}  784-${p.hidden.join("-")}-10 ${p.bits}-bit${p.init ? " (fine-tune)" : ""} `, el("span", { class: "badge " + j.status }, j.status));
+    ul.append(li);
+  }
+  return runs;
+}
+
+function runCharts(events) {
+  const ep = events.filter((e) => e.type === "epoch");
+  lineChart($("#chart-loss"), [{ name: "loss", color: "#1f6feb", points: ep.map((e) => [e.epoch, e.loss]) }]);
+  lineChart($("#chart-acc"), [
+    { name: "train", color: "#1f6feb", points: ep.map((e) => [e.epoch, e.train_accuracy]) },
+    { name: "test", color: "#e08600", points: ep.map((e) => [e.epoch, e.test_accuracy]) },
+  ], { fmt: (v) => (100 * v).toFixed(1) + "%" });
+  const nl = ep.length ? ep[0].spike_rates.length : 0;
+  const colors = ["#2e7d32", "#8e24aa", "#c62828"];
+  lineChart($("#chart-spikes"), [...Array(nl).keys()].map((l) => ({ name: "layer " + (l + 1), color: colors[l % 3], points: ep.map((e) => [e.epoch, e.spike_rates[l]]) })));
+  lineChart($("#chart-ips"), [{ name: "images/s", color: "#6b7480", points: ep.map((e) => [e.epoch, e.images_per_s]) }]);
+  const last = ep[ep.length - 1];
+  $("#run-summary").textContent = last ? `epoch ${last.epoch}: loss ${last.loss.toFixed(4)}, train ${pct(last.train_accuracy)}, test ${pct(last.test_accuracy)}, ${num(last.images_per_s)} images/s, spike rate ${last.spike_rates.map((r) => r.toFixed(3)).join(" / ")}` : "";
+}
+
+function showRunJob(job) {
+  const p = job.params;
+  $("#run-title").textContent = `run ${job.id}: 784-${p.hidden.join("-")}-10, ${p.bits}-bit, T=${p.timesteps}, ${p.epochs} epochs` + (p.train_subset ? `, ${p.train_subset} images` : "") + (p.init ? `, from ${p.init}` : "");
+  const b = $("#run-status");
+  b.textContent = job.status; b.className = "badge " + job.status;
+  $("#run-error").textContent = job.error || "";
+  $("#stop-run").disabled = FINAL.includes(job.status);
+  $("#resume-run").disabled = !(job.status === "stopped" || job.status === "failed");
+  if (job.result && job.status === "done") $("#run-progress").textContent = `golden-model test accuracy ${pct(job.result.accuracy)} (${job.result.images} images)`;
+}
+
+async function selectRun(id) {
+  if (state.runStream) { state.runStream.close(); state.runStream = null; }
+  state.run = id; saveHash();
+  document.querySelectorAll("#runs li").forEach((li) => li.classList.toggle("sel", li.dataset.id === id));
+  let job;
+  try { job = await api("GET", "/api/jobs/" + id); } catch (e) { $("#run-empty").textContent = e.message; state.run = null; return; }
+  $("#run-view").hidden = false; $("#run-empty").hidden = true;
+  $("#run-progress").textContent = "";
+  showRunJob(job);
+  const events = await api("GET", `/api/jobs/${id}/events`);
+  runCharts(events);
+  const lastSeq = events.length ? events[events.length - 1].seq : 0;
+  if (FINAL.includes(job.status)) return;
+  const es = new EventSource(`/api/jobs/${id}/stream?after=${lastSeq}`);
+  state.runStream = es;
+  es.onmessage = async (m) => {
+    if (state.run !== id) return;
+    const e = JSON.parse(m.data);
+    events.push(e);
+    if (e.type === "epoch") runCharts(events);
+    if (e.type === "batch") $("#run-progress").textContent = `batch: ${num(e.done)} images, loss ${e.loss.toFixed(4)}, acc ${pct(e.acc)}, ${num(e.images_per_s)} images/s`;
+    if (e.type === "status") { showRunJob(await api("GET", "/api/jobs/" + id)); loadRuns(); }
+  };
+  es.addEventListener("end", async () => { es.close(); showRunJob(await api("GET", "/api/jobs/" + id)); loadRuns(); });
+}
+
+async function startTraining(ev) {
+  ev.preventDefault();
+  const f = new FormData($("#train-form"));
+  $("#train-form-error").textContent = "";
+  const bits = f.get("bits");
+  const body = {
+    kind: "train",
+    bits: bits === "float" ? "float" : Number(bits),
+    hidden: String(f.get("hidden")).split(",").map((s) => Number(s.trim())),
+    epochs: Number(f.get("epochs")),
+    timesteps: Number(f.get("timesteps")),
+    lr: Number(f.get("lr")),
+  };
+  if (String(f.get("train_subset")).trim() !== "") body.train_subset = Number(f.get("train_subset"));
+  try {
+    const job = await api("POST", "/api/jobs", body);
+    await loadRuns();
+    selectRun(job.id);
+  } catch (e) { $("#train-form-error").textContent = e.message; }
+}
+
+// ------------------------------------------------------------------------------------ FPGA tab
+async function loadSources() {
+  const [src, dev] = await Promise.all([api("GET", "/api/sources"), state.devices.length ? state.devices : api("GET", "/api/devices")]);
+  state.sources = src; state.devices = dev;
+  const sel = $("#source"), keep = sel.value || (state.run ? "run:" + state.run : "");
+  sel.innerHTML = "";
+  for (const s of src) sel.append(el("option", { value: s.id }, s.label));
+  if (src.some((s) => s.id === keep)) sel.value = keep;
+  const ds = $("#device");
+  if (!ds.options.length) for (const d of dev) ds.append(el("option", { value: d.id }, `${d.id} (${d.part})`));
+}
+
+const fpgaSel = () => ({ source: $("#source").value, bits: Number(document.querySelector("input[name=tbits]:checked").value), device: $("#device").value });
+
+async function refreshFpga() {
+  const s = fpgaSel();
+  $("#fpga-error").textContent = "";
+  if (!s.source) return;
+  $("#ptq").textContent = "golden model running…";
+  $("#estimate").textContent = "…";
+  const tag = JSON.stringify(s);
+  state.fpgaTag = tag;
+  api("POST", "/api/ptq", { source: s.source, bits: s.bits }).then((r) => {
+    if (state.fpgaTag !== tag) return;
+    $("#ptq").innerHTML = "";
+    $("#ptq").append(el("div", { class: "big", id: "ptq-acc" }, pct(r.accuracy)),
+      el("div", { class: "muted" }, `${r.how === "ptq" ? "PTQ (no retraining)" : "as trained"}, ${r.bits}, integer golden model on ${num(r.images)} test images; ${r.hidden_spikes_per_image.toFixed(1)} hidden spikes/image`));
+  }).catch((e) => { if (state.fpgaTag === tag) $("#ptq").textContent = e.message; });
+  api("POST", "/api/estimate", s).then((r) => { if (state.fpgaTag === tag) renderEstimate(r); })
+    .catch((e) => { if (state.fpgaTag === tag) $("#estimate").textContent = e.message; });
+}
+
+function renderEstimate(r) {
+  const box = $("#estimate");
+  box.innerHTML = "";
+  const t = el("table", { id: "est-table" }, el("tr", {}, el("th", {}, ""), el("th", {}, "estimate"), el("th", {}, "device")));
+  for (const [k, lab, have] of [["lut4", "SB_LUT4", r.logic_cells_available], ["ebr", "EBR", r.ebr_available], ["spram", "SPRAM", r.spram_available], ["dsp", "DSP", r.dsp_available]])
+    t.append(el("tr", {}, el("td", {}, lab), el("td", {}, num(r[k])), el("td", {}, num(have))));
+  box.append(el("div", { class: r.fits ? "fits" : "nofit", id: "est-fits" }, r.fits ? `fits the ${r.part}` : "does not fit: " + r.fit_problems.join("; ")), t,
+    el("div", {}, `cycles/inference ${num(r.cycles_per_inference)} (cycle model), ${num(r.inferences_per_s)} inferences/s at ${r.fmax_mhz ? r.fmax_mhz.toFixed(1) : "–"} MHz`));
+}
+
+async function loadSynthRuns() {
+  const runs = await api("GET", "/api/jobs?kind=synth");
+  const ul = $("#synth-runs");
+  ul.innerHTML = "";
+  for (const j of runs) {
+    const p = j.params;
+    ul.append(el("li", { "data-id": j.id, class: j.id === state.synth ? "sel" : "", onclick: () => selectSynth(j.id) },
+      `${j.id} ${p.source} ${p.bits}-bit ${p.device} `, el("span", { class: "badge " + j.status }, j.status)));
+  }
+}
+
+function bar(label, used, have, est) {
+  const over = have != null && used > have;
+  const w = have ? Math.min(100, (100 * used) / have) : 0;
+  const b = el("div", { class: "bar" + (over ? " over" : "") }, el("span", { style: `width:${w}%` }));
+  if (est != null && have) b.append(el("i", { style: `left:${Math.min(100, (100 * est) / have)}%`, title: "estimate " + est }));
+  const err = est != null && used ? ` (estimate ${num(est)}, ${(((est - used) / used) * 100).toFixed(1)}%)` : est != null ? ` (estimate ${num(est)})` : "";
+  return el("tr", { class: "util" }, el("td", {}, label), el("td", {}, b), el("td", {}, `${num(used)} / ${num(have)}${err}`));
+}
+
+function renderSynth(job) {
+  const p = job.params;
+  $("#synth-title").textContent = `synthesis ${job.id}: ${p.source} at ${p.bits} bits on ${p.device}`;
+  const b = $("#synth-status"); b.textContent = job.status; b.className = "badge " + job.status;
+  $("#synth-error").textContent = job.error || "";
+  $("#cancel-synth").disabled = FINAL.includes(job.status);
+  const box = $("#synth-result");
+  box.innerHTML = "";
+  if (!job.result) return;
+  const rep = job.result.report, est = job.result.estimate;
+  const dev = state.devices.find((d) => d.id === rep.device) || {};
+  box.append(el("div", { class: rep.fits ? "fits" : "nofit" }, rep.fits ? `fits the ${rep.part} (${rep.package})` : "does not fit: " + (rep.fit_problems || []).join("; ")));
+  const t = el("table", { id: "util-table" });
+  if (rep.lut4 != null) {
+    t.append(bar("SB_LUT4", rep.lut4, dev.logic_cells, est.lut4));
+    if (rep.lc_used != null) t.append(bar("logic cells", rep.lc_used, rep.lc_available, null));
+    t.append(bar("EBR", rep.ebr, dev.ebr, est.ebr), bar("SPRAM", rep.spram, dev.spram, est.spram), bar("DSP", rep.dsp, dev.dsp, est.dsp));
+  }
+  box.append(t);
+  const fm = rep.fmax_mhz != null ? `Fmax ${rep.fmax_mhz.toFixed(1)} MHz (target ${rep.freq_target_mhz} MHz ${rep.timing_met ? "met" : "missed"})` : "no Fmax (not placed)";
+  box.append(el("p", { id: "synth-speed" }, `${fm}; cycles/inference ${num(rep.cycles_per_inference)}; inferences/s ${num(rep.inferences_per_s)} (estimate ${num(est.inferences_per_s)})`));
+  const links = el("p", {}, "download: ");
+  for (const f of ["report.json", "manifest.json", "w0.hex", "w1.hex", "net_params.vh"].concat(rep.bitstream ? ["top.bin"] : []))
+    links.append(el("a", { href: `/api/jobs/${job.id}/files/${f}`, download: f }, f), " ");
+  box.append(links);
+}
+
+async function selectSynth(id) {
+  if (state.synthStream) { state.synthStream.close(); state.synthStream = null; }
+  state.synth = id; saveHash();
+  document.querySelectorAll("#synth-runs li").forEach((li) => li.classList.toggle("sel", li.dataset.id === id));
+  let job;
+  try { job = await api("GET", "/api/jobs/" + id); } catch (e) { state.synth = null; return; }
+  $("#synth-view").hidden = false;
+  renderSynth(job);
+  const events = await api("GET", `/api/jobs/${id}/events`);
+  $("#synth-log").textContent = events.filter((e) => e.type === "log").map((e) => e.message).join("\n");
+  if (FINAL.includes(job.status)) return;
+  const es = new EventSource(`/api/jobs/${id}/stream?after=${events.length ? events[events.length - 1].seq : 0}`);
+  state.synthStream = es;
+  es.onmessage = async (m) => {
+    const e = JSON.parse(m.data);
+    if (e.type === "log") $("#synth-log").textContent += "\n" + e.message;
+    if (e.type === "status") { renderSynth(await api("GET", "/api/jobs/" + id)); loadSynthRuns(); }
+  };
+  es.addEventListener("end", async () => { es.close(); renderSynth(await api("GET", "/api/jobs/" + id)); loadSynthRuns(); });
+}
+
+async function synthesise() {
+  $("#fpga-error").textContent = "";
+  try {
+    const job = await api("POST", "/api/jobs", { kind: "synth", ...fpgaSel() });
+    await loadSynthRuns();
+    selectSynth(job.id);
+  } catch (e) { $("#fpga-error").textContent = e.message; }
+}
+
+async function finetune() {
+  $("#fpga-error").textContent = "";
+  const s = fpgaSel(), src = state.sources.find((x) => x.id === s.source);
+  try {
+    const job = await api("POST", "/api/jobs", { kind: "train", bits: s.bits, hidden: src.hidden, timesteps: src.timesteps, epochs: 3, init: s.source, train_subset: 10000 });
+    showTab("train");
+    await loadRuns();
+    selectRun(job.id);
+  } catch (e) { $("#fpga-error").textContent = e.message; }
+}
+
+// ------------------------------------------------------------------------------------ start
+document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => showTab(b.dataset.tab)));
+$("#train-form").addEventListener("submit", startTraining);
+$("#stop-run").addEventListener("click", async () => { try { showRunJob(await api("POST", `/api/jobs/${state.run}/cancel`)); } catch (e) { $("#run-error").textContent = e.message; } });
+$("#resume-run").addEventListener("click", async () => { try { await api("POST", `/api/jobs/${state.run}/resume`); selectRun(state.run); loadRuns(); } catch (e) { $("#run-error").textContent = e.message; } });
+$("#cancel-synth").addEventListener("click", async () => { try { renderSynth(await api("POST", `/api/jobs/${state.synth}/cancel`)); } catch (e) { $("#synth-error").textContent = e.message; } });
+["#source", "#device"].forEach((s) => $(s).addEventListener("change", refreshFpga));
+document.querySelectorAll("input[name=tbits]").forEach((r) => r.addEventListener("change", refreshFpga));
+$("#synthesise").addEventListener("click", synthesise);
+$("#finetune").addEventListener("click", finetune);
+
+readHash();
+loadRuns().then(() => { if (state.run) selectRun(state.run); });
+loadSynthRuns().then(() => { if (state.synth) selectSynth(state.synth); });
+showTab(state.tab);
+setInterval(() => { loadRuns(); loadSynthRuns(); }, 3000);

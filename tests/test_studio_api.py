@@ -1,0 +1,233 @@
+"""icespike studio: the JSON API through the ASGI client, and the job queue (real job processes)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+pytest.importorskip("fastapi")
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from icespike.studio.app import create_app  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+TINY = {"kind": "train", "bits": 2, "hidden": [8], "epochs": 2, "timesteps": 2, "train_subset": 256}
+
+
+@pytest.fixture
+def client(tmp_path):
+    with TestClient(create_app(tmp_path / "studio")) as c:
+        yield c
+
+
+def wait_status(c, job_id, statuses, timeout=120.0):
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        job = c.get(f"/api/jobs/{job_id}").json()
+        if job["status"] in statuses:
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} still {job['status']} after {timeout} s")
+
+
+def assert_error(r, status, words):
+    assert r.status_code == status, (r.status_code, r.text)
+    msg = r.json()["error"]
+    assert isinstance(msg, str) and "\n" not in msg
+    for w in words:
+        assert w in msg, msg
+
+
+# ------------------------------------------------------------------------------------ validation
+@pytest.mark.parametrize(
+    "field, value, words",
+    [
+        ("kind", "evaluate", ["kind"]),
+        ("bits", 3, ["bits must be one of"]),
+        ("bits", "ternary!", ["bits"]),
+        ("hidden", [], ["hidden"]),
+        ("hidden", [0], ["hidden sizes"]),
+        ("hidden", [16, 16, 16, 16], ["hidden"]),
+        ("hidden", ["16"], ["hidden sizes"]),
+        ("epochs", 0, ["epochs"]),
+        ("epochs", 1.5, ["epochs"]),
+        ("epochs", True, ["epochs"]),
+        ("timesteps", 256, ["timesteps"]),
+        ("lr", -1, ["lr"]),
+        ("lr", "fast", ["lr"]),
+        ("train_subset", 60001, ["train_subset"]),
+        ("seed", -3, ["seed"]),
+        ("init", "model:nope", ["no committed model"]),
+        ("init", "model:../../etc/passwd", ["bad model name"]),
+        ("init", "/etc/passwd", ["source must be"]),
+        ("init", "model:mnist-784-128-10-ternary", ["layer sizes"]),
+        ("colour", "red", ["unknown field", "colour"]),
+    ],
+)
+def test_train_fields_validated(client, field, value, words):
+    r = client.post("/api/jobs", json={**TINY, field: value})
+    status = 404 if value in ("model:nope",) else 422
+    assert_error(r, status, words)
+    assert client.get("/api/jobs").json() == []  # nothing was queued
+
+
+@pytest.mark.parametrize(
+    "body, status, words",
+    [
+        ({"kind": "synth"}, 422, ["source is required"]),
+        ({"kind": "synth", "source": "model:mnist-784-128-10-ternary", "bits": 5}, 422, ["bits"]),
+        (
+            {"kind": "synth", "source": "model:mnist-784-128-10-ternary", "bits": 2, "device": "ecp5"},
+            422,
+            ["device"],
+        ),
+        ({"kind": "synth", "source": "run:0123456789ab", "bits": 2}, 404, ["no training run"]),
+        ({"kind": "synth", "source": "run:../../x", "bits": 2}, 422, ["bad run id"]),
+        ({"kind": "synth", "source": "file:/etc/passwd", "bits": 2}, 422, ["source must be"]),
+        (
+            {"kind": "synth", "source": "model:mnist-784-128-10-ternary", "bits": 2, "out": "/tmp"},
+            422,
+            ["out"],
+        ),
+    ],
+)
+def test_synth_fields_validated(client, body, status, words):
+    assert_error(client.post("/api/jobs", json=body), status, words)
+
+
+def test_bad_bodies_and_unknown_ids(client):
+    assert_error(client.post("/api/jobs", content=b"{not json"), 422, ["not valid JSON"])
+    assert_error(client.post("/api/jobs", json=[1, 2]), 422, ["JSON object"])
+    for url in ("/api/jobs/0123456789ab", "/api/jobs/0123456789ab/events", "/api/jobs/nonsense"):
+        assert_error(client.get(url), 404, ["no job"])
+    assert_error(client.post("/api/jobs/0123456789ab/cancel"), 404, ["no job"])
+    assert_error(client.post("/api/jobs/0123456789ab/resume"), 404, ["no job"])
+    assert_error(client.get("/api/jobs?kind=bake"), 422, ["kind"])
+    assert_error(client.get("/api/jobs/0123456789ab/events?after=x"), 422, ["after"])
+    assert_error(client.get("/api/nothing"), 404, [])
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/jobs/..%2F..%2Fetc/files/passwd",
+        "/static/..%2F..%2F..%2Fpyproject.toml",
+        "/static/../app.py",
+    ],
+)
+def test_path_traversal_refused(client, url):
+    r = client.get(url)
+    assert r.status_code == 404, (url, r.status_code, r.text[:200])
+    assert "[project]" not in r.text and "import" not in r.text
+
+
+def test_ptq_and_estimate(client):
+    src = "model:mnist-784-128-10-ternary"
+    r = client.post("/api/ptq", json={"source": src, "bits": 2, "images": 200})
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert d["how"] == "trained" and d["images"] == 200 and 0.9 < d["accuracy"] <= 1.0
+    d = client.post("/api/ptq", json={"source": src, "bits": 1, "images": 200}).json()
+    assert d["how"] == "ptq"
+    assert_error(client.post("/api/ptq", json={"source": src, "bits": 2, "images": 0}), 422, ["images"])
+    assert_error(client.post("/api/ptq", json={"source": src, "bits": 2, "images": "all"}), 422, ["images"])
+    assert_error(client.post("/api/ptq", json={"source": src, "bits": 7}), 422, ["bits"])
+    assert_error(client.post("/api/ptq", json={"bits": 2}), 422, ["source"])
+    e = client.post("/api/estimate", json={"source": src, "bits": 2, "device": "up5k"}).json()
+    assert e["fits"] is True and e["spram"] == 4 and e["cycles_per_inference"] > 0
+    e = client.post("/api/estimate", json={"source": src, "bits": 8, "device": "hx8k"}).json()
+    assert e["fits"] is False and "does not fit" in e["fit_problems"][0]
+    assert_error(
+        client.post("/api/estimate", json={"source": src, "bits": 2, "device": "x"}), 422, ["device"]
+    )
+    assert_error(client.post("/api/estimate", json={"source": src, "bits": 2, "speed": 1}), 422, ["speed"])
+
+
+def test_sources_and_devices(client):
+    ids = [s["id"] for s in client.get("/api/sources").json()]
+    assert "model:mnist-784-128-10-ternary" in ids
+    assert {d["id"] for d in client.get("/api/devices").json()} == {"up5k", "hx8k"}
+    r = client.get("/")
+    assert r.status_code == 200 and "Training Monitor" in r.text and "FPGA" in r.text
+
+
+# ------------------------------------------------------------------------------------ job queue
+def test_one_training_at_a_time_queue_cancel_stop_resume(client):
+    a = client.post("/api/jobs", json={**TINY, "epochs": 40, "train_subset": 2000}).json()
+    b = client.post("/api/jobs", json=TINY).json()
+    c = client.post("/api/jobs", json=TINY).json()
+    assert a["status"] == "queued"
+    wait_status(client, a["id"], ("running",))
+    assert client.get(f"/api/jobs/{b['id']}").json()["status"] == "queued"
+    # the queued one is cancelled at once
+    assert client.post(f"/api/jobs/{c['id']}/cancel").json()["status"] == "cancelled"
+    assert_error(client.post(f"/api/jobs/{c['id']}/cancel"), 409, ["already ended"])
+    # wait for one epoch, then stop the running run: it keeps its checkpoint
+    t0 = time.monotonic()
+    while not [e for e in client.get(f"/api/jobs/{a['id']}/events").json() if e["type"] == "epoch"]:
+        assert time.monotonic() - t0 < 60
+        time.sleep(0.2)
+    assert_error(client.post(f"/api/jobs/{a['id']}/resume"), 409, ["running"])
+    client.post(f"/api/jobs/{a['id']}/cancel")
+    ja = wait_status(client, a["id"], ("stopped",))
+    assert ja["error"] is None
+    # the queued run starts only now, and ends
+    jb = wait_status(client, b["id"], ("done",))
+    assert jb["started"] >= ja["finished"] - 0.5
+    assert jb["result"]["complete"] and 0 <= jb["result"]["accuracy"] <= 1
+    assert client.get(f"/api/jobs/{b['id']}/files/model.npz").status_code == 200
+    assert_error(client.get(f"/api/jobs/{b['id']}/files/top.bin"), 404, ["has no top.bin"])
+    assert_error(client.get(f"/api/jobs/{b['id']}/files/secret.txt"), 404, ["no file"])
+    # resume continues from the stored checkpoint: epochs already run are not run again
+    n_before = len([e for e in client.get(f"/api/jobs/{a['id']}/events").json() if e["type"] == "epoch"])
+    p = dict(client.post(f"/api/jobs/{a['id']}/resume").json()["params"])
+    assert p["resume"] is True
+    wait_status(client, a["id"], ("running",))
+    client.post(f"/api/jobs/{a['id']}/cancel")
+    wait_status(client, a["id"], ("stopped",))
+    epochs = [e["epoch"] for e in client.get(f"/api/jobs/{a['id']}/events").json() if e["type"] == "epoch"]
+    assert epochs[:n_before] == list(range(1, n_before + 1))
+    assert epochs == list(range(1, len(epochs) + 1))  # resumed at n_before + 1, not at 1
+    # the stream of a finished job replays its events and ends
+    r = client.get(f"/api/jobs/{b['id']}/stream")
+    assert r.headers["content-type"].startswith("text/event-stream")
+    assert r.text.count("data: ") >= 3 and "event: end" in r.text
+
+
+def test_failed_synthesis_shows_error_line_and_lanes_are_separate(client, monkeypatch, tmp_path):
+    # a yosys that fails at once: the job must end failed with the tool's one-line error
+    monkeypatch.setenv("YOSYS", "false")
+    t = client.post("/api/jobs", json=TINY).json()
+    job = wait_status(client, t["id"], ("done",))
+    s1 = client.post("/api/jobs", json={"kind": "synth", "source": f"run:{job['id']}", "bits": 2}).json()
+    s2 = client.post("/api/jobs", json={"kind": "synth", "source": f"run:{job['id']}", "bits": 1}).json()
+    # a training run goes on beside the synthesis lane
+    t2 = client.post("/api/jobs", json=TINY).json()
+    f1 = wait_status(client, s1["id"], ("failed",))
+    assert f1["error"].startswith("SynthError: ") and "failed (exit 1)" in f1["error"], f1["error"]
+    assert "\n" not in f1["error"]
+    f2 = wait_status(client, s2["id"], ("failed",))
+    assert f2["started"] >= f1["finished"] - 0.5  # one synthesis at a time
+    wait_status(client, t2["id"], ("done",))
+    assert_error(client.post(f"/api/jobs/{s1['id']}/resume"), 409, ["only training runs"])
+    ev = client.get(f"/api/jobs/{s1['id']}/events").json()
+    assert any(e["type"] == "estimate" for e in ev)
+    assert any(e["type"] == "status" and e["status"] == "failed" for e in ev)
+
+
+def test_runs_survive_a_restart(tmp_path):
+    root = tmp_path / "studio"
+    with TestClient(create_app(root)) as c:
+        j = c.post("/api/jobs", json=TINY).json()
+        wait_status(c, j["id"], ("done",))
+    with TestClient(create_app(root)) as c:
+        again = c.get(f"/api/jobs/{j['id']}").json()
+        assert again["status"] == "done" and again["result"]["accuracy"] >= 0
+        assert f"run:{j['id']}" in [s["id"] for s in c.get("/api/sources").json()]
+        assert [e["epoch"] for e in c.get(f"/api/jobs/{j['id']}/events").json() if e["type"] == "epoch"] == [
+            1,
+            2,
+        ]
