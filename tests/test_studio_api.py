@@ -98,6 +98,52 @@ def test_synth_fields_validated(client, body, status, words):
     assert_error(client.post("/api/jobs", json=body), status, words)
 
 
+@pytest.mark.parametrize(
+    "extra, status, words",
+    [
+        ({}, 422, ["source is required"]),
+        ({"source": "model:mnist-784-128-10-ternary", "bits": 2, "image": 10000}, 422, ["image"]),
+        ({"source": "model:mnist-784-128-10-ternary", "bits": 2, "image": "7"}, 422, ["image"]),
+        ({"source": "model:mnist-784-128-10-ternary", "bits": 2, "simulator": "xsim"}, 422, ["simulator"]),
+        ({"source": "model:mnist-784-128-10-ternary", "bits": 0}, 422, ["bits"]),
+        ({"source": "run:ffffffffffff", "bits": 2}, 404, ["no training run"]),
+    ],
+)
+def test_rtl_fields_validated(client, extra, status, words):
+    assert_error(client.post("/api/jobs", json={"kind": "rtl", **extra}), status, words)
+
+
+def test_rtl_run_matches_golden(client):
+    j = client.post(
+        "/api/jobs",
+        json={
+            "kind": "rtl",
+            "source": "model:mnist-784-128-10-binary",
+            "bits": 1,
+            "image": 5,
+            "simulator": "icarus",
+        },
+    ).json()
+    r = wait_status(client, j["id"], ("done",))["result"]
+    assert r["match"] and r["rtl_scores"] == r["golden_scores"] and r["rtl_class"] == r["golden_class"]
+    assert r["rtl_cycles"] == r["model_cycles"]
+    assert len(r["raster"]) == 16 and len(r["raster"][0]) == 128 and len(r["pixels"]) == 784
+
+
+def test_pareto(client):
+    pts = client.get("/api/pareto?device=up5k").json()
+    models = {p["bits"]: p for p in pts if p["kind"] == "model"}
+    assert set(models) == {"q16", "q8", "q4", "ternary", "binary"}
+    assert models["q16"]["fits"] is False and not models["q16"]["pareto_lut4"]
+    front = [p for p in pts if p["pareto_memory_bits"]]
+    assert front and all(p["fits"] for p in front)
+    for p in front:  # nothing that fits beats a front point on both axes
+        assert not any(
+            q["fits"] and q["accuracy"] > p["accuracy"] and q["memory_bits"] < p["memory_bits"] for q in pts
+        )
+    assert_error(client.get("/api/pareto?device=gowin"), 422, ["device"])
+
+
 def test_bad_bodies_and_unknown_ids(client):
     assert_error(client.post("/api/jobs", content=b"{not json"), 422, ["not valid JSON"])
     assert_error(client.post("/api/jobs", json=[1, 2]), 422, ["JSON object"])

@@ -153,6 +153,16 @@ def test_fpga_tab_ptq_estimate_and_synthesis(server, page):
     expect(page.locator("#util-table tr.util")).to_have_count(5)
     expect(page.locator("#synth-speed")).to_contain_text("Fmax")
     expect(page.locator("#synth-result")).to_contain_text("fits the iCE40UP5K")
+    # one test image through the RTL engine (Icarus: its build takes a second), beside the golden model
+    page.fill("#rtl-image", "7")
+    page.select_option("#rtl-sim", "icarus")
+    page.click("#run-rtl")
+    expect(page.locator("#rtl-match")).to_contain_text("RTL = golden model", timeout=120_000)
+    expect(page.locator("#rtl-scores tr")).to_have_count(11)
+    assert page.locator("#rtl-raster rect").count() > 0  # the hidden layer fired
+    # accuracy against resources: committed models, PTQ points and this run, a Pareto front
+    assert page.locator("#pareto-lut circle.pt").count() >= 11
+    expect(page.locator("#pareto-lut path.front")).to_have_count(1)
     page.screenshot(path=str(SHOTS / "studio-fpga.png"), full_page=True)
     # the bitstream is offered for download
     href = page.locator("#synth-result a", has_text="top.bin").get_attribute("href")

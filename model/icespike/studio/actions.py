@@ -33,6 +33,9 @@ __all__ = [
     "ptq_accuracy",
     "resource_estimate",
     "export_at_bits",
+    "rtl_vs_golden",
+    "pareto_front",
+    "accuracy_vs_resources",
 ]
 
 MODELS_DIR = flow.ROOT / "models"
@@ -162,3 +165,127 @@ def export_at_bits(ckpt: Path, bits: int, out_dir: Path) -> Path:
     net, how = network_at_bits(ckpt, bits)
     export_network(net, out_dir, source=f"{ckpt} ({how} {bits_name(bits)})")
     return out_dir
+
+
+def rtl_vs_golden(ckpt: Path, bits: int, index: int, simulator: str, build_root: Path) -> dict:
+    """Test image ``index`` through the RTL engine (``icespike.rtlsim.run_engine``, as
+    ``icespike sim`` runs it) and through the golden model (with its trace).
+
+    Returns the pixels, the golden hidden spike raster (T x N_HID), the RTL and golden scores
+    and classes, whether they match exactly, and the measured cycles against the cycle model.
+    """
+    from .. import rtlsim
+
+    x, y = _test_set()
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(x):
+        raise BadRequest(f"image must be an index in 0..{len(x) - 1}, got {index!r}")
+    if simulator not in rtlsim.SIMULATORS:
+        raise BadRequest(f"simulator must be one of {', '.join(rtlsim.SIMULATORS)}, got {simulator!r}")
+    net, how = network_at_bits(ckpt, bits)
+    img = x[index : index + 1]
+    g = golden.run(net, img, trace=True)
+    run = rtlsim.run_engine(net, img, simulator=simulator, build_root=build_root)
+    cmp = rtlsim.compare_with_golden(net, img, y[index : index + 1], run)
+    return {
+        "image": index,
+        "label": int(y[index]),
+        "pixels": img[0].tolist(),
+        "bits": bits_name(bits),
+        "how": how,
+        "simulator": simulator,
+        "raster": g.spikes[0][0].tolist(),
+        "golden_scores": g.scores[0].tolist(),
+        "golden_class": int(g.predictions[0]),
+        "rtl_scores": run.scores[0].tolist(),
+        "rtl_class": int(run.classes[0]),
+        "match": cmp["mismatches"] == 0,
+        "rtl_cycles": int(run.cycles[0]),
+        "model_cycles": int(cmp["model_cycles"]["min"]),
+        "build_seconds": cmp["build_seconds"],
+        "run_seconds": cmp["run_seconds"],
+    }
+
+
+def pareto_front(points: list[dict], cost: str) -> set[int]:
+    """Indices of the points no other point beats: accuracy at least as high at no more ``cost``,
+    better in one of the two."""
+    front = set()
+    for i, p in enumerate(points):
+        if not any(
+            q["accuracy"] >= p["accuracy"]
+            and q[cost] <= p[cost]
+            and (q["accuracy"] > p["accuracy"] or q[cost] < p[cost])
+            for q in points
+        ):
+            front.add(i)
+    return front
+
+
+def accuracy_vs_resources(store: Store, device_name: str) -> list[dict]:
+    """Every committed model and finished one-hidden-layer run: golden-model accuracy against
+    the estimated LUT4 and the weight memory bits on ``device_name``, the Pareto fronts (among
+    the points that fit the device) marked.
+
+    Committed models and the float model's PTQ at each width take their accuracy from
+    ``reports/accuracy.json`` (written by ``icespike report``); runs from their own result.
+    """
+    pts = []
+    rep = flow.ROOT / "reports" / "accuracy.json"
+    if rep.is_file():
+        acc = json.loads(rep.read_text())
+        for name, row in acc.get("rows", {}).items():
+            if name != "float" and row.get("golden_accuracy") is not None:
+                ck = Path(row["checkpoint"]).stem
+                pts.append(
+                    dict(
+                        label=f"model {ck}",
+                        sizes=[784, 128, 10],
+                        bits=name,
+                        T=row["timesteps"],
+                        accuracy=row["golden_accuracy"],
+                        kind="model",
+                    )
+                )
+        for name, row in acc.get("ptq", {}).items():
+            if row.get("maxabs") is not None:
+                pts.append(
+                    dict(
+                        label=f"PTQ of the float model to {name}",
+                        sizes=[784, 128, 10],
+                        bits=name,
+                        T=16,
+                        accuracy=row["maxabs"],
+                        kind="ptq",
+                    )
+                )
+    for j in store.list("train"):
+        p, r = j["params"], j["result"]
+        if j["status"] == "done" and r and len(p["hidden"]) == 1 and p["bits"] != "float":
+            pts.append(
+                dict(
+                    label=f"run {j['id']}",
+                    sizes=[784, *p["hidden"], 10],
+                    bits=bits_name(p["bits"]),
+                    T=p["timesteps"],
+                    accuracy=r["accuracy"],
+                    kind="run",
+                )
+            )
+    out = []
+    for p in pts:
+        e = est.estimate(est.shape_params(p["sizes"], p["bits"], p["T"]), device_name, images=_test_set()[0])
+        out.append(
+            {
+                **p,
+                "network": "-".join(map(str, p["sizes"])),
+                "lut4": e["lut4"],
+                "memory_bits": e["memory"]["weight_bits_total"],
+                "fits": e["fits"],
+            }
+        )
+    fit = [p for p in out if p["fits"]]  # a design that does not fit is no choice
+    for cost in ("lut4", "memory_bits"):
+        front = {id(fit[i]) for i in pareto_front(fit, cost)}
+        for p in out:
+            p[f"pareto_{cost}"] = id(p) in front
+    return out

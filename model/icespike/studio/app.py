@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import synth as flow
 from . import actions
 from .actions import BadRequest, NotFound
-from .jobs import JobManager, validate_synth, validate_train
+from .jobs import JobManager, validate_rtl, validate_synth, validate_train
 from .store import FINAL, Store
 
 __all__ = ["create_app", "DEFAULT_ROOT", "DOWNLOADS"]
@@ -172,11 +172,16 @@ def create_app(root: str | Path | None = None, *, start_jobs: bool = True) -> Fa
         dev = actions.check_device(d.get("device", "up5k"))
         return _finite(await asyncio.to_thread(actions.resource_estimate, ck, bits, dev))
 
+    @app.get("/api/pareto")
+    async def pareto(device: str = "up5k"):
+        dev = actions.check_device(device)
+        return _finite(await asyncio.to_thread(actions.accuracy_vs_resources, store, dev))
+
     # ------------------------------------------------------------------------------ jobs
     @app.get("/api/jobs")
     async def list_jobs(kind: str | None = None):
-        if kind is not None and kind not in ("train", "synth"):
-            raise BadRequest(f"kind must be 'train' or 'synth', got {kind!r}")
+        if kind is not None and kind not in ("train", "synth", "rtl"):
+            raise BadRequest(f"kind must be 'train', 'synth' or 'rtl', got {kind!r}")
         return _finite(store.list(kind))
 
     @app.post("/api/jobs", status_code=201)
@@ -187,8 +192,10 @@ def create_app(root: str | Path | None = None, *, start_jobs: bool = True) -> Fa
             params = await asyncio.to_thread(validate_train, d, store)
         elif kind == "synth":
             params = validate_synth(d, store)
+        elif kind == "rtl":
+            params = validate_rtl(d, store)
         else:
-            raise BadRequest(f"kind must be 'train' or 'synth', got {kind!r}")
+            raise BadRequest(f"kind must be 'train', 'synth' or 'rtl', got {kind!r}")
         return jobs.submit(kind, params)
 
     @app.get("/api/jobs/{job_id}")

@@ -1,9 +1,10 @@
-"""Background jobs of the Studio: one lane for training, one for synthesis, a queue behind each.
+"""Background jobs of the Studio: one lane each for training, synthesis and RTL runs, a queue behind each.
 
 Every job runs in its own process (its own session, so cancelling ends the tools it started
 too) and calls the library: training is ``icespike.commands.train.run_training`` (the
 function ``icespike train`` calls), synthesis exports with ``icespike.export`` and runs
-``icespike.synth.synth_engine`` (what ``icespike synth`` runs). The process writes its events
+``icespike.synth.synth_engine`` (what ``icespike synth`` runs), an RTL run is
+``icespike.rtlsim.run_engine`` beside ``icespike.golden`` (what ``icespike sim`` compares). The process writes its events
 and its final state into the :class:`~icespike.studio.store.Store`; the lane thread only
 starts processes, one at a time per lane, and records how a process that died ended.
 """
@@ -24,9 +25,9 @@ from . import actions
 from .actions import BadRequest
 from .store import ACTIVE, FINAL, Store
 
-__all__ = ["JobManager", "validate_train", "validate_synth", "LANES", "Stopped"]
+__all__ = ["JobManager", "validate_train", "validate_synth", "validate_rtl", "LANES", "Stopped"]
 
-LANES = {"train": "train", "synth": "synth"}
+LANES = {"train": "train", "synth": "synth", "rtl": "sim"}
 LIMITS = {"epochs": (1, 500), "timesteps": (1, 255), "hidden": (1, 2048), "train_subset": (1, 60000)}
 
 
@@ -96,6 +97,26 @@ def validate_synth(p: dict, store: Store) -> dict:
         "source": p["source"],
         "bits": actions.check_bits(p.get("bits")),
         "device": actions.check_device(p.get("device", "up5k")),
+    }
+
+
+def validate_rtl(p: dict, store: Store) -> dict:
+    """The RTL run's parameters: source, bits, image (test-set index), simulator."""
+    _no_unknown(p, {"kind", "source", "bits", "image", "simulator"})
+    if "source" not in p:
+        raise BadRequest("source is required ('model:<name>' or 'run:<id>')")
+    actions.resolve_source(p["source"], store)
+    image = p.get("image", 0)
+    if isinstance(image, bool) or not isinstance(image, int) or not 0 <= image < 10000:
+        raise BadRequest(f"image must be a test-set index in 0..9999, got {image!r}")
+    sim = p.get("simulator", "verilator")
+    if sim not in ("verilator", "icarus"):
+        raise BadRequest(f"simulator must be 'verilator' or 'icarus', got {sim!r}")
+    return {
+        "source": p["source"],
+        "bits": actions.check_bits(p.get("bits")),
+        "image": image,
+        "simulator": sim,
     }
 
 
@@ -186,7 +207,14 @@ def _run_synth(store: Store, job: dict) -> dict:
     return {"report": rep, "estimate": est}
 
 
-RUNNERS = {"train": _run_train, "synth": _run_synth}
+def _run_rtl(store: Store, job: dict) -> dict:
+    jid, p = job["id"], job["params"]
+    ckpt = actions.resolve_source(p["source"], store)
+    store.add_event(jid, {"type": "log", "message": f"build and run the {p['simulator']} engine harness"})
+    return actions.rtl_vs_golden(ckpt, p["bits"], p["image"], p["simulator"], store.root / "rtlsim")
+
+
+RUNNERS = {"train": _run_train, "synth": _run_synth, "rtl": _run_rtl}
 
 
 def job_main(root: str, job_id: str) -> None:

@@ -48,7 +48,7 @@ function showTab(tab) {
   document.querySelectorAll("nav button").forEach((b) => b.classList.toggle("active", b.dataset.tab === tab));
   document.querySelectorAll(".panel").forEach((p) => p.classList.toggle("active", p.id === "panel-" + tab));
   saveHash();
-  if (tab === "fpga") loadSources().then(refreshFpga);
+  if (tab === "fpga") loadSources().then(() => { refreshFpga(); refreshPareto(); });
 }
 
 // ------------------------------------------------------------------------------------ SVG charts
@@ -225,7 +225,8 @@ function bar(label, used, have, est) {
   const w = have ? Math.min(100, (100 * used) / have) : 0;
   const b = el("div", { class: "bar" + (over ? " over" : "") }, el("span", { style: `width:${w}%` }));
   if (est != null && have) b.append(el("i", { style: `left:${Math.min(100, (100 * est) / have)}%`, title: "estimate " + est }));
-  const err = est != null && used ? ` (estimate ${num(est)}, ${(((est - used) / used) * 100).toFixed(1)}%)` : est != null ? ` (estimate ${num(est)})` : "";
+  const e = used ? ((est - used) / used) * 100 : null;
+  const err = est != null && used ? ` (estimate ${num(est)}, ${e >= 0 ? "+" : ""}${e.toFixed(1)}%)` : est != null ? ` (estimate ${num(est)})` : "";
   return el("tr", { class: "util" }, el("td", {}, label), el("td", {}, b), el("td", {}, `${num(used)} / ${num(have)}${err}`));
 }
 
@@ -297,6 +298,80 @@ async function finetune() {
   } catch (e) { $("#fpga-error").textContent = e.message; }
 }
 
+// ------------------------------------------------------------------------------------ RTL run
+function svgEl(tag, a, text) {
+  const e = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const k in a) e.setAttribute(k, a[k]);
+  if (text != null) e.textContent = text;
+  return e;
+}
+
+function renderRtl(job) {
+  const b = $("#rtl-status"); b.textContent = job.status; b.className = "badge " + job.status;
+  $("#rtl-error").textContent = job.error || "";
+  const box = $("#rtl-result");
+  box.innerHTML = "";
+  const r = job.result;
+  if (!r) return;
+  const cv = el("canvas", { width: 84, height: 84, title: `test image ${r.image}, label ${r.label}` });
+  const ctx = cv.getContext("2d");
+  r.pixels.forEach((v, i) => { ctx.fillStyle = `rgb(${255 - v},${255 - v},${255 - v})`; ctx.fillRect((i % 28) * 3, Math.floor(i / 28) * 3, 3, 3); });
+  const T = r.raster.length, N = r.raster[0].length, cw = Math.max(2, Math.min(8, Math.floor(300 / N))), ch = 8;
+  const rs = svgEl("svg", { id: "rtl-raster", width: N * cw + 30, height: T * ch + 14 });
+  r.raster.forEach((row, t) => row.forEach((sp, n) => { if (sp) rs.append(svgEl("rect", { x: 30 + n * cw, y: t * ch, width: cw - 1, height: ch - 1, fill: "#1f6feb" })); }));
+  rs.append(svgEl("text", { x: 0, y: 8 }, "t=0"), svgEl("text", { x: 0, y: T * ch }, `t=${T - 1}`), svgEl("text", { x: 30, y: T * ch + 12 }, `hidden neuron 0…${N - 1} (golden model)`));
+  const t = el("table", { id: "rtl-scores" }, el("tr", {}, el("th", {}, "class"), el("th", {}, "golden"), el("th", {}, "RTL")));
+  r.golden_scores.forEach((g, i) => t.append(el("tr", {}, el("td", {}, i + (i === r.golden_class ? " ◀" : "")), el("td", {}, g), el("td", {}, r.rtl_scores[i]))));
+  box.append(el("div", { style: "display:flex;gap:1em;align-items:flex-start" }, cv, rs, t),
+    el("p", { id: "rtl-match", class: r.match ? "fits" : "nofit" }, r.match ? `RTL = golden model: class ${r.rtl_class} (label ${r.label}), all ${r.rtl_scores.length} scores equal` : `MISMATCH: RTL class ${r.rtl_class}, golden ${r.golden_class}`),
+    el("p", { class: "muted" }, `${r.simulator}, ${r.bits} (${r.how}); ${num(r.rtl_cycles)} cycles measured, ${num(r.model_cycles)} by the cycle model`));
+}
+
+async function runRtl() {
+  $("#rtl-error").textContent = "";
+  const s = fpgaSel();
+  try {
+    const job = await api("POST", "/api/jobs", { kind: "rtl", source: s.source, bits: s.bits, image: Number($("#rtl-image").value), simulator: $("#rtl-sim").value });
+    renderRtl(job);
+    const es = new EventSource(`/api/jobs/${job.id}/stream`);
+    es.onmessage = async (m) => { const e = JSON.parse(m.data); if (e.type === "status") renderRtl(await api("GET", "/api/jobs/" + job.id)); };
+    es.addEventListener("end", async () => { es.close(); renderRtl(await api("GET", "/api/jobs/" + job.id)); });
+  } catch (e) { $("#rtl-error").textContent = e.message; }
+}
+
+// ------------------------------------------------------------------------------------ Pareto
+function scatter(svg, pts, key, xlabel, logx) {
+  const W = svg.clientWidth || 400, H = svg.clientHeight || 180, L = 44, R = 10, T = 8, B = 24;
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  svg.innerHTML = "";
+  if (!pts.length) return;
+  const fx = logx ? Math.log10 : (v) => v;
+  const xs = pts.map((p) => fx(p[key])), ys = pts.map((p) => 100 * p.accuracy);
+  let x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
+  const px = (x1 - x0) * 0.05 || 1, py = (y1 - y0) * 0.05 || 1; x0 -= px; x1 += px; y0 -= py; y1 += py;
+  const sx = (v) => L + ((fx(v) - x0) / (x1 - x0)) * (W - L - R), sy = (a) => H - B - ((100 * a - y0) / (y1 - y0)) * (H - T - B);
+  svg.append(svgEl("line", { x1: L, y1: H - B, x2: W - R, y2: H - B, class: "axis" }), svgEl("line", { x1: L, y1: T, x2: L, y2: H - B, class: "axis" }));
+  for (const a of [y0, (y0 + y1) / 2, y1]) svg.append(svgEl("text", { x: L - 4, y: sy(a / 100) + 3, "text-anchor": "end" }, a.toFixed(1) + "%"));
+  svg.append(svgEl("text", { x: (L + W) / 2, y: H - 4, "text-anchor": "middle" }, xlabel));
+  svg.append(svgEl("text", { x: L, y: H - 12 }, num(logx ? 10 ** x0 : x0)), svgEl("text", { x: W - R, y: H - 12, "text-anchor": "end" }, num(logx ? 10 ** x1 : x1)));
+  const front = pts.filter((p) => p["pareto_" + key]).sort((a, b) => a[key] - b[key]);
+  if (front.length) svg.append(svgEl("path", { d: front.map((p, i) => `${i ? "L" : "M"}${sx(p[key]).toFixed(1)},${sy(p.accuracy).toFixed(1)}`).join(""), fill: "none", stroke: "#e08600", "stroke-width": 1.5, class: "front" }));
+  const col = { model: "#1f6feb", ptq: "#6b7480", run: "#2e7d32" };
+  for (const p of pts) {
+    const c = svgEl("circle", { cx: sx(p[key]), cy: sy(p.accuracy), r: p["pareto_" + key] ? 5 : 3.5, fill: p.fits ? col[p.kind] : "#fff", stroke: col[p.kind], "stroke-width": 1.5, class: "pt" });
+    c.append(svgEl("title", {}, `${p.label}: ${p.network} ${p.bits}, ${pct(p.accuracy)}, ${num(p[key])} ${xlabel}${p.fits ? "" : " (does not fit)"}`));
+    svg.append(c);
+  }
+}
+
+async function refreshPareto() {
+  try {
+    const pts = await api("GET", "/api/pareto?device=" + encodeURIComponent($("#device").value || "up5k"));
+    scatter($("#pareto-lut"), pts, "lut4", "SB_LUT4 (estimate)", false);
+    scatter($("#pareto-mem"), pts, "memory_bits", "weight memory bits (log)", true);
+  } catch (e) { $("#fpga-error").textContent = e.message; }
+}
+
 // ------------------------------------------------------------------------------------ start
 document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => showTab(b.dataset.tab)));
 $("#train-form").addEventListener("submit", startTraining);
@@ -307,6 +382,8 @@ $("#cancel-synth").addEventListener("click", async () => { try { renderSynth(awa
 document.querySelectorAll("input[name=tbits]").forEach((r) => r.addEventListener("change", refreshFpga));
 $("#synthesise").addEventListener("click", synthesise);
 $("#finetune").addEventListener("click", finetune);
+$("#run-rtl").addEventListener("click", runRtl);
+$("#device").addEventListener("change", refreshPareto);
 
 readHash();
 loadRuns().then(() => { if (state.run) selectRun(state.run); });
