@@ -10,7 +10,9 @@ pytest.importorskip("fastapi")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
+from icespike import cli  # noqa: E402
 from icespike.studio.app import create_app  # noqa: E402
+from icespike.studio.store import Store  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -277,3 +279,26 @@ def test_runs_survive_a_restart(tmp_path):
             1,
             2,
         ]
+
+
+def test_job_left_running_by_a_dead_server_is_failed_with_its_line(tmp_path):
+    root = tmp_path / "studio"
+    with TestClient(create_app(root)) as c:
+        j = c.post("/api/jobs", json=TINY).json()
+        wait_status(c, j["id"], ("done",))
+    Store(root).update(j["id"], status="running")  # as if the server had died mid-run
+    with TestClient(create_app(root)) as c:
+        job = c.get(f"/api/jobs/{j['id']}").json()
+        assert job["status"] == "failed" and "server stopped" in job["error"]
+        c.post(f"/api/jobs/{j['id']}/resume")  # the checkpoint is complete: resuming ends at once
+        assert wait_status(c, j["id"], ("done",))["result"]["epochs"] == 2
+
+
+@pytest.mark.parametrize("bad", ["port", "root"])
+def test_studio_cli_bad_input(capsys, tmp_path, bad):
+    f = tmp_path / "a-file"
+    f.write_text("")
+    argv = ["--port", "70000"] if bad == "port" else ["--root", str(f)]
+    assert cli.main(["studio", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("icespike: error:") and err.count("\n") == 1

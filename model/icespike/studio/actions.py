@@ -136,11 +136,21 @@ def _test_set():
 
 
 def ptq_accuracy(ckpt: Path, bits: int, images: int = 10000) -> dict:
-    """Integer golden-model accuracy of the network at ``bits`` on the first ``images`` test images."""
-    x, y = _test_set()
+    """Integer golden-model accuracy of the network at ``bits`` on the first ``images`` test images.
+
+    Results are remembered per checkpoint file (path, size, modification time), bits and images.
+    """
+    x, _ = _test_set()
     if not 1 <= images <= len(x):
         raise BadRequest(f"images must be in 1..{len(x)}, got {images}")
-    net, how = network_at_bits(ckpt, bits)
+    st = Path(ckpt).stat()
+    return dict(_ptq_cached(str(ckpt), st.st_size, st.st_mtime_ns, bits, images))
+
+
+@functools.lru_cache(maxsize=256)
+def _ptq_cached(ckpt: str, size: int, mtime_ns: int, bits: int, images: int) -> dict:
+    x, y = _test_set()
+    net, how = network_at_bits(Path(ckpt), bits)
     res = golden.run(net, x[:images])
     return {
         "bits": bits_name(bits),
