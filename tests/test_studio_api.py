@@ -194,6 +194,15 @@ def test_ptq_and_estimate(client):
     assert_error(client.post("/api/estimate", json={"source": src, "bits": 2, "speed": 1}), 422, ["speed"])
 
 
+def test_committed_models(client):
+    names = [m["name"] for m in client.get("/api/models").json()]
+    assert "mnist-784-128-10-ternary" in names
+    m = client.get("/api/models/mnist-784-128-10-ternary").json()
+    assert m["sizes"] == [784, 128, 10] and len(m["history"]) == m["training"]["epochs"]
+    assert_error(client.get("/api/models/nope"), 404, ["no committed model"])
+    assert_error(client.get("/api/models/..%2Fpyproject"), 404, [])
+
+
 def test_sources_and_devices(client):
     ids = [s["id"] for s in client.get("/api/sources").json()]
     assert "model:mnist-784-128-10-ternary" in ids

@@ -119,6 +119,10 @@ def test_training_monitor_curve_grows_and_run_survives_reload(server, page):
     page.goto(server + "/")
     page.click(f'#runs li[data-id="{run_id}"]')
     expect(page.locator("#run-status")).to_have_text("done")
+    # the committed models are listed beside the runs, with their training curves
+    page.click('#models li[data-id="model:mnist-784-128-10-ternary"]')
+    expect(page.locator("#run-title")).to_contain_text("committed model mnist-784-128-10-ternary")
+    expect(page.locator('#chart-acc path[data-name="test"]')).to_have_attribute("data-n", "40")
 
 
 def test_fpga_tab_ptq_estimate_and_synthesis(server, page):

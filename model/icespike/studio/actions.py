@@ -28,6 +28,7 @@ __all__ = [
     "NotFound",
     "MODELS_DIR",
     "list_models",
+    "model_history",
     "resolve_source",
     "network_at_bits",
     "ptq_accuracy",
@@ -71,7 +72,23 @@ def list_models() -> list[dict]:
     return out
 
 
-def resolve_source(source: str, store: Store) -> Path:
+def model_history(name: str) -> dict:
+    """A committed model's training settings and per-epoch history (from its manifest)."""
+    p = resolve_source(f"model:{name}", None)
+    man = json.loads(p.with_suffix(".json").read_text())
+    return {
+        "id": f"model:{name}",
+        "name": name,
+        "bits": man["bits"],
+        "sizes": man["sizes"],
+        "timesteps": man["timesteps"],
+        "training": man.get("training"),
+        "history": man.get("history") or [],
+        "complete": man.get("complete"),
+    }
+
+
+def resolve_source(source: str, store: Store | None) -> Path:
     """The checkpoint path of ``model:<name>`` or ``run:<job id>``; BadRequest/NotFound otherwise."""
     if not isinstance(source, str) or ":" not in source:
         raise BadRequest(f"source must be 'model:<name>' or 'run:<id>', got {source!r}")
@@ -83,7 +100,7 @@ def resolve_source(source: str, store: Store) -> Path:
         if not p.is_file():
             raise NotFound(f"no committed model {name!r}")
         return p
-    if kind == "run":
+    if kind == "run" and store is not None:
         if not _JOB_RE.match(name):
             raise BadRequest(f"bad run id {name!r}")
         job = store.get(name)

@@ -132,6 +132,14 @@ def create_app(root: str | Path | None = None, *, start_jobs: bool = True) -> Fa
             for d in flow.DEVICES.values()
         ]
 
+    @app.get("/api/models")
+    async def models():
+        return actions.list_models()
+
+    @app.get("/api/models/{name}")
+    async def model(name: str):
+        return _finite(actions.model_history(name))
+
     @app.get("/api/sources")
     async def sources():
         """Networks to pick: committed models and training runs that have a checkpoint."""

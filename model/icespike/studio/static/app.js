@@ -94,6 +94,26 @@ async function loadRuns() {
   return runs;
 }
 
+async function loadModels() {
+  const ul = $("#models");
+  ul.innerHTML = "";
+  for (const m of await api("GET", "/api/models"))
+    ul.append(el("li", { "data-id": m.id, onclick: () => showModel(m.name) }, `${m.name} `, el("span", { class: "badge" }, `T=${m.timesteps}`)));
+}
+
+async function showModel(name) {
+  if (state.runStream) { state.runStream.close(); state.runStream = null; }
+  state.run = null; saveHash();
+  document.querySelectorAll("#runs li, #models li").forEach((li) => li.classList.toggle("sel", li.dataset.id === "model:" + name));
+  const m = await api("GET", "/api/models/" + encodeURIComponent(name));
+  $("#run-view").hidden = false; $("#run-empty").hidden = true;
+  $("#run-title").textContent = `committed model ${m.name}: ${m.sizes.join("-")}, ${m.bits}, T=${m.timesteps}, ${m.history.length} epochs` + (m.training && m.training.init ? " (from the float model)" : "");
+  $("#run-status").textContent = "committed"; $("#run-status").className = "badge done";
+  $("#run-error").textContent = ""; $("#run-progress").textContent = "curves from the checkpoint's manifest (spike rates are not recorded there)";
+  $("#stop-run").disabled = true; $("#resume-run").disabled = true;
+  runCharts(m.history.map((h) => ({ type: "epoch", spike_rates: [], ...h })));
+}
+
 function runCharts(events) {
   const ep = events.filter((e) => e.type === "epoch");
   lineChart($("#chart-loss"), [{ name: "loss", color: "#1f6feb", points: ep.map((e) => [e.epoch, e.loss]) }]);
@@ -101,12 +121,12 @@ function runCharts(events) {
     { name: "train", color: "#1f6feb", points: ep.map((e) => [e.epoch, e.train_accuracy]) },
     { name: "test", color: "#e08600", points: ep.map((e) => [e.epoch, e.test_accuracy]) },
   ], { fmt: (v) => (100 * v).toFixed(1) + "%" });
-  const nl = ep.length ? ep[0].spike_rates.length : 0;
+  const nl = ep.length && ep[0].spike_rates ? ep[0].spike_rates.length : 0;
   const colors = ["#2e7d32", "#8e24aa", "#c62828"];
   lineChart($("#chart-spikes"), [...Array(nl).keys()].map((l) => ({ name: "layer " + (l + 1), color: colors[l % 3], points: ep.map((e) => [e.epoch, e.spike_rates[l]]) })));
   lineChart($("#chart-ips"), [{ name: "images/s", color: "#6b7480", points: ep.map((e) => [e.epoch, e.images_per_s]) }]);
   const last = ep[ep.length - 1];
-  $("#run-summary").textContent = last ? `epoch ${last.epoch}: loss ${last.loss.toFixed(4)}, train ${pct(last.train_accuracy)}, test ${pct(last.test_accuracy)}, ${num(last.images_per_s)} images/s, spike rate ${last.spike_rates.map((r) => r.toFixed(3)).join(" / ")}` : "";
+  $("#run-summary").textContent = last ? `epoch ${last.epoch}: loss ${last.loss.toFixed(4)}, train ${pct(last.train_accuracy)}, test ${pct(last.test_accuracy)}, ${num(last.images_per_s)} images/s, spike rate ${nl ? last.spike_rates.map((r) => r.toFixed(3)).join(" / ") : "–"}` : "";
 }
 
 function showRunJob(job) {
@@ -123,7 +143,7 @@ function showRunJob(job) {
 async function selectRun(id) {
   if (state.runStream) { state.runStream.close(); state.runStream = null; }
   state.run = id; saveHash();
-  document.querySelectorAll("#runs li").forEach((li) => li.classList.toggle("sel", li.dataset.id === id));
+  document.querySelectorAll("#runs li, #models li").forEach((li) => li.classList.toggle("sel", li.dataset.id === id));
   let job;
   try { job = await api("GET", "/api/jobs/" + id); } catch (e) { $("#run-empty").textContent = e.message; state.run = null; return; }
   $("#run-view").hidden = false; $("#run-empty").hidden = true;
@@ -386,6 +406,7 @@ $("#run-rtl").addEventListener("click", runRtl);
 $("#device").addEventListener("change", refreshPareto);
 
 readHash();
+loadModels();
 loadRuns().then(() => { if (state.run) selectRun(state.run); });
 loadSynthRuns().then(() => { if (state.synth) selectSynth(state.synth); });
 showTab(state.tab);
