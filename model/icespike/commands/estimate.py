@@ -57,12 +57,21 @@ def _text(r: dict) -> str:
 
 
 def _error_text(rows: list[dict]) -> str:
-    lines = ["config device: LUT4 real / estimate (error, leave-one-out error); EBR; DSP"]
+    lines = ["config device: LUT4 real / estimate (error, leave-one-out error); EBR; SPRAM; DSP; Fmax MHz"]
     for e in rows:
+        fmax = (
+            f"{e['fmax_mhz']:.1f}/{e['fmax_est_mhz']:.1f}"
+            if e["fmax_mhz"]
+            else f"not placed/{e['fmax_est_mhz']:.1f}"
+        )
         lines.append(
             f"{e['config']} {e['device']}: {e['lut4']:,} / {e['lut4_est']:,} ({e['lut4_err_pct']:+.1f}%, "
-            f"LOO {e['lut4_err_loo_pct']:+.1f}%); EBR {e['ebr']}/{e['ebr_est']}; DSP {e['dsp']}/{e['dsp_est']}"
+            f"LOO {e['lut4_err_loo_pct']:+.1f}%); EBR {e['ebr']}/{e['ebr_est']}; SPRAM {e['spram']}/{e['spram_est']}; "
+            f"DSP {e['dsp']}/{e['dsp_est']}; Fmax {fmax}"
         )
+    mean = sum(abs(e["lut4_err_pct"]) for e in rows) / len(rows)
+    loo = sum(abs(e["lut4_err_loo_pct"]) for e in rows) / len(rows)
+    lines.append(f"mean |LUT4 error| {mean:.1f}% in-sample, {loo:.1f}% leave-one-out ({len(rows)} runs)")
     return "\n".join(lines)
 
 

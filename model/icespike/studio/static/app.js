@@ -24,6 +24,7 @@ function el(tag, attrs, ...kids) {
   return e;
 }
 
+const BITS = { 16: "q16", 8: "q8", 4: "q4", 2: "ternary", 1: "binary", float: "float" };
 const pct = (x) => (x == null ? "–" : (100 * x).toFixed(2) + "%");
 const num = (x) => (x == null ? "–" : Math.round(x).toLocaleString("en"));
 
@@ -88,7 +89,7 @@ async function loadRuns() {
   for (const j of runs) {
     const p = j.params;
     const li = el("li", { "data-id": j.id, class: j.id === state.run ? "sel" : "", onclick: () => selectRun(j.id) },
-      `${j.id}  784-${p.hidden.join("-")}-10 ${p.bits}-bit${p.init ? " (fine-tune)" : ""} `, el("span", { class: "badge " + j.status }, j.status));
+      `${j.id}  784-${p.hidden.join("-")}-10 ${BITS[p.bits]}${p.init ? " (fine-tune)" : ""} `, el("span", { class: "badge " + j.status }, j.status));
     ul.append(li);
   }
   return runs;
@@ -131,7 +132,7 @@ function runCharts(events) {
 
 function showRunJob(job) {
   const p = job.params;
-  $("#run-title").textContent = `run ${job.id}: 784-${p.hidden.join("-")}-10, ${p.bits}-bit, T=${p.timesteps}, ${p.epochs} epochs` + (p.train_subset ? `, ${p.train_subset} images` : "") + (p.init ? `, from ${p.init}` : "");
+  $("#run-title").textContent = `run ${job.id}: 784-${p.hidden.join("-")}-10, ${BITS[p.bits]}, T=${p.timesteps}, ${p.epochs} epochs` + (p.train_subset ? `, ${p.train_subset} images` : "") + (p.init ? `, from ${p.init}` : "");
   const b = $("#run-status");
   b.textContent = job.status; b.className = "badge " + job.status;
   $("#run-error").textContent = job.error || "";
@@ -236,7 +237,7 @@ async function loadSynthRuns() {
   for (const j of runs) {
     const p = j.params;
     ul.append(el("li", { "data-id": j.id, class: j.id === state.synth ? "sel" : "", onclick: () => selectSynth(j.id) },
-      `${j.id} ${p.source} ${p.bits}-bit ${p.device} `, el("span", { class: "badge " + j.status }, j.status)));
+      `${j.id} ${p.source} ${BITS[p.bits]} ${p.device} `, el("span", { class: "badge " + j.status }, j.status)));
   }
 }
 
@@ -252,7 +253,7 @@ function bar(label, used, have, est) {
 
 function renderSynth(job) {
   const p = job.params;
-  $("#synth-title").textContent = `synthesis ${job.id}: ${p.source} at ${p.bits} bits on ${p.device}`;
+  $("#synth-title").textContent = `synthesis ${job.id}: ${p.source} as ${BITS[p.bits]} on ${p.device}`;
   const b = $("#synth-status"); b.textContent = job.status; b.className = "badge " + job.status;
   $("#synth-error").textContent = job.error || "";
   $("#cancel-synth").disabled = FINAL.includes(job.status);
