@@ -160,12 +160,15 @@ def create_app(root: str | Path | None = None, *, start_jobs: bool = True) -> Fa
                 )
         return out
 
+    async def network_request(request: Request, extra: str) -> tuple[dict, Path, int]:
+        """The body of a request about a network at a width: (body, checkpoint, bits)."""
+        d = await body(request)
+        _only(d, {"source", "bits", extra})
+        return d, actions.resolve_source(d.get("source"), store), actions.check_bits(d.get("bits"))
+
     @app.post("/api/ptq")
     async def ptq(request: Request):
-        d = await body(request)
-        _only(d, {"source", "bits", "images"})
-        ck = actions.resolve_source(d.get("source"), store)
-        bits = actions.check_bits(d.get("bits"))
+        d, ck, bits = await network_request(request, "images")
         n = d.get("images", 10000)
         if isinstance(n, bool) or not isinstance(n, int):
             raise BadRequest(f"images must be an integer, got {n!r}")
@@ -173,10 +176,7 @@ def create_app(root: str | Path | None = None, *, start_jobs: bool = True) -> Fa
 
     @app.post("/api/estimate")
     async def estimate(request: Request):
-        d = await body(request)
-        _only(d, {"source", "bits", "device"})
-        ck = actions.resolve_source(d.get("source"), store)
-        bits = actions.check_bits(d.get("bits"))
+        d, ck, bits = await network_request(request, "device")
         dev = actions.check_device(d.get("device", "up5k"))
         return _finite(await asyncio.to_thread(actions.resource_estimate, ck, bits, dev))
 

@@ -82,18 +82,23 @@ function lineChart(svg, series, opts = {}) {
 }
 
 // ------------------------------------------------------------------------------------ training
-async function loadRuns() {
-  const runs = await api("GET", "/api/jobs?kind=train");
-  const ul = $("#runs");
+async function jobList(kind, ul, selected, label, open) {
+  const jobs = await api("GET", "/api/jobs?kind=" + kind);
   ul.innerHTML = "";
-  for (const j of runs) {
-    const p = j.params;
-    const li = el("li", { "data-id": j.id, class: j.id === state.run ? "sel" : "", onclick: () => selectRun(j.id) },
-      `${j.id}  784-${p.hidden.join("-")}-10 ${BITS[p.bits]}${p.init ? " (fine-tune)" : ""} `, el("span", { class: "badge " + j.status }, j.status));
-    ul.append(li);
-  }
-  return runs;
+  for (const j of jobs)
+    ul.append(el("li", { "data-id": j.id, class: j.id === selected ? "sel" : "", onclick: () => open(j.id) }, label(j), el("span", { class: "badge " + j.status }, j.status)));
+  return jobs;
 }
+
+// Follow a job's events live (SSE) from sequence number `after`; `onEnd` once the job has ended.
+function follow(id, after, onEvent, onEnd) {
+  const es = new EventSource(`/api/jobs/${id}/stream?after=${after}`);
+  es.onmessage = (m) => onEvent(JSON.parse(m.data));
+  es.addEventListener("end", () => { es.close(); onEnd(); });
+  return es;
+}
+
+const loadRuns = () => jobList("train", $("#runs"), state.run, (j) => `${j.id}  784-${j.params.hidden.join("-")}-10 ${BITS[j.params.bits]}${j.params.init ? " (fine-tune)" : ""} `, selectRun);
 
 async function loadModels() {
   const ul = $("#models");
@@ -154,17 +159,14 @@ async function selectRun(id) {
   runCharts(events);
   const lastSeq = events.length ? events[events.length - 1].seq : 0;
   if (FINAL.includes(job.status)) return;
-  const es = new EventSource(`/api/jobs/${id}/stream?after=${lastSeq}`);
-  state.runStream = es;
-  es.onmessage = async (m) => {
+  const refresh = async () => { if (state.run === id) showRunJob(await api("GET", "/api/jobs/" + id)); loadRuns(); };
+  state.runStream = follow(id, lastSeq, (e) => {
     if (state.run !== id) return;
-    const e = JSON.parse(m.data);
     events.push(e);
     if (e.type === "epoch") runCharts(events);
     if (e.type === "batch") $("#run-progress").textContent = `batch: ${num(e.done)} images, loss ${e.loss.toFixed(4)}, acc ${pct(e.acc)}, ${num(e.images_per_s)} images/s`;
-    if (e.type === "status") { showRunJob(await api("GET", "/api/jobs/" + id)); loadRuns(); }
-  };
-  es.addEventListener("end", async () => { es.close(); showRunJob(await api("GET", "/api/jobs/" + id)); loadRuns(); });
+    if (e.type === "status") refresh();
+  }, refresh);
 }
 
 async function startTraining(ev) {
@@ -230,16 +232,7 @@ function renderEstimate(r) {
     el("div", {}, `cycles/inference ${num(r.cycles_per_inference)} (cycle model), ${num(r.inferences_per_s)} inferences/s at ${r.fmax_mhz ? r.fmax_mhz.toFixed(1) : "–"} MHz`));
 }
 
-async function loadSynthRuns() {
-  const runs = await api("GET", "/api/jobs?kind=synth");
-  const ul = $("#synth-runs");
-  ul.innerHTML = "";
-  for (const j of runs) {
-    const p = j.params;
-    ul.append(el("li", { "data-id": j.id, class: j.id === state.synth ? "sel" : "", onclick: () => selectSynth(j.id) },
-      `${j.id} ${p.source} ${BITS[p.bits]} ${p.device} `, el("span", { class: "badge " + j.status }, j.status)));
-  }
-}
+const loadSynthRuns = () => jobList("synth", $("#synth-runs"), state.synth, (j) => `${j.id} ${j.params.source} ${BITS[j.params.bits]} ${j.params.device} `, selectSynth);
 
 function bar(label, used, have, est) {
   const over = have != null && used > have;
@@ -289,14 +282,12 @@ async function selectSynth(id) {
   const events = await api("GET", `/api/jobs/${id}/events`);
   $("#synth-log").textContent = events.filter((e) => e.type === "log").map((e) => e.message).join("\n");
   if (FINAL.includes(job.status)) return;
-  const es = new EventSource(`/api/jobs/${id}/stream?after=${events.length ? events[events.length - 1].seq : 0}`);
-  state.synthStream = es;
-  es.onmessage = async (m) => {
-    const e = JSON.parse(m.data);
+  const refresh = async () => { if (state.synth === id) renderSynth(await api("GET", "/api/jobs/" + id)); loadSynthRuns(); };
+  state.synthStream = follow(id, events.length ? events[events.length - 1].seq : 0, (e) => {
+    if (state.synth !== id) return;
     if (e.type === "log") $("#synth-log").textContent += "\n" + e.message;
-    if (e.type === "status") { renderSynth(await api("GET", "/api/jobs/" + id)); loadSynthRuns(); }
-  };
-  es.addEventListener("end", async () => { es.close(); renderSynth(await api("GET", "/api/jobs/" + id)); loadSynthRuns(); });
+    if (e.type === "status") refresh();
+  }, refresh);
 }
 
 async function synthesise() {
@@ -354,9 +345,8 @@ async function runRtl() {
   try {
     const job = await api("POST", "/api/jobs", { kind: "rtl", source: s.source, bits: s.bits, image: Number($("#rtl-image").value), simulator: $("#rtl-sim").value });
     renderRtl(job);
-    const es = new EventSource(`/api/jobs/${job.id}/stream`);
-    es.onmessage = async (m) => { const e = JSON.parse(m.data); if (e.type === "status") renderRtl(await api("GET", "/api/jobs/" + job.id)); };
-    es.addEventListener("end", async () => { es.close(); renderRtl(await api("GET", "/api/jobs/" + job.id)); });
+    const refresh = async () => renderRtl(await api("GET", "/api/jobs/" + job.id));
+    follow(job.id, 0, (e) => { if (e.type === "status") refresh(); }, refresh);
   } catch (e) { $("#rtl-error").textContent = e.message; }
 }
 
