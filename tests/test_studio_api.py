@@ -280,6 +280,18 @@ def test_runs_survive_a_restart(tmp_path):
     with TestClient(create_app(root)) as c:
         j = c.post("/api/jobs", json=TINY).json()
         wait_status(c, j["id"], ("done",))
+        # a QAT fine-tune from the run at another width; two hidden layers cannot go to the engine
+        f = c.post("/api/jobs", json={**TINY, "bits": 1, "epochs": 1, "init": f"run:{j['id']}"}).json()
+        assert f["params"]["init"] == f"run:{j['id']}"
+        assert wait_status(c, f["id"], ("done",))["result"]["bits"] == "binary"
+        d = c.post("/api/jobs", json={**TINY, "hidden": [8, 8], "epochs": 1}).json()
+        wait_status(c, d["id"], ("done",))
+        for kind in ("synth", "rtl"):
+            r = c.post("/api/jobs", json={"kind": kind, "source": f"run:{d['id']}", "bits": 2})
+            assert_error(r, 422, ["one hidden layer", "784-8-8-10"])
+        assert_error(
+            c.post("/api/estimate", json={"source": f"run:{d['id']}", "bits": 2}), 422, ["hidden layer"]
+        )
     with TestClient(create_app(root)) as c:
         again = c.get(f"/api/jobs/{j['id']}").json()
         assert again["status"] == "done" and again["result"]["accuracy"] >= 0

@@ -113,6 +113,13 @@ def resolve_source(source: str, store: Store | None) -> Path:
     raise BadRequest(f"source must be 'model:<name>' or 'run:<id>', got {source!r}")
 
 
+def check_engine_network(ckpt: Path) -> None:
+    """BadRequest unless the checkpoint is a network the RTL engine runs (one hidden layer)."""
+    sizes = json.loads(ckpt.with_suffix(".json").read_text())["sizes"]
+    if len(sizes) != 3:
+        raise BadRequest(f"the RTL engine runs one hidden layer; {ckpt.stem} is {'-'.join(map(str, sizes))}")
+
+
 def check_bits(bits) -> int:
     """A target bit width: 16, 8, 4, 2 or 1."""
     try:

@@ -90,9 +90,7 @@ def validate_train(p: dict, store: Store) -> dict:
 def validate_synth(p: dict, store: Store) -> dict:
     """The synthesis job's parameters: source (model:/run: id), bits, device."""
     _no_unknown(p, {"kind", "source", "bits", "device"})
-    if "source" not in p:
-        raise BadRequest("source is required ('model:<name>' or 'run:<id>')")
-    actions.resolve_source(p["source"], store)
+    _engine_source(p, store)
     return {
         "source": p["source"],
         "bits": actions.check_bits(p.get("bits")),
@@ -103,9 +101,7 @@ def validate_synth(p: dict, store: Store) -> dict:
 def validate_rtl(p: dict, store: Store) -> dict:
     """The RTL run's parameters: source, bits, image (test-set index), simulator."""
     _no_unknown(p, {"kind", "source", "bits", "image", "simulator"})
-    if "source" not in p:
-        raise BadRequest("source is required ('model:<name>' or 'run:<id>')")
-    actions.resolve_source(p["source"], store)
+    _engine_source(p, store)
     image = p.get("image", 0)
     if isinstance(image, bool) or not isinstance(image, int) or not 0 <= image < 10000:
         raise BadRequest(f"image must be a test-set index in 0..9999, got {image!r}")
@@ -118,6 +114,12 @@ def validate_rtl(p: dict, store: Store) -> dict:
         "image": image,
         "simulator": sim,
     }
+
+
+def _engine_source(p: dict, store: Store) -> None:
+    if "source" not in p:
+        raise BadRequest("source is required ('model:<name>' or 'run:<id>')")
+    actions.check_engine_network(actions.resolve_source(p["source"], store))
 
 
 def _no_unknown(p: dict, known: set[str]) -> None:
