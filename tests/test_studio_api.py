@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 
 import pytest
@@ -315,11 +316,17 @@ def test_job_left_running_by_a_dead_server_is_failed_with_its_line(tmp_path):
         assert wait_status(c, j["id"], ("done",))["result"]["epochs"] == 2
 
 
-@pytest.mark.parametrize("bad", ["port", "root"])
+@pytest.mark.parametrize("bad", ["port", "root", "taken", "host"])
 def test_studio_cli_bad_input(capsys, tmp_path, bad):
     f = tmp_path / "a-file"
     f.write_text("")
-    argv = ["--port", "70000"] if bad == "port" else ["--root", str(f)]
-    assert cli.main(["studio", *argv]) == 2
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        argv = {
+            "port": ["--port", "70000"],
+            "root": ["--root", str(f)],
+            "taken": ["--port", str(taken.getsockname()[1]), "--root", str(tmp_path / "r")],
+            "host": ["--host", "192.0.2.1", "--port", "8765", "--root", str(tmp_path / "r")],
+        }[bad]
+        assert cli.main(["studio", *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("icespike: error:") and err.count("\n") == 1

@@ -8,6 +8,7 @@ job directories under ``--root`` (default build/studio/).
 from __future__ import annotations
 
 import argparse
+import socket
 from pathlib import Path
 
 from . import UserError, add_parser
@@ -38,6 +39,11 @@ def run(args: argparse.Namespace) -> int:
     root = args.root if args.root is not None else DEFAULT_ROOT
     if root.exists() and not root.is_dir():
         raise UserError(f"--root {root} exists and is not a directory")
+    try:  # a taken port or a foreign address is the user's to fix: say so in one line
+        with socket.create_server((args.host, args.port)):
+            pass
+    except OSError as e:
+        raise UserError(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}") from None
     app = create_app(root)
     print(f"icespike studio: http://{args.host}:{args.port}/ (runs in {root})", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

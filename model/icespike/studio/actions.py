@@ -28,6 +28,7 @@ __all__ = [
     "NotFound",
     "MODELS_DIR",
     "list_models",
+    "is_job_id",
     "model_history",
     "resolve_source",
     "network_at_bits",
@@ -70,6 +71,11 @@ def list_models() -> list[dict]:
                 }
             )
     return out
+
+
+def is_job_id(text: str) -> bool:
+    """True for the shape of a job id (12 lowercase hex digits); says nothing of its existence."""
+    return bool(_JOB_RE.match(text))
 
 
 def model_history(name: str) -> dict:

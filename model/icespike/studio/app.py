@@ -101,7 +101,7 @@ def create_app(root: str | Path | None = None, *, start_jobs: bool = True) -> Fa
         return d
 
     def job_or_404(job_id: str) -> dict:
-        job = store.get(job_id) if actions._JOB_RE.match(job_id) else None
+        job = store.get(job_id) if actions.is_job_id(job_id) else None
         if job is None:
             raise NotFound(f"no job {job_id!r}")
         return job
