@@ -28,7 +28,7 @@ PYTEST_ARGS ?=
 DURATIONS ?= --durations=15
 JOBS ?= 2
 
-.PHONY: help deps sysdeps test test-full lint bench models report sim synth synth-cores demo clean
+.PHONY: help deps sysdeps test test-full lint bench models report sim synth synth-cores demo studio clean
 
 help:
 	@echo "make deps         system tools (as root), .venv and the pinned Python packages"
@@ -42,6 +42,7 @@ help:
 	@echo "make synth        synthesis of the network engine for iCE40 (UP5K, HX8K)"
 	@echo "make synth-cores  synthesis of each arithmetic core"
 	@echo "make bench        golden-model (and other) throughput benchmarks"
+	@echo "make studio       the local web app on http://127.0.0.1:8765/"
 	@echo "make clean        remove build/"
 
 # ---------------------------------------------------------------------------------------- setup
@@ -112,6 +113,9 @@ synth-cores: deps
 
 demo: deps
 	$(RUN) $(if $(FAST),FAST="$(FAST)") $(PY) scripts/demo.py
+
+studio: deps
+	$(RUN) $(VENV)/bin/icespike studio
 
 clean:
 	rm -rf build/
