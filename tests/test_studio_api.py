@@ -116,6 +116,7 @@ def test_rtl_fields_validated(client, extra, status, words):
     assert_error(client.post("/api/jobs", json={"kind": "rtl", **extra}), status, words)
 
 
+@pytest.mark.icarus
 def test_rtl_run_matches_golden(client):
     j = client.post(
         "/api/jobs",

@@ -125,6 +125,8 @@ def test_training_monitor_curve_grows_and_run_survives_reload(server, page):
     expect(page.locator('#chart-acc path[data-name="test"]')).to_have_attribute("data-n", "40")
 
 
+@pytest.mark.synth
+@pytest.mark.icarus
 def test_fpga_tab_ptq_estimate_and_synthesis(server, page):
     # a small trained network to synthesise (784-16-10, as the API trains it)
     req = urllib.request.Request(
