@@ -18,6 +18,7 @@ from pathlib import Path
 from .. import progress
 from ..quant import parse_bits
 from . import UserError, add_parser, emit
+from .train import _hidden
 
 __all__ = ["register", "run"]
 
@@ -37,16 +38,10 @@ def _list(conv):
     return parse
 
 
-def _hidden(text: str) -> list[int]:
-    try:
-        h = [int(v) for v in str(text).split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--hidden must be integers (comma list for layers), got {text!r}"
-        ) from None
-    if min(h) < 1:
-        raise argparse.ArgumentTypeError(f"--hidden sizes must be positive, got {text!r}")
-    return h
+def _device(text: str) -> str:
+    from ..synth import device
+
+    return device(text).name
 
 
 def _positive(text: str) -> int:
@@ -85,7 +80,7 @@ def register(subparsers) -> None:
     )
     p.add_argument(
         "--synth",
-        type=_list(str.lower),
+        type=_list(_device),
         default=None,
         metavar="DEVICE",
         help="also export and synthesise every trial for DEVICE (up5k, hx8k; comma list for a grid)",
