@@ -139,7 +139,6 @@ def test_failure_and_resume_after_interrupt(tmp_path, capsys):
         tmp_path / "spec.toml",
         """
 name = "resume"
-max_concurrent = 1
 [params]
 hidden = 16
 timesteps = 4
@@ -164,7 +163,8 @@ epochs = 12
             deadline = time.monotonic() + 240
             while time.monotonic() < deadline and proc.poll() is None:
                 text = err.read_text()
-                if "binary 16" not in text and "_00002 epoch 1:" in text:
+                ready = all(m in text for m in ("ternary 16 done", "failed: ", "_00002 epoch 1:"))
+                if ready and "binary 16 done" not in text:
                     break
                 time.sleep(0.2)
             assert proc.poll() is None, "the sweep ended before it could be interrupted:\n" + err.read_text()

@@ -359,12 +359,13 @@ def trial(config: dict) -> None:
     settings.update(config.get("_point") or {})
     started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     cfg, hw = trial_config(settings)
-    work = Path.cwd() / WORK
+    # a fresh directory per trial (Tune may run several trials in one reused worker)
+    work = Path.cwd() / f"{WORK}-{tune.get_context().get_trial_id()}"
+    if work.exists():
+        shutil.rmtree(work)
     resume = False
     ck = tune.get_checkpoint()
     if ck is not None:
-        if work.exists():
-            shutil.rmtree(work)
         ck.to_directory(str(work))
         resume = (work / MODEL).is_file()
         meta = work / "trial.json"
@@ -381,7 +382,7 @@ def trial(config: dict) -> None:
                 f"stage {config.get('_stage')!r}: no trial with hidden {key} to start from "
                 f"(have {', '.join(config['_init']) or 'none'})"
             )
-    mnist = load_mnist()
+    mnist = _mnist(load_mnist)
 
     def on_epoch(rec: dict) -> None:
         tune.report(
@@ -396,6 +397,16 @@ def trial(config: dict) -> None:
     metrics = trial_metrics(r, cfg, hw, work, mnist)
     metrics.update(status="ok", started=started, trial_seconds=time.perf_counter() - t0)
     tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(str(work)))
+
+
+_MNIST: dict = {}
+
+
+def _mnist(load):
+    """The bundled MNIST, loaded once per worker process (Tune reuses workers between trials)."""
+    if "data" not in _MNIST:
+        _MNIST["data"] = load()
+    return _MNIST["data"]
 
 
 def _epoch_metrics(rec: dict) -> dict:
@@ -825,6 +836,7 @@ def run_stage(
             param_space=_param_space(stage, init_paths),
             tune_config=tune.TuneConfig(
                 num_samples=stage.samples,
+                reuse_actors=True,
                 search_alg=BasicVariantGenerator(
                     random_state=spec.seed, max_concurrent=stage.max_concurrent or 0
                 ),
