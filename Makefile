@@ -96,8 +96,9 @@ test-full: deps
 bench: deps
 	$(RUN) $(PY) scripts/bench.py
 
+# SWEEP_ARGS: more `icespike sweep` options, e.g. "--fresh" or "--address HOST:6379 --storage /shared/dir".
 models: deps
-	$(RUN) $(VENV)/bin/icespike sweep sweeps/models.toml
+	$(RUN) $(VENV)/bin/icespike sweep sweeps/models.toml $(SWEEP_ARGS)
 
 models-serial: deps
 	$(RUN) $(PY) scripts/models.py

@@ -31,9 +31,8 @@ def _timed(argv: list[str]) -> float:
     return time.perf_counter() - t0
 
 
-def bench_models(ctx) -> dict:
-    """Wall time of `make models`: serial (scripts/models.py) and as a Ray Tune sweep."""
-    root = Path(getattr(ctx, "out", REPO / "build" / "bench")) / "models"
+def compare(root: Path, serial_args: list[str] = (), sweep_args: list[str] = ()) -> dict:
+    """Run both paths from scratch under ``root``; extra arguments go to each (a reduced run)."""
     if root.exists():
         shutil.rmtree(root)
     serial, sweep = root / "serial", root / "sweep"
@@ -41,15 +40,19 @@ def bench_models(ctx) -> dict:
     load0 = os.getloadavg()[0]
     t_serial = _timed(
         [sys.executable, "scripts/models.py", "--out", str(serial), "--work", str(root / "serial-work")]
+        + list(serial_args)
     )
     t_sweep = _timed(
         [icespike, "sweep", "sweeps/models.toml", "--out", str(root / "sweep-run"), "--publish", str(sweep)]
+        + list(sweep_args)
     )
     widths = json.loads((serial / "models.json").read_text())["models"]
     rows = []
-    for name in widths:
-        a = load_checkpoint(serial / f"mnist-784-128-10-{name}.npz").manifest
-        b = load_checkpoint(sweep / f"mnist-784-128-10-{name}.npz").manifest
+    for name, entry in widths.items():
+        a = load_checkpoint(
+            entry["checkpoint"] if Path(entry["checkpoint"]).is_absolute() else REPO / entry["checkpoint"]
+        ).manifest
+        b = load_checkpoint(sweep / Path(entry["checkpoint"]).name).manifest
         rows.append(
             {
                 "model": name,
@@ -78,6 +81,11 @@ def bench_models(ctx) -> dict:
         "load_avg_1min_start": load0,
         "load_avg_1min_end": os.getloadavg()[0],
     }
+
+
+def bench_models(ctx) -> dict:
+    """Wall time of `make models`: serial (scripts/models.py) and as a Ray Tune sweep."""
+    return compare(Path(getattr(ctx, "out", REPO / "build" / "bench")) / "models")
 
 
 BENCHES = {"models": bench_models}
