@@ -221,3 +221,37 @@ def test_models_sweep_equals_serial_script(tmp_path):
         assert set(a.arrays) == set(b.arrays)
         for k in a.arrays:
             assert np.array_equal(a.arrays[k], b.arrays[k]), (name, k)
+
+
+def test_random_samples_follow_the_spec():
+    """`[random]` becomes Tune distributions: values in range, the same draws for the same seed."""
+    from ray.tune.search.variant_generator import generate_variants
+
+    from icespike.sweep import _param_space
+
+    spec = spec_from_dict(
+        {
+            "grid": {"bits": [2, 1]},
+            "random": {
+                "lr": {"loguniform": [1e-4, 1e-2]},
+                "leak_shift": {"randint": [3, 6]},
+                "seed": {"choice": [0, 1, 2]},
+            },
+            "samples": 3,
+        }
+    )
+
+    def draws(seed):  # as Tune's BasicVariantGenerator: one random state, one call per sample
+        space, rng = _param_space(spec.stages[0], {}), np.random.RandomState(seed)
+        return [
+            cfg
+            for _ in range(spec.stages[0].samples)
+            for _, cfg in generate_variants(space, random_state=rng)
+        ]
+
+    a, b = draws(7), draws(7)
+    assert a == b and len(a) == 6 and {c["bits"] for c in a} == {2, 1}
+    for c in a:
+        assert 1e-4 <= c["lr"] <= 1e-2 and c["leak_shift"] in (3, 4, 5) and c["seed"] in (0, 1, 2)
+        trial_config({k: v for k, v in c.items() if not k.startswith("_")})  # every draw is a valid config
+    assert len({c["lr"] for c in a}) == 6 and draws(8) != a
