@@ -394,7 +394,7 @@ def trial(config: dict) -> None:
     r = run_training(
         cfg, work / MODEL, data=mnist, init=Path(init) if init else None, resume=resume, on_epoch=on_epoch
     )
-    metrics = trial_metrics(r, cfg, hw, work, mnist)
+    metrics = trial_metrics(r, cfg, hw, work)
     metrics.update(status="ok", started=started, trial_seconds=time.perf_counter() - t0)
     tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(str(work)))
 
@@ -413,7 +413,7 @@ def _epoch_metrics(rec: dict) -> dict:
     return {k: rec[k] for k in ("epoch", "loss", "train_accuracy", "test_accuracy", "seconds") if k in rec}
 
 
-def trial_metrics(r: dict, cfg: TrainConfig, hw: dict, work: Path, mnist) -> dict:
+def trial_metrics(r: dict, cfg: TrainConfig, hw: dict, work: Path) -> dict:
     """A finished trial's numbers: accuracy, weight memory and, with ``hw["synth"]``, the synthesis.
 
     ``r`` is the summary of :func:`icespike.training.run_training`; ``work`` holds its
@@ -421,9 +421,10 @@ def trial_metrics(r: dict, cfg: TrainConfig, hw: dict, work: Path, mnist) -> dic
     ``work/synth``.
     """
     from . import synth as flow
+    from .checkpoint import load_checkpoint
 
-    sizes = [784, *cfg.hidden, 10]
-    export_bits = 16 if cfg.bits == "float" else int(cfg.bits)
+    man = load_checkpoint(work / MODEL).manifest
+    sizes, export_bits = man["sizes"], int(man["weight_bits"])  # what `icespike export` writes
     m = {
         "bits": bits_name(cfg.bits),
         "hidden": list(cfg.hidden),
@@ -446,11 +447,11 @@ def trial_metrics(r: dict, cfg: TrainConfig, hw: dict, work: Path, mnist) -> dic
         m["memory_fits"] = fit["fits"]
         m["memory_message"] = fit["message"]
     if hw.get("synth"):
-        m.update(synthesise(work / MODEL, hw["synth"], work, freq_mhz=float(hw["freq"]), mnist=mnist))
+        m.update(synthesise(work / MODEL, hw["synth"], work, freq_mhz=float(hw["freq"])))
     return m
 
 
-def synthesise(checkpoint: Path, device_name: str, work: Path, *, freq_mhz: float, mnist) -> dict:
+def synthesise(checkpoint: Path, device_name: str, work: Path, *, freq_mhz: float) -> dict:
     """Export ``checkpoint`` (as ``icespike export``) and synthesise it (as ``icespike synth``)."""
     from . import synth as flow
     from .export import export_network, load_export, load_network
