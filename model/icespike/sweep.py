@@ -885,8 +885,9 @@ def publish(results: list[tuple[dict, Path]], directory: Path, *, source: str, m
     for row, model in results:
         final = directory / checkpoint_name(row["bits"], row["hidden"])
         r = publish_checkpoint(model, final, mnist, extra={"source": source})
+        here = Path.cwd()
         summary.setdefault("models", {})[r["bits"]] = {
-            "checkpoint": str(final),
+            "checkpoint": str(final.relative_to(here)) if final.is_relative_to(here) else str(final),
             **r,
             "step_wall_seconds": row.get("trial_seconds"),
             "reused": False,
