@@ -28,7 +28,7 @@ PYTEST_ARGS ?=
 DURATIONS ?= --durations=15
 JOBS ?= 2
 
-.PHONY: help deps sysdeps test test-full lint bench models report sim synth synth-cores demo studio clean
+.PHONY: help deps sysdeps test test-full lint bench models models-serial report sim synth synth-cores demo studio clean
 
 help:
 	@echo "make deps         system tools (as root), .venv and the pinned Python packages"
@@ -36,7 +36,8 @@ help:
 	@echo "make test-full    lint + every test, slow regressions included"
 	@echo "make lint         ruff check/format, RTL lint"
 	@echo "make demo         train, evaluate, export, simulate, synthesise a ternary network (FAST=1: committed model)"
-	@echo "make models       train the checkpoints of every bit width"
+	@echo "make models       train the checkpoints of every bit width (a Ray Tune sweep, sweeps/models.toml)"
+	@echo "make models-serial the same trainings one after another (scripts/models.py)"
 	@echo "make report       tables and plots across bit widths"
 	@echo "make sim          RTL vs golden model on the 10,000 test images, every width (Verilator)"
 	@echo "make synth        synthesis of the network engine for iCE40 (UP5K, HX8K)"
@@ -96,7 +97,11 @@ test-full: deps
 bench: deps
 	$(RUN) $(PY) scripts/bench.py
 
+# SWEEP_ARGS: more `icespike sweep` options, e.g. "--fresh" or "--address HOST:6379 --storage /shared/dir".
 models: deps
+	$(RUN) $(VENV)/bin/icespike sweep sweeps/models.toml $(SWEEP_ARGS)
+
+models-serial: deps
 	$(RUN) $(PY) scripts/models.py
 
 report: deps
