@@ -88,4 +88,5 @@ def bench_models(ctx) -> dict:
     return compare(Path(getattr(ctx, "out", REPO / "build" / "bench")) / "models")
 
 
+bench_models.long = True  # about an hour of two cores: `make bench` skips it unless named
 BENCHES = {"models": bench_models}
