@@ -110,6 +110,11 @@ class EngineParams:
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
 
+    @classmethod
+    def from_manifest(cls, eng: dict) -> EngineParams:
+        """From a manifest's ``engine`` section (``HAS_BIAS`` 0 when absent: exports before biases)."""
+        return cls(**{k: int(eng.get(k, 0) if k == "HAS_BIAS" else eng[k]) for k in cls.__dataclass_fields__})
+
 
 def engine_params(net: IntNetwork) -> EngineParams:
     """Derive the engine parameters of ``net``; raise ExportError if the engine cannot run it.
@@ -416,12 +421,7 @@ def load_export(directory: str | Path, *, expect: EngineParams | dict | None = N
                 f"{f}: SHA-256 {digest[:16]}... does not match the manifest ({str(files[name].get('sha256'))[:16]}...)"
             )
     try:
-        p = EngineParams(
-            **{
-                k: int(eng.get(k, 0) if k == "HAS_BIAS" else eng[k])
-                for k in EngineParams.__dataclass_fields__
-            }
-        )
+        p = EngineParams.from_manifest(eng)
     except (KeyError, TypeError, ValueError) as e:
         raise ExportError(f"{mpath}: engine parameters incomplete or malformed ({e})") from None
 

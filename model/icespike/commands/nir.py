@@ -57,7 +57,13 @@ def register(subparsers) -> None:
         default=None,
         help="time step of the graph's neurons (default tau / r, snnTorch's convention)",
     )
-    im.add_argument("--lr", type=float, default=1e-3, help="fine-tune learning rate (cosine to 0)")
+    im.add_argument("--lr", type=float, default=5e-3, help="fine-tune learning rate (cosine to 0)")
+    im.add_argument(
+        "--gain",
+        type=float,
+        default=None,
+        help="fine-tune logit gain (default 1/T: the loss sees the mean output per step, as snnTorch scripts train)",
+    )
     im.add_argument(
         "--data",
         type=Path,
@@ -99,6 +105,7 @@ def run_import(args: argparse.Namespace) -> int:
     float_acc = float_accuracy(imp, tx, ty)
     float_accuracy_timed = time.perf_counter() - t0
     model = to_model(imp, bits)
+    model.gain = args.gain if args.gain is not None else 1.0 / imp.timesteps
     ptq_net = model.to_int_network()
     ptq_acc = golden.accuracy(golden.run(ptq_net, tx).predictions, ty)
     progress.log(f"nir import: float simulation {float_acc:.4f}, PTQ {bits_name(bits)} golden {ptq_acc:.4f}")
@@ -114,6 +121,7 @@ def run_import(args: argparse.Namespace) -> int:
             leak_shift=imp.leak_shift,
             reset=imp.reset,
             lr=args.lr,
+            gain=model.gain,
             init=str(args.graph),
         )
         trainer = Trainer(model, cfg)
