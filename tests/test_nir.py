@@ -285,3 +285,47 @@ def test_fixture_through_the_rtl(tmp_path, capsys):
     assert main(["sim", str(out), "--images", "200", "--json"]) == 0
     s = json.loads(capsys.readouterr().out)
     assert s["mismatches"] == 0 and s["cycle_model_mismatches"] == 0, s
+
+
+def test_norse_style_graph():
+    """norse.torch.utils.export_nir: LIFBoxCell -> LIF(tau = dt / tau_mem_inv, r = 1), Linear ->
+    Affine (zero bias), LIBoxCell -> LI readout; dt 1e-3. Norse integrates dt * tau_mem_inv * (I - v)."""
+    h, dt, inv = 16, 1e-3, 100.0  # Norse's defaults: beta = 1 - dt * tau_mem_inv = 0.9
+    rng = np.random.default_rng(1)
+    w0, w1 = rng.normal(0, 0.05, (h, 784)), rng.normal(0, 0.3, (10, h))
+    g = nir.NIRGraph(
+        nodes={
+            "input": nir.Input(input_type={"input": np.array([784])}),
+            "0": nir.Affine(weight=w0, bias=np.zeros(h)),
+            "1": nir.LIF(tau=np.full(h, dt / inv), v_threshold=np.ones(h), v_leak=np.zeros(h), r=np.ones(h)),
+            "2": nir.Affine(weight=w1, bias=np.zeros(10)),
+            "3": nir.LI(tau=np.full(10, dt / 50.0), v_leak=np.zeros(10), r=np.ones(10)),
+            "output": nir.Output(output_type={"output": np.array([10])}),
+        },
+        edges=[("input", "0"), ("0", "1"), ("1", "2"), ("2", "3"), ("3", "output")],
+    )
+    imp = inir.map_graph(g, exporter="norse")
+    assert imp.report["beta"]["mean"] == pytest.approx(0.9)
+    assert imp.leak_shift == 3 and imp.reset == "zero"
+    np.testing.assert_allclose(imp.weights[0], w0 * 0.1)  # Norse's input gain dt * tau_mem_inv
+    assert imp.biases is None  # all-zero biases: a bias-free network
+    assert imp.report["readout"] == "LI" and imp.report["readout_beta"] == pytest.approx(0.95)
+    # read with snnTorch's convention the same graph has beta 0 (dt = tau / r = tau): stated, not hidden
+    assert inir.map_graph(g).report["beta"]["mean"] == pytest.approx(0.0)
+
+
+def test_spikingjelly_style_graph_needs_its_dt():
+    """SpikingJelly's LIFNode (tau = 2 steps, decay_input): LIF(tau = tau_steps * dt, r = 1)."""
+    dt = 1e-3
+    lif = nir.LIF(
+        tau=np.full(16, 2 * dt),
+        r=np.ones(16),
+        v_leak=np.zeros(16),
+        v_threshold=np.ones(16),
+        v_reset=np.zeros(16),
+    )
+    g = snntorch_graph(neuron=lif)
+    with pytest.raises(inir.NIRError, match="'1'.*--dt"):
+        inir.map_graph(g, exporter="spikingjelly")
+    imp = inir.map_graph(g, exporter="spikingjelly", dt=dt)
+    assert imp.leak_shift == 1 and imp.report["input_gain"]["min"] == pytest.approx(0.5)

@@ -41,6 +41,11 @@ _WEIGHTS = ("Affine", "Linear")
 _SPIKING = ("LIF", "CubaLIF", "IF")
 _READOUTS = ("I", "LI")
 _PASS = ("Flatten",)
+# How each exporter writes a LIF (docs/nir.md): snnTorch 1.0 tau = dt/(1-beta), r = tau/dt
+# (dt = tau/r); SpikingJelly tau = tau_steps*dt, r = 1 or tau_steps (dt must be given);
+# Norse tau = dt/tau_mem_inv, r = 1 (its tau is dt times the NIR one; dt 1e-3 by default).
+EXPORTERS = ("snntorch", "spikingjelly", "norse")
+_DEFAULT_RESET = {"snntorch": "subtract", "spikingjelly": "subtract", "norse": "zero"}
 
 
 class NIRError(ValueError):
@@ -137,13 +142,27 @@ def _chain(graph: nir.NIRGraph) -> list[str]:
 
 
 def map_graph(
-    graph: nir.NIRGraph, *, timesteps: int | None = None, reset: str | None = None, dt: float | None = None
+    graph: nir.NIRGraph,
+    *,
+    timesteps: int | None = None,
+    reset: str | None = None,
+    dt: float | None = None,
+    exporter: str = "snntorch",
 ) -> Imported:
-    """Map ``graph`` onto the contract; raise NIRError naming the node that cannot be mapped."""
+    """Map ``graph`` onto the contract; raise NIRError naming the node that cannot be mapped.
+
+    ``exporter`` names the tool that wrote the graph: they disagree on how tau, r and dt
+    relate (see EXPORTERS); ``dt`` overrides the step that convention implies.
+    """
+    if exporter not in EXPORTERS:
+        raise NIRError(f"exporter must be one of {EXPORTERS}, got {exporter!r}")
     meta = dict(getattr(graph, "metadata", None) or {})
     ice = meta.get("icespike") if isinstance(meta.get("icespike"), dict) else {}
     timesteps = int(timesteps or ice.get("timesteps") or 16)
-    reset = reset or ice.get("reset") or "subtract"
+    reset = reset or ice.get("reset") or _DEFAULT_RESET[exporter]
+    if exporter == "norse" and dt is None:
+        dt = 1e-3  # norse.torch.utils.export_nir's default
+    tau_unit = dt if exporter == "norse" else 1.0  # Norse's tau is dt * (the NIR tau)
     order = _chain(graph)
     nodes = graph.nodes
     body = [n for n in order[1:-1] if type(nodes[n]).__name__ not in _PASS]
@@ -206,19 +225,21 @@ def map_graph(
             beta, gain = np.ones(h), r  # v += r * I
             step = None
         else:
-            tau = _arr(node, "tau" if kind == "LIF" else "tau_mem", h)
+            tau = _arr(node, "tau" if kind == "LIF" else "tau_mem", h) / tau_unit
             v_leak = _arr(node, "v_leak", h)
             if np.any(tau <= 0):
                 raise NIRError("tau must be positive")
             if np.any(v_leak != 0):
                 raise NIRError("v_leak != 0: the engine's membrane leaks toward 0")
+            if exporter == "spikingjelly" and not dt:
+                raise NIRError("SpikingJelly writes tau = tau_steps * dt: give the exporter's dt (--dt)")
             step = float(dt) if dt else float(np.median(tau / r))  # snnTorch writes r = tau / dt
             beta = 1.0 - step / tau
             gain = step * r / tau
             if np.any(beta < 0) or np.any(beta > 1):
                 raise NIRError(f"dt {step:g} gives beta outside [0, 1]")
             if kind == "CubaLIF":
-                tau_syn = _arr(node, "tau_syn", h)
+                tau_syn = _arr(node, "tau_syn", h) / tau_unit
                 alpha = 1.0 - step / tau_syn
                 if np.any(np.abs(alpha) > 1e-9):
                     raise NIRError(
@@ -249,7 +270,7 @@ def map_graph(
     if len(kinds) == 4:
         ro = nodes[body[3]]
         if kinds[3] == "LI":
-            tau_o = _arr(ro, "tau", o)
+            tau_o = _arr(ro, "tau", o) / tau_unit
             step_o = float(dt) if dt else (step if step else float(np.median(tau_o / _arr(ro, "r", o))))
             readout_beta = float(np.mean(1.0 - step_o / tau_o))
             readout = "LI"
@@ -260,6 +281,7 @@ def map_graph(
         "nodes": [f"{n}:{type(nodes[n]).__name__}" for n in order],
         "sizes": [N_INPUTS, h, o],
         "neuron": kind,
+        "exporter": exporter,
         "dt": step,
         "beta": {"min": float(beta.min()), "max": float(beta.max()), "mean": float(beta.mean())},
         "leak_shift": k,

@@ -17,7 +17,7 @@ from pathlib import Path
 from .. import golden, progress
 from ..checkpoint import load_checkpoint, save_checkpoint
 from ..data import default_data_dir, load_mnist
-from ..nir import float_accuracy, read_graph, to_graph, to_model
+from ..nir import EXPORTERS, float_accuracy, read_graph, to_graph, to_model
 from ..quant import bits_name, parse_bits
 from ..train import TrainConfig, Trainer, evaluate
 from . import UserError, add_parser, emit
@@ -49,13 +49,20 @@ def register(subparsers) -> None:
         "--reset",
         choices=("subtract", "zero"),
         default=None,
-        help="reset mechanism (not in NIR; default: the graph's icespike metadata, else subtract as snnTorch's Leaky)",
+        help="reset mechanism (not in NIR; default: the graph's icespike metadata, else the exporter's: "
+        "subtract for snnTorch and SpikingJelly, zero for Norse)",
+    )
+    im.add_argument(
+        "--exporter",
+        choices=EXPORTERS,
+        default="snntorch",
+        help="the tool that wrote the graph (they write tau, r and dt differently; docs/nir.md)",
     )
     im.add_argument(
         "--dt",
         type=float,
         default=None,
-        help="time step of the graph's neurons (default tau / r, snnTorch's convention)",
+        help="time step the exporter used (default: tau / r for snnTorch, 1e-3 for Norse; SpikingJelly needs it)",
     )
     im.add_argument("--lr", type=float, default=5e-3, help="fine-tune learning rate (cosine to 0)")
     im.add_argument(
@@ -96,7 +103,9 @@ def run_import(args: argparse.Namespace) -> int:
         raise UserError(f"--finetune must be >= 0, got {args.finetune}")
     if args.timesteps is not None and not 1 <= args.timesteps <= 255:
         raise UserError(f"--timesteps must be 1..255, got {args.timesteps}")
-    imp = read_graph(args.graph, timesteps=args.timesteps, reset=args.reset, dt=args.dt)
+    imp = read_graph(
+        args.graph, timesteps=args.timesteps, reset=args.reset, dt=args.dt, exporter=args.exporter
+    )
     out = args.out or Path("build") / "nir" / f"{args.graph.stem}_{bits_name(bits)}.npz"
     m = load_mnist(args.data)
     tx = m.test_images.reshape(len(m.test_images), -1)
