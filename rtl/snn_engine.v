@@ -471,7 +471,7 @@ module snn_engine #(
                 );
                 assign s1_cur[q*ACC_W +: ACC_W] = cur_sel + b_rd;
             end else begin : g_nobias
-                assign s1_cur[q*ACC_W +: ACC_W] = cur_sel;
+                assign s1_cur[q*ACC_W +: ACC_W] = cur_sel;  // not used (s2_cur_q takes pre_q itself)
             end
         end
     endgenerate
@@ -495,7 +495,7 @@ module snn_engine #(
         s2_first_q <= s1_first_q;
         s2_j_q     <= s1_j_q;
         s2_t_q     <= s1_t_q;
-        s2_cur_q   <= s1_cur;
+        s2_cur_q   <= (HAS_BIAS != 0) ? s1_cur : pre_q[s1_g_q*CW +: CW];  // constant select
         s3_j_q     <= s2_j_q;
         s3_t_q     <= s2_t_q;
         s4_spike_q <= spike;

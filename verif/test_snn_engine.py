@@ -144,7 +144,7 @@ def set_network(name: str) -> IntNetwork:
     if name == "ternary-6hid":  # with P_LIF = 2: 3 membranes per bank (forwarded, not re-read)
         return random_network(2, n_hid=6, timesteps=4, leak_shift=3, seed=13)
     if name == "ternary-bias":  # biases in both layers, P_LIF = 2
-        return random_network(2, n_hid=64, timesteps=6, leak_shift=3, seed=17, bias=True)
+        return random_network(2, n_hid=32, timesteps=5, leak_shift=3, seed=17, bias=True)
     if name == "q8-bias":  # biases, a real multiply in layer 0, reset to zero
         return random_network(8, n_hid=32, timesteps=5, leak_shift=2, reset="zero", seed=19, bias=True)
     raise KeyError(name)
@@ -187,8 +187,8 @@ class Engine:
         self.gap_pct = 0
         self.bp_pct = 0
         self.in_reset = True
-        self.writes: list[tuple[int, int]] = []  # queued layer-0 weight writes (addr, word)
-        self.bias_writes: list[tuple[int, int]] = []  # queued bias writes (addr, word)
+        # queued writes (addr, word) per write port: w (layer-0 weights), b (biases)
+        self.writes: dict[str, list[tuple[int, int]]] = {"w": [], "b": []}
 
     def start(self):
         cocotb.start_soon(self._cycle())
@@ -231,20 +231,15 @@ class Engine:
                 busy_cnt = 0
             await FallingEdge(dut.clk)
             # ---- drive for the next edge
-            if self.writes:
-                a, word = self.writes.pop()
-                dut.w_we.value = 1
-                dut.w_addr.value = a
-                dut.w_data.value = word
-            else:
-                dut.w_we.value = 0
-            if self.bias_writes:
-                a, word = self.bias_writes.pop()
-                dut.b_we.value = 1
-                dut.b_addr.value = a
-                dut.b_data.value = word
-            else:
-                dut.b_we.value = 0
+            for port, queue in self.writes.items():
+                we = getattr(dut, f"{port}_we")
+                if queue:
+                    a, word = queue.pop()
+                    we.value = 1
+                    getattr(dut, f"{port}_addr").value = a
+                    getattr(dut, f"{port}_data").value = word
+                else:
+                    we.value = 0
             s_valid = 0
             if not self.in_reset and self.sent < len(self.pixels) and self.rng.randrange(100) >= self.gap_pct:
                 s_valid = 1
@@ -278,18 +273,11 @@ class Engine:
         while self.sent < n:
             await RisingEdge(self.dut.clk)
 
-    async def write_weights(self, items: list[tuple[int, int]]):
-        """Write layer-0 words through the write port, one per cycle (in the given order)."""
-        self.writes = list(reversed(items))
-        while self.writes:
-            await RisingEdge(self.dut.clk)
-        await FallingEdge(self.dut.clk)
-        await FallingEdge(self.dut.clk)
-
-    async def write_biases(self, items: list[tuple[int, int]]):
-        """Write biases through the bias port, one per cycle (in the given order)."""
-        self.bias_writes = list(reversed(items))
-        while self.bias_writes:
+    async def write(self, port: str, items: list[tuple[int, int]]):
+        """Write (addr, word) items through write port ``port`` ("w": layer-0 weights, "b":
+        biases), one per cycle in the given order."""
+        self.writes[port] = list(reversed(items))
+        while self.writes[port]:
             await RisingEdge(self.dut.clk)
         await FallingEdge(self.dut.clk)
         await FallingEdge(self.dut.clk)
@@ -446,12 +434,12 @@ async def weight_port(dut):
     new_words, old_words = pack_w0(other), pack_w0(net)
     addrs = [i * p.WPR + k for i in rows for k in range(p.WPR)]
     rng.shuffle(addrs)  # any order
-    await eng.write_weights([(a, new_words[a]) for a in addrs])
+    await eng.write("w", [(a, new_words[a]) for a in addrs])
     eng.net = mixed
     eng.send(xs)
     await eng.wait_results(len(xs), max_cycles(p, len(xs)))
     eng.check(xs, f"{len(rows)} layer-0 rows written through the port")
-    await eng.write_weights([(a, old_words[a]) for a in addrs])
+    await eng.write("w", [(a, old_words[a]) for a in addrs])
     eng.net = net
     eng.clear()
     eng.send(xs)
@@ -503,12 +491,12 @@ async def bias_port(dut):
     xs = x[:3]
     other = with_biases(b0, b1)
     assert engine_params(other) == p
-    await eng.write_biases(items(other))
+    await eng.write("b", items(other))
     eng.net = other
     eng.send(xs)
     await eng.wait_results(len(xs), max_cycles(p, len(xs)))
     eng.check(xs, "biases written through the port")
-    await eng.write_biases(items(net))
+    await eng.write("b", items(net))
     eng.net = net
     eng.clear()
     eng.send(xs)
