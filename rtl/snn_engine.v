@@ -406,7 +406,8 @@ module snn_engine #(
     localparam B_AW = ((N_HID + N_OUT) > 2) ? $clog2(N_HID + N_OUT) : 1;
     localparam integer N_HID_I = N_HID;
     wire                     b_hid = ({1'b0, b_addr} < N_HID_I[B_AW:0]);   // bias write to the hidden layer
-    wire                     unused_b = &{b_we, b_addr, b_data, b_hid, 1'b0};  // unused if HAS_BIAS = 0
+    wire [N_OUT*SCORE_W-1:0] ob_flat;                  // output biases (0 if HAS_BIAS = 0)
+    wire                     unused_b = &{b_we, b_addr, b_data, b_hid, ob_flat, 1'b0};  // unused if HAS_BIAS = 0
 
     genvar g, c4;
     generate
@@ -511,6 +512,27 @@ module snn_engine #(
     assign trace_v     = s4_v_q;
 
     // ================================================================ scores
+    // output biases (HAS_BIAS = 1): N_OUT registers, initialised from B1_FILE, written through
+    // the bias port at addresses N_HID + o
+    genvar ob_i;
+    generate
+        if (HAS_BIAS != 0) begin : g_ob
+            localparam integer   N_OUT_I = N_OUT;
+            wire [B_AW-1:0]      b_oaddr = b_addr - N_HID_I[B_AW-1:0];
+            reg  [SCORE_W-1:0]   ob_mem [0:N_OUT-1];
+            if (B1_FILE != "") begin : g_init
+                initial $readmemh(B1_FILE, ob_mem);
+            end
+            always @(posedge clk)
+                if (b_we & ~b_hid & (b_oaddr < N_OUT_I[B_AW-1:0])) ob_mem[b_oaddr[OSEL_W-1:0]] <= b_data[SCORE_W-1:0];
+            for (ob_i = 0; ob_i < N_OUT; ob_i = ob_i + 1) begin : g_rd
+                assign ob_flat[ob_i*SCORE_W +: SCORE_W] = ob_mem[ob_i];
+            end
+        end else begin : g_noob
+            assign ob_flat = {(N_OUT*SCORE_W){1'b0}};
+        end
+    endgenerate
+
     wire start = (state_q == S_IDLE) & img_ne_q & hv_q;
     reg  clr_q;                          // one cycle after start: clear the scores
     always @(posedge clk) clr_q <= ~rst & start;
@@ -540,21 +562,11 @@ module snn_engine #(
             if (HAS_BIAS != 0) begin : g_obias
                 // output bias b: added at every step (docs/arithmetic.md section 5), so the
                 // score starts the image at T * b
-                localparam integer      O_I  = N_HID + o;
                 localparam [SCORE_W-1:0] T_S = T;
-                reg  [SCORE_W-1:0] ob_q;
-                if (B1_FILE != "") begin : g_init
-                    reg [SCORE_W-1:0] ob_init [0:N_OUT-1];
-                    initial begin
-                        $readmemh(B1_FILE, ob_init);
-                        ob_q = ob_init[o];
-                    end
-                end
-                always @(posedge clk)
-                    if (b_we & (b_addr == O_I[B_AW-1:0])) ob_q <= b_data[SCORE_W-1:0];
+                wire [SCORE_W-1:0] ob = ob_flat[o*SCORE_W +: SCORE_W];
                 always @(posedge clk)
                     if (rst) score_q <= {SCORE_W{1'b0}};
-                    else if (clr_q) score_q <= ob_q * T_S;
+                    else if (clr_q) score_q <= ob * T_S;
                     else if (s4_valid_q & (|s4_spike_q))
                         score_q <= score_q + partial[(P_LIF-1)*SCORE_W +: SCORE_W];
             end else begin : g_nobias

@@ -329,3 +329,10 @@ def test_spikingjelly_style_graph_needs_its_dt():
         inir.map_graph(g, exporter="spikingjelly")
     imp = inir.map_graph(g, exporter="spikingjelly", dt=dt)
     assert imp.leak_shift == 1 and imp.report["input_gain"]["min"] == pytest.approx(0.5)
+
+
+def test_a_bias_of_the_wrong_length_names_the_node():
+    g = snntorch_graph()
+    g.nodes["2"].bias = np.zeros(7)
+    with pytest.raises(inir.NIRError, match=r"node '2': bias of shape \(7,\)"):
+        inir.map_graph(g)

@@ -81,12 +81,18 @@ def leak_shift_for(beta: float) -> tuple[int, float]:
     return k, beta - b
 
 
-def _arr(node, name: str, n: int | None = None) -> np.ndarray:
-    a = np.asarray(getattr(node, name), dtype=np.float64)
+def _arr(node, name: str, n: int | None = None, where: str | None = None) -> np.ndarray:
+    """Parameter ``name`` of ``node`` as float64 (one value per neuron if ``n``); NIRError if unusable."""
+    pre = f"node {where!r}: " if where else ""
+    try:
+        a = np.asarray(getattr(node, name), dtype=np.float64)
+        if n is not None:
+            a = np.broadcast_to(a.reshape(-1) if a.size == n else a, (n,)).astype(np.float64)
+    except (TypeError, ValueError):
+        shape = np.shape(getattr(node, name, None))
+        raise NIRError(f"{pre}{name} of shape {shape} does not give one value per neuron ({n})") from None
     if not np.all(np.isfinite(a)):
-        raise NIRError(f"{name} holds NaN or infinity")
-    if n is not None:
-        a = np.broadcast_to(a.reshape(-1) if a.size == n else a, (n,)).astype(np.float64)
+        raise NIRError(f"{pre}{name} holds NaN or infinity")
     return a
 
 
@@ -199,11 +205,11 @@ def map_graph(
     w_nodes = [nodes[body[0]], nodes[body[2]]]
     weights, biases = [], []
     for name, node in zip((body[0], body[2]), w_nodes):
-        w = _arr(node, "weight")
+        w = _arr(node, "weight", where=name)
         if w.ndim != 2:
             raise NIRError(f"node {name!r}: weight of shape {w.shape}; a dense layer needs 2 dimensions")
         weights.append(w.copy())
-        b = _arr(node, "bias", w.shape[0]) if isinstance(node, nir.Affine) else np.zeros(w.shape[0])
+        b = _arr(node, "bias", w.shape[0], name) if isinstance(node, nir.Affine) else np.zeros(w.shape[0])
         biases.append(b.copy())
     h, o = weights[0].shape[0], weights[1].shape[0]
     if weights[0].shape[1] != N_INPUTS:
@@ -270,8 +276,10 @@ def map_graph(
     if len(kinds) == 4:
         ro = nodes[body[3]]
         if kinds[3] == "LI":
-            tau_o = _arr(ro, "tau", o) / tau_unit
-            step_o = float(dt) if dt else (step if step else float(np.median(tau_o / _arr(ro, "r", o))))
+            tau_o = _arr(ro, "tau", o, body[3]) / tau_unit
+            step_o = (
+                float(dt) if dt else (step if step else float(np.median(tau_o / _arr(ro, "r", o, body[3]))))
+            )
             readout_beta = float(np.mean(1.0 - step_o / tau_o))
             readout = "LI"
         else:
