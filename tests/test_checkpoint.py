@@ -214,3 +214,30 @@ def test_cli_train_small(tmp_path, capsys):
     assert "allowed are float, 16, 8, 4, 2 (ternary), 1 (binary)" in capsys.readouterr().err
     assert cli.main(["train", "--bits", "8", "--epochs", "1", "--out", str(tmp_path / "x.txt")]) == 2
     assert "must end in .npz" in capsys.readouterr().err
+
+
+def test_biases_round_trip_and_are_verified(tmp_path, mnist):
+    rng = np.random.default_rng(2)
+    m = SNNModel(
+        [784, 32, 10], 8, timesteps=8, biases=[rng.normal(0, 0.5, 32), rng.normal(0, 0.5, 10)], rng=rng
+    )
+    p = save_checkpoint(tmp_path / "b.npz", m)
+    ck = load_checkpoint(p)
+    net = ck.to_int_network()
+    assert net.has_bias
+    for a, b in zip(net.layers, m.to_int_network().layers):
+        assert np.array_equal(a.bias, b.bias)
+    x = mnist.test_images[:200]
+    assert np.array_equal(golden.run(net, x).scores, m.forward(x.reshape(200, -1))[0].astype(np.int64))
+    # an integer bias that does not follow from the float bias is caught
+    with np.load(p) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["bias0"] = arrays["bias0"] + 1
+    np.savez_compressed(p, **arrays)
+    man = json.loads(manifest_path(p).read_text())
+    from icespike.checkpoint import arrays_sha256
+
+    man["arrays_sha256"] = arrays_sha256(arrays)
+    manifest_path(p).write_text(json.dumps(man))
+    with pytest.raises(CheckpointError, match="bias0 does not follow"):
+        load_checkpoint(p)

@@ -312,3 +312,35 @@ def test_export_of_a_trained_checkpoint(name, tmp_path, capsys):
         assert np.array_equal(a.codes, b.codes) and a.bits == b.bits and a.threshold == b.threshold
     x = load_mnist().test_images[:200]
     assert np.array_equal(golden.run(net, x).scores, golden.run(back, x).scores)
+
+
+@pytest.mark.parametrize("bits", [8, 2])
+def test_biases_round_trip_through_the_export(bits, tmp_path):
+    net = make_net(bits, (784, 40, 10), timesteps=5)
+    rng = np.random.default_rng(bits)
+    h, o = net.layers
+    lo0, hi0 = -(1 << (net.bias_width(0) - 1)), (1 << (net.bias_width(0) - 1)) - 1
+    b0 = rng.integers(-5000, 5000, 40)
+    b0[:2] = [lo0, hi0]  # both ends of the bias range
+    b1 = rng.integers(-(1 << (net.bias_width(1) - 1)), 1 << (net.bias_width(1) - 1), 10)
+    biased = IntNetwork(
+        [
+            IntLayer(h.codes, bits, threshold=h.threshold, leak_shift=h.leak_shift, bias=b0),
+            IntLayer(o.codes, bits, bias=b1),
+        ],
+        5,
+    )
+    assert biased.acc_width(0) == net.acc_width(0) + 1  # the bias widens the current by one bit
+    man = ex.export_network(biased, tmp_path / "e")
+    assert man["engine"]["HAS_BIAS"] == 1 and set(man["files"]) >= {ex.B0_HEX, ex.B1_HEX}
+    back = ex.load_export(tmp_path / "e")
+    assert np.array_equal(back.layers[0].bias, b0) and np.array_equal(back.layers[1].bias, b1)
+    assert "`define SNN_HAS_BIAS 1" in (tmp_path / "e" / ex.PARAMS_VH).read_text()
+    # bias-free: HAS_BIAS 0, no bias files, the same widths as before biases existed
+    man0 = ex.export_network(net, tmp_path / "n")
+    assert man0["engine"]["HAS_BIAS"] == 0 and ex.B0_HEX not in man0["files"]
+    # a bias out of its range is refused
+    with pytest.raises(ValueError, match="bias outside"):
+        IntNetwork(
+            [IntLayer(h.codes, bits, threshold=5, bias=np.full(40, hi0 + 1)), IntLayer(o.codes, bits)], 5
+        )

@@ -5,12 +5,15 @@ analytic cycle model (icespike.rtlsim.cycle_model).
 The network of a parameter set is the committed trained model ``models/mnist-784-128-10-<w>.npz``
 when it exists, else a seeded random-code network whose threshold makes the hidden neurons spike
 at realistic rates. Extra sets cover a hidden layer that does not fill its last weight word
-(padding lanes), reset-to-zero without leak, and a narrow membrane that saturates.
+(padding lanes), reset-to-zero without leak, a narrow membrane that saturates, and networks
+with biases (``HAS_BIAS = 1``).
 
 cocotb tests (in order, one simulator process):
 * ``images``      N images with random input gaps and output back-pressure, whole-trace compare;
 * ``reset_mid``   reset in the middle of an image's input and again while it computes, then recovery;
 * ``weight_port`` layer-0 weights rewritten through w_we/w_addr/w_data (another network's), checked,
+                  then restored;
+* ``bias_port``   (networks with biases) every bias rewritten through b_we/b_addr/b_data, checked,
                   then restored.
 The fast Verilator harness (verif/harness/tb_engine.v, no Python per cycle) is checked at the end.
 """
@@ -31,7 +34,7 @@ from cocotb.triggers import FallingEdge, RisingEdge
 
 from icespike import golden, rtlsim
 from icespike.data import load_mnist
-from icespike.export import engine_params, export_network, load_export, pack_w0
+from icespike.export import engine_params, export_network, load_export, pack_biases, pack_w0
 from icespike.formats import weight_format
 from icespike.network import IntLayer, IntNetwork
 from simrun import (
@@ -77,6 +80,7 @@ def random_network(
     rate: float = 0.15,
     threshold: int | None = None,
     seed: int = 1,
+    bias: bool = False,
 ) -> IntNetwork:
     """Random codes; the threshold puts the mean hidden firing rate near ``rate`` on MNIST."""
     rng = np.random.default_rng(seed)
@@ -97,12 +101,22 @@ def random_network(
         timesteps,
     )
     hi = (1 << (probe.mem_width(0) - 1)) - 1
+    b0 = b1 = None
+    if bias:  # hidden biases around +-theta/2, output biases of a few spikes' worth
+        b0 = np.round(rng.normal(0, theta / 2, n_hid)).astype(np.int64)
+        b1 = rng.integers(-3, 4, 10) * int(np.abs(q1).max())
     return IntNetwork(
         [
             IntLayer(
-                q0, bits, threshold=min(theta, hi), leak_shift=leak_shift, reset=reset, mem_width=mem_width
+                q0,
+                bits,
+                threshold=min(theta, hi),
+                leak_shift=leak_shift,
+                reset=reset,
+                mem_width=mem_width,
+                bias=b0,
             ),
-            IntLayer(q1, bits),
+            IntLayer(q1, bits, bias=b1),
         ],
         timesteps,
         meta={"source": f"random seed {seed}"},
@@ -129,6 +143,10 @@ def set_network(name: str) -> IntNetwork:
         return random_network(1, n_hid=8, timesteps=3, leak_shift=1, seed=5)
     if name == "ternary-6hid":  # with P_LIF = 2: 3 membranes per bank (forwarded, not re-read)
         return random_network(2, n_hid=6, timesteps=4, leak_shift=3, seed=13)
+    if name == "ternary-bias":  # biases in both layers, P_LIF = 2
+        return random_network(2, n_hid=32, timesteps=5, leak_shift=3, seed=17, bias=True)
+    if name == "q8-bias":  # biases, a real multiply in layer 0, reset to zero
+        return random_network(8, n_hid=32, timesteps=5, leak_shift=2, reset="zero", seed=19, bias=True)
     raise KeyError(name)
 
 
@@ -169,7 +187,8 @@ class Engine:
         self.gap_pct = 0
         self.bp_pct = 0
         self.in_reset = True
-        self.writes: list[tuple[int, int]] = []  # queued layer-0 weight writes (addr, word)
+        # queued writes (addr, word) per write port: w (layer-0 weights), b (biases)
+        self.writes: dict[str, list[tuple[int, int]]] = {"w": [], "b": []}
 
     def start(self):
         cocotb.start_soon(self._cycle())
@@ -212,13 +231,15 @@ class Engine:
                 busy_cnt = 0
             await FallingEdge(dut.clk)
             # ---- drive for the next edge
-            if self.writes:
-                a, word = self.writes.pop()
-                dut.w_we.value = 1
-                dut.w_addr.value = a
-                dut.w_data.value = word
-            else:
-                dut.w_we.value = 0
+            for port, queue in self.writes.items():
+                we = getattr(dut, f"{port}_we")
+                if queue:
+                    a, word = queue.pop()
+                    we.value = 1
+                    getattr(dut, f"{port}_addr").value = a
+                    getattr(dut, f"{port}_data").value = word
+                else:
+                    we.value = 0
             s_valid = 0
             if not self.in_reset and self.sent < len(self.pixels) and self.rng.randrange(100) >= self.gap_pct:
                 s_valid = 1
@@ -252,10 +273,11 @@ class Engine:
         while self.sent < n:
             await RisingEdge(self.dut.clk)
 
-    async def write_weights(self, items: list[tuple[int, int]]):
-        """Write layer-0 words through the write port, one per cycle (in the given order)."""
-        self.writes = list(reversed(items))
-        while self.writes:
+    async def write(self, port: str, items: list[tuple[int, int]]):
+        """Write (addr, word) items through write port ``port`` ("w": layer-0 weights, "b":
+        biases), one per cycle in the given order."""
+        self.writes[port] = list(reversed(items))
+        while self.writes[port]:
             await RisingEdge(self.dut.clk)
         await FallingEdge(self.dut.clk)
         await FallingEdge(self.dut.clk)
@@ -325,6 +347,9 @@ async def init(dut, net, rng) -> Engine:
     dut.w_we.value = 0
     dut.w_addr.value = 0
     dut.w_data.value = 0
+    dut.b_we.value = 0
+    dut.b_addr.value = 0
+    dut.b_data.value = 0
     eng = Engine(dut, net, rng, p_lif)
     eng.start()
     await eng.reset()
@@ -400,25 +425,83 @@ async def weight_port(dut):
                 leak_shift=h.leak_shift,
                 reset=h.reset,
                 mem_width=h.mem_width,
+                bias=h.bias,
             ),
-            IntLayer(net.layers[1].codes, net.layers[1].bits),
+            IntLayer(net.layers[1].codes, net.layers[1].bits, bias=net.layers[1].bias),
         ],
         net.timesteps,
     )
     new_words, old_words = pack_w0(other), pack_w0(net)
     addrs = [i * p.WPR + k for i in rows for k in range(p.WPR)]
     rng.shuffle(addrs)  # any order
-    await eng.write_weights([(a, new_words[a]) for a in addrs])
+    await eng.write("w", [(a, new_words[a]) for a in addrs])
     eng.net = mixed
     eng.send(xs)
     await eng.wait_results(len(xs), max_cycles(p, len(xs)))
     eng.check(xs, f"{len(rows)} layer-0 rows written through the port")
-    await eng.write_weights([(a, old_words[a]) for a in addrs])
+    await eng.write("w", [(a, old_words[a]) for a in addrs])
     eng.net = net
     eng.clear()
     eng.send(xs)
     await eng.wait_results(len(xs), max_cycles(p, len(xs)))
     eng.check(xs, "original rows restored through the port")
+
+
+@cocotb.test()
+async def bias_port(dut):
+    """Rewrite every bias through the bias port (another network's, in random order); restore.
+
+    Networks without biases (HAS_BIAS = 0) have no bias storage: nothing to test there.
+    """
+    net, p, x, rng = tb_setup(dut)
+    if not p.HAS_BIAS:
+        dut._log.info("HAS_BIAS = 0: no bias port")
+        return
+    h, o = net.layers
+    nb = np.random.default_rng(rng.randrange(1 << 30))
+    lo0, hi0 = -(1 << (net.bias_width(0) - 1)), (1 << (net.bias_width(0) - 1)) - 1
+    lo1, hi1 = -(1 << (net.bias_width(1) - 1)), (1 << (net.bias_width(1) - 1)) - 1
+    b0 = np.clip(-h.bias + nb.integers(-h.threshold // 4, h.threshold // 4 + 1, h.n_out), lo0, hi0)
+    b1 = np.clip(nb.permutation(o.bias) + nb.integers(-2, 3, o.n_out), lo1, hi1)
+
+    def with_biases(c0, c1):
+        return IntNetwork(
+            [
+                IntLayer(
+                    h.codes,
+                    h.bits,
+                    threshold=h.threshold,
+                    leak_shift=h.leak_shift,
+                    reset=h.reset,
+                    mem_width=h.mem_width,
+                    bias=c0,
+                ),
+                IntLayer(o.codes, o.bits, bias=c1),
+            ],
+            net.timesteps,
+        )
+
+    def items(n2):
+        w0, w1 = pack_biases(n2)
+        out = [(j, w) for j, w in enumerate(w0)] + [(p.N_HID + k, w) for k, w in enumerate(w1)]
+        rng.shuffle(out)
+        return out
+
+    eng = await init(dut, net, rng)
+    xs = x[:3]
+    other = with_biases(b0, b1)
+    assert engine_params(other) == p
+    await eng.write("b", items(other))
+    eng.net = other
+    eng.send(xs)
+    await eng.wait_results(len(xs), max_cycles(p, len(xs)))
+    eng.check(xs, "biases written through the port")
+    await eng.write("b", items(net))
+    eng.net = net
+    eng.clear()
+    eng.send(xs)
+    await eng.wait_results(len(xs), max_cycles(p, len(xs)))
+    eng.check(xs, "original biases restored through the port")
 
 
 # =============================================================================== pytest side
@@ -435,9 +518,20 @@ SETS = {
     "ternary-zero-sat": ("ternary-zero-sat", 1),
     "binary-8hid": ("binary-8hid", 4),
     "ternary-6hid": ("ternary-6hid", 2),
+    "ternary-bias": ("ternary-bias", 2),
+    "q8-bias": ("q8-bias", 1),
 }
 FAST_SETS = ("q16", "q8", "q4", "ternary", "binary")
-EXTRA_SETS = ("ternary-p2", "q8-p4", "ternary-pad", "ternary-zero-sat", "binary-8hid", "ternary-6hid")
+EXTRA_SETS = (
+    "ternary-p2",
+    "q8-p4",
+    "ternary-pad",
+    "ternary-zero-sat",
+    "binary-8hid",
+    "ternary-6hid",
+    "ternary-bias",
+    "q8-bias",
+)
 SLOW_ONLY = ("ternary-p2", "q8-p4")  # P_LIF 2 and 4 stay in the fast tier through q4, binary, the extras
 
 
@@ -456,8 +550,9 @@ def alt_network(net: IntNetwork) -> IntNetwork:
                 leak_shift=h.leak_shift,
                 reset=h.reset,
                 mem_width=h.mem_width,
+                bias=h.bias,
             ),
-            IntLayer(o.codes.copy(), o.bits),
+            IntLayer(o.codes.copy(), o.bits, bias=o.bias),
         ],
         net.timesteps,
     )

@@ -104,6 +104,11 @@ def save_checkpoint(
     for i, (w, r) in enumerate(zip(model.weights, qr)):
         arrays[f"w{i}"] = np.asarray(w, np.float64)
         arrays[f"codes{i}"] = r.int_codes()
+    int_biases = model.int_biases(qr)
+    if int_biases is not None:  # float biases b{i} and their integer values bias{i}
+        for i, (b, ib) in enumerate(zip(model.biases, int_biases)):
+            arrays[f"b{i}"] = np.asarray(b, np.float64)
+            arrays[f"bias{i}"] = ib
     if trainer_state is not None:
         st = trainer_state["opt"]
         arrays["opt_t"] = np.array(st["t"], np.int64)
@@ -202,7 +207,12 @@ class Checkpoint:
             surrogate_slope=m["surrogate_slope"],
             detach_reset=m["detach_reset"],
             gain=m["gain"],
+            biases=[self.arrays[f"b{i}"] for i in range(self.n_layers)] if self.has_bias else None,
         )
+
+    @property
+    def has_bias(self) -> bool:
+        return "b0" in self.arrays
 
     def to_int_network(self) -> IntNetwork:
         """The integer network (codes and folded thresholds) that the hardware runs."""
@@ -218,6 +228,7 @@ class Checkpoint:
                     threshold=int(m["thresholds_int"][i]) if hidden else None,
                     leak_shift=int(m["leak_shift"]) if hidden else 0,
                     reset=m["reset"],
+                    bias=self.arrays[f"bias{i}"].astype(np.int64) if self.has_bias else None,
                 )
             )
         meta = {
@@ -355,6 +366,12 @@ def load_checkpoint(path, *, verify_codes: bool = True) -> Checkpoint:
             raise CheckpointError(
                 f"{mp}: integer thresholds do not follow from the float thresholds and scales"
             )
+        ib = model.int_biases(qr)
+        for i, b in enumerate(ib or []):
+            if not np.array_equal(b, arrays.get(f"bias{i}")):
+                raise CheckpointError(
+                    f"checkpoint {p}: bias{i} does not follow from the stored float bias b{i}"
+                )
         if not np.allclose([r.scale for r in qr], manifest["scales"], rtol=1e-12, atol=0):
             raise CheckpointError(f"{mp}: scales do not follow from the stored weights")
     try:

@@ -7,6 +7,9 @@ An export directory holds (docs/engine.md, section 2):
   ``i*WPR + j // LANES`` (``LANES = 64 // CODE_W0``);
 * ``w1.hex``  output-layer weights: ``N_HID`` words of ``N_OUT * CODE_W1`` bits, the codes of
   hidden neuron ``j``'s column in word ``j``, output ``o`` at bits ``[o*CODE_W1 +: CODE_W1]``;
+* ``b0.hex``, ``b1.hex`` (networks with biases only, ``HAS_BIAS = 1``): the hidden layer's
+  ``N_HID`` integer biases as ``ACC_W``-bit and the output layer's ``N_OUT`` biases as
+  ``SCORE_W``-bit two's-complement words, neuron ``j`` on line ``j``;
 * ``net_params.vh``  every engine parameter as a `` `define SNN_<NAME> `` macro;
 * ``manifest.json``  the network's integer parameters, the engine parameters, and the size and
   SHA-256 of every file.
@@ -38,6 +41,8 @@ __all__ = [
     "pack_w1",
     "unpack_w0",
     "unpack_w1",
+    "pack_biases",
+    "unpack_biases",
     "write_hex",
     "read_hex",
     "render_params_vh",
@@ -55,6 +60,8 @@ MANIFEST = "manifest.json"
 PARAMS_VH = "net_params.vh"
 W0_HEX = "w0.hex"
 W1_HEX = "w1.hex"
+B0_HEX = "b0.hex"
+B1_HEX = "b1.hex"
 
 
 class ExportError(ValueError):
@@ -82,6 +89,7 @@ class EngineParams:
     THRESHOLD: int
     LEAK_SHIFT: int
     RESET_SUBTRACT: int
+    HAS_BIAS: int
     # derived (the RTL derives them the same way; exported for wrappers and loaders)
     LANES: int
     WPR: int
@@ -95,12 +103,17 @@ class EngineParams:
     def verilog(self) -> dict[str, int]:
         """The parameters snn_engine takes (without the derived ones and file names)."""
         keys = (
-            "N_IN N_HID N_OUT T CODE_W0 CODE_W1 ACC_W MEM_W SCORE_W THRESHOLD LEAK_SHIFT RESET_SUBTRACT"
+            "N_IN N_HID N_OUT T CODE_W0 CODE_W1 ACC_W MEM_W SCORE_W THRESHOLD LEAK_SHIFT RESET_SUBTRACT HAS_BIAS"
         ).split()
         return {k: getattr(self, k) for k in keys}
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
+
+    @classmethod
+    def from_manifest(cls, eng: dict) -> EngineParams:
+        """From a manifest's ``engine`` section (``HAS_BIAS`` 0 when absent: exports before biases)."""
+        return cls(**{k: int(eng.get(k, 0) if k == "HAS_BIAS" else eng[k]) for k in cls.__dataclass_fields__})
 
 
 def engine_params(net: IntNetwork) -> EngineParams:
@@ -130,6 +143,7 @@ def engine_params(net: IntNetwork) -> EngineParams:
         THRESHOLD=int(h.threshold),
         LEAK_SHIFT=int(h.leak_shift),
         RESET_SUBTRACT=1 if h.reset == "subtract" else 0,
+        HAS_BIAS=1 if net.has_bias else 0,
         LANES=lanes,
         WPR=wpr,
         W0_DEPTH=w0_depth,
@@ -200,6 +214,26 @@ def unpack_w1(words: list[int], p: EngineParams, bits: int) -> np.ndarray:
     return weight_format(bits).decode(pat).T.copy()
 
 
+def pack_biases(net: IntNetwork) -> tuple[list[int], list[int]]:
+    """Bias images (b0: ``ACC_W``-bit, b1: ``SCORE_W``-bit two's complement words), empty without biases."""
+    if not net.has_bias:
+        return [], []
+    p = engine_params(net)
+    return (
+        [int(b) & ((1 << p.ACC_W) - 1) for b in net.layers[0].bias],
+        [int(b) & ((1 << p.SCORE_W) - 1) for b in net.layers[1].bias],
+    )
+
+
+def unpack_biases(b0: list[int], b1: list[int], p: EngineParams) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of :func:`pack_biases`: the two int64 bias vectors."""
+
+    def signed(words, w):
+        return np.array([v - (1 << w) if v >> (w - 1) else v for v in words], np.int64)
+
+    return signed(b0, p.ACC_W), signed(b1, p.SCORE_W)
+
+
 # ------------------------------------------------------------------------------------- hex files
 def write_hex(path: Path, words: list[int], width: int) -> None:
     """One word per line, ``ceil(width/4)`` hex digits, most significant first ($readmemh)."""
@@ -243,6 +277,8 @@ def render_params_vh(p: EngineParams, w0_file: str = W0_HEX, w1_file: str = W1_H
         lines.append(f"`define SNN_{k} {int(v)}")
     lines.append(f'`define SNN_W0_FILE "{w0_file}"')
     lines.append(f'`define SNN_W1_FILE "{w1_file}"')
+    lines.append(f'`define SNN_B0_FILE "{B0_HEX if p.HAS_BIAS else ""}"')
+    lines.append(f'`define SNN_B1_FILE "{B1_HEX if p.HAS_BIAS else ""}"')
     return "\n".join(lines) + "\n"
 
 
@@ -285,6 +321,7 @@ def _network_section(net: IntNetwork) -> dict:
             },
             {"bits": int(o.bits)},
         ],
+        "biases": bool(net.has_bias),
     }
 
 
@@ -312,6 +349,12 @@ def export_network(net: IntNetwork, out_dir: str | Path, *, source: str | None =
         W1_HEX: {"role": "output-layer weights", "words": p.W1_DEPTH, "width": p.W1_DATA_W},
         PARAMS_VH: {"role": "Verilog parameters"},
     }
+    if p.HAS_BIAS:
+        b0, b1 = pack_biases(net)
+        write_hex(out / B0_HEX, b0, p.ACC_W)
+        write_hex(out / B1_HEX, b1, p.SCORE_W)
+        files[B0_HEX] = {"role": "hidden-layer biases", "words": p.N_HID, "width": p.ACC_W}
+        files[B1_HEX] = {"role": "output-layer biases", "words": p.N_OUT, "width": p.SCORE_W}
     for name, entry in files.items():
         entry["bytes"] = (out / name).stat().st_size
         entry["sha256"] = _sha256(out / name)
@@ -362,7 +405,8 @@ def load_export(directory: str | Path, *, expect: EngineParams | dict | None = N
         l0, l1 = netsec["layers"]
     except (KeyError, TypeError, ValueError) as e:
         raise ExportError(f"{mpath}: missing or malformed field {e}") from None
-    for name in (W0_HEX, W1_HEX, PARAMS_VH):
+    has_bias = int(eng.get("HAS_BIAS", 0)) if isinstance(eng, dict) else 0
+    for name in (W0_HEX, W1_HEX, PARAMS_VH) + ((B0_HEX, B1_HEX) if has_bias else ()):
         if name not in files:
             raise ExportError(f"{mpath}: does not list {name}")
         f = d / name
@@ -377,7 +421,7 @@ def load_export(directory: str | Path, *, expect: EngineParams | dict | None = N
                 f"{f}: SHA-256 {digest[:16]}... does not match the manifest ({str(files[name].get('sha256'))[:16]}...)"
             )
     try:
-        p = EngineParams(**{k: int(eng[k]) for k in EngineParams.__dataclass_fields__})
+        p = EngineParams.from_manifest(eng)
     except (KeyError, TypeError, ValueError) as e:
         raise ExportError(f"{mpath}: engine parameters incomplete or malformed ({e})") from None
 
@@ -396,7 +440,10 @@ def load_export(directory: str | Path, *, expect: EngineParams | dict | None = N
             f"{mpath}: bit widths {bits0}/{bits1} need code widths {f0.code_width}/{f1.code_width}, "
             f"engine parameters say CODE_W0={p.CODE_W0} CODE_W1={p.CODE_W1}"
         )
-    for name, width, depth in ((W0_HEX, WORD_W, p.W0_DEPTH), (W1_HEX, p.W1_DATA_W, p.W1_DEPTH)):
+    shapes = [(W0_HEX, WORD_W, p.W0_DEPTH), (W1_HEX, p.W1_DATA_W, p.W1_DEPTH)]
+    if p.HAS_BIAS:
+        shapes += [(B0_HEX, p.ACC_W, p.N_HID), (B1_HEX, p.SCORE_W, p.N_OUT)]
+    for name, width, depth in shapes:
         if files[name].get("words") != depth or files[name].get("width") != width:
             raise ExportError(
                 f"{mpath}: {name} listed as {files[name].get('words')} x {files[name].get('width')} bits, "
@@ -409,6 +456,11 @@ def load_export(directory: str | Path, *, expect: EngineParams | dict | None = N
         codes1 = unpack_w1(w1, p, bits1)
     except ValueError as e:
         raise ExportError(f"{d}: weight files hold an illegal code ({e})") from None
+    bias0 = bias1 = None
+    if p.HAS_BIAS:
+        bias0, bias1 = unpack_biases(
+            read_hex(d / B0_HEX, p.ACC_W, p.N_HID), read_hex(d / B1_HEX, p.SCORE_W, p.N_OUT), p
+        )
     try:
         net = IntNetwork(
             layers=[
@@ -419,8 +471,9 @@ def load_export(directory: str | Path, *, expect: EngineParams | dict | None = N
                     leak_shift=int(l0["leak_shift"]),
                     reset=str(l0["reset"]),
                     mem_width=int(l0["mem_width"]) if l0.get("mem_width_given") else None,
+                    bias=bias0,
                 ),
-                IntLayer(codes=codes1, bits=bits1),
+                IntLayer(codes=codes1, bits=bits1, bias=bias1),
             ],
             timesteps=int(netsec["timesteps"]),
             meta=dict(man.get("meta") or {}),

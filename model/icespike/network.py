@@ -32,6 +32,7 @@ class IntLayer:
     leak_shift: int = 0
     reset: str = "subtract"
     mem_width: int | None = None  # saturating membrane width (hidden layers); derived if None
+    bias: np.ndarray | None = None  # (n_out,) integer bias in current units, or None (no bias)
 
     @property
     def n_in(self) -> int:
@@ -44,6 +45,10 @@ class IntLayer:
     @property
     def is_output(self) -> bool:
         return self.threshold is None
+
+    @property
+    def has_bias(self) -> bool:
+        return self.bias is not None
 
 
 @dataclass
@@ -62,11 +67,27 @@ class IntNetwork:
         """Largest value an input of layer ``li`` can take (255 for pixels, 1 for spikes)."""
         return PIXEL_MAX if li == 0 else 1
 
-    def acc_width(self, li: int) -> int:
-        """Signed width of layer ``li``'s per-time-step input current (never overflows)."""
+    def _weighted_max(self, li: int) -> int:
+        """Largest |sum_i x_i * q_i| of layer ``li`` (its weighted input, without the bias)."""
         layer = self.layers[li]
-        fmt = weight_format(layer.bits)
-        return signed_width(self.input_max(li) * fmt.max_abs * layer.n_in)
+        return self.input_max(li) * weight_format(layer.bits).max_abs * layer.n_in
+
+    @property
+    def has_bias(self) -> bool:
+        """True if the layers carry biases (all of them do, or none: see :meth:`validate`)."""
+        return self.layers[0].has_bias
+
+    def bias_width(self, li: int) -> int:
+        """Signed width of layer ``li``'s integer bias: that of its weighted input."""
+        return signed_width(self._weighted_max(li))
+
+    def bias_max(self, li: int) -> int:
+        """Largest |bias| layer ``li`` can hold (0 for a network without biases)."""
+        return -signed_range(self.bias_width(li))[0] if self.has_bias else 0
+
+    def acc_width(self, li: int) -> int:
+        """Signed width of layer ``li``'s per-time-step input current, bias included (never overflows)."""
+        return signed_width(self._weighted_max(li) + self.bias_max(li))
 
     def mem_width(self, li: int) -> int:
         """Saturating membrane width of hidden layer ``li`` (acc width + 2 unless given)."""
@@ -78,9 +99,7 @@ class IntNetwork:
     def score_width(self) -> int:
         """Signed width of the output scores: T steps of the last layer's current."""
         li = len(self.layers) - 1
-        layer = self.layers[li]
-        fmt = weight_format(layer.bits)
-        return signed_width(self.timesteps * self.input_max(li) * fmt.max_abs * layer.n_in)
+        return signed_width(self.timesteps * (self._weighted_max(li) + self.bias_max(li)))
 
     @property
     def sizes(self) -> list[int]:
@@ -93,6 +112,10 @@ class IntNetwork:
             raise ValueError(f"timesteps must be an integer in 1..255, got {self.timesteps!r}")
         if len(self.layers) < 2:
             raise ValueError("a network needs at least one hidden layer and an output layer")
+        if any(lay.has_bias for lay in self.layers):  # biases in every layer or in none
+            for lay in self.layers:
+                if lay.bias is None:
+                    lay.bias = np.zeros(np.asarray(lay.codes).shape[0], np.int64)
         for li, layer in enumerate(self.layers):
             name = f"layer {li}"
             c = np.asarray(layer.codes)
@@ -107,6 +130,19 @@ class IntNetwork:
                 raise ValueError(
                     f"{name}: {layer.n_in} inputs but layer {li - 1} has {self.layers[li - 1].n_out} outputs"
                 )
+            if layer.has_bias:
+                b = np.asarray(layer.bias)
+                if b.shape != (layer.n_out,) or b.dtype.kind not in "iu":
+                    raise ArithmeticError_(
+                        f"{name}: bias must be {layer.n_out} integers, got shape {b.shape} dtype {b.dtype}"
+                    )
+                layer.bias = b.astype(np.int64)
+                blo, bhi = signed_range(self.bias_width(li))
+                if layer.bias.size and (int(layer.bias.min()) < blo or int(layer.bias.max()) > bhi):
+                    raise ArithmeticError_(
+                        f"{name}: bias outside [{blo}, {bhi}] (width {self.bias_width(li)}): "
+                        f"min {int(layer.bias.min())}, max {int(layer.bias.max())}"
+                    )
             last = li == len(self.layers) - 1
             if last:
                 if layer.threshold is not None:

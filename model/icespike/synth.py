@@ -987,7 +987,7 @@ def cycle_model(manifest: dict, images=None) -> dict:
     except ImportError:
         return {"cycles_per_inference": None, "cycle_model": "icespike.rtlsim not available"}
     eng = manifest["engine"]
-    p = EngineParams(**{k: int(eng[k]) for k in EngineParams.__dataclass_fields__})
+    p = EngineParams.from_manifest(eng)
     what = "given images"
     if images is None:
         from .data import load_mnist
@@ -1067,7 +1067,7 @@ def synth_engine(
             out,
             params=params,
             include_dirs=[d],
-            data_files=[d / "w0.hex", d / "w1.hex"],
+            data_files=[d / f for f in ("w0.hex", "w1.hex", "b0.hex", "b1.hex") if (d / f).is_file()],
             config=config,
             place=True,
             freq_mhz=freq_mhz,
@@ -1115,7 +1115,7 @@ def engine_cells(
     from .export import EngineParams
 
     eng = manifest["engine"]
-    p = EngineParams(**{k: int(eng[k]) for k in EngineParams.__dataclass_fields__})
+    p = EngineParams.from_manifest(eng)
     dev = device(device_name)
     params = dict(p.verilog())
     params.update(
@@ -1124,13 +1124,19 @@ def engine_cells(
         W0_FILE="w0.hex",
         W1_FILE="w1.hex",
     )
+    if p.HAS_BIAS:
+        params.update(B0_FILE="b0.hex", B1_FILE="b1.hex")
     rep = run(
         "snn_engine",
         engine_sources(),
         dev.name,
         out_dir,
         params=params,
-        data_files=[Path(export_dir) / "w0.hex", Path(export_dir) / "w1.hex"],
+        data_files=[
+            Path(export_dir) / f
+            for f in ("w0.hex", "w1.hex", "b0.hex", "b1.hex")
+            if (Path(export_dir) / f).is_file()
+        ],
         config="snn_engine alone",
         place=False,
         synth_flags=synth_flags,

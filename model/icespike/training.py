@@ -100,6 +100,7 @@ def run_training(
             cfg.bits,
             weights=[ck.arrays[f"w{i}"] for i in range(len(sizes) - 1)],
             theta_f=ck.manifest["thresholds_float"],
+            biases=ck.model().biases,
             **model_kw,
         )
     elif init is not None:
@@ -112,6 +113,7 @@ def run_training(
             cfg.bits,
             weights=[ck.arrays[f"w{i}"] for i in range(len(sizes) - 1)],
             theta_f=ck.manifest["thresholds_float"],
+            biases=ck.model().biases,
             **model_kw,
         )
     else:

@@ -27,6 +27,9 @@ module tb_engine;
     parameter W0_SPRAM       = 1;
     parameter W0_FILE        = "";
     parameter W1_FILE        = "";
+    parameter HAS_BIAS       = 0;
+    parameter B0_FILE        = "";
+    parameter B1_FILE        = "";
     parameter MAX_CYCLES     = 2000000000;
 
     // Run-time options (plusargs): +images=FILE +results=FILE +nimg=N +gap=PCT +bp=PCT +seed=S
@@ -41,6 +44,7 @@ module tb_engine;
     localparam LANES  = 64 / CODE_W0;
     localparam WPR    = (N_HID + LANES - 1) / LANES;
     localparam W0_AW  = (N_IN * WPR > 2) ? $clog2(N_IN * WPR) : 1;
+    localparam B_AW   = (N_HID + N_OUT > 2) ? $clog2(N_HID + N_OUT) : 1;
 
     reg clk = 1'b0;
     always #5 clk = ~clk;
@@ -80,12 +84,14 @@ module tb_engine;
         .N_IN(N_IN), .N_HID(N_HID), .N_OUT(N_OUT), .T(T), .CODE_W0(CODE_W0), .CODE_W1(CODE_W1),
         .ACC_W(ACC_W), .MEM_W(MEM_W), .SCORE_W(SCORE_W), .THRESHOLD(THRESHOLD),
         .LEAK_SHIFT(LEAK_SHIFT), .RESET_SUBTRACT(RESET_SUBTRACT), .P_LIF(P_LIF), .FIFO_DEPTH(FIFO_DEPTH),
-        .W0_SPRAM(W0_SPRAM), .W0_FILE(W0_FILE), .W1_FILE(W1_FILE)
+        .W0_SPRAM(W0_SPRAM), .W0_FILE(W0_FILE), .W1_FILE(W1_FILE),
+        .HAS_BIAS(HAS_BIAS), .B0_FILE(B0_FILE), .B1_FILE(B1_FILE)
     ) dut (
         .clk(clk), .rst(rst),
         .s_valid(s_valid), .s_ready(s_ready), .s_data(s_data),
         .m_valid(m_valid), .m_ready(m_ready), .m_class(m_class), .m_scores(m_scores),
         .w_we(1'b0), .w_addr({W0_AW{1'b0}}), .w_data(64'd0),
+        .b_we(1'b0), .b_addr({B_AW{1'b0}}), .b_data(64'd0),
         .busy(busy),
         .trace_valid(trace_valid), .trace_t(trace_t), .trace_n(trace_n),
         .trace_spike(trace_spike), .trace_v(trace_v)
