@@ -11,6 +11,7 @@ import json
 import re
 from pathlib import Path
 
+from .. import tracked
 from .devices import ROOT, SynthError
 
 README_BEGIN = "<!-- synth-table -->"
@@ -129,18 +130,10 @@ def markdown_table(
 def replace_between_markers(text: str, new: str, begin: str = README_BEGIN, end: str = README_END) -> str:
     """``text`` with everything strictly between ``begin`` and ``end`` replaced by ``new``.
 
-    Raises ValueError if a marker is missing, repeated, or the end comes first.
+    Raises ValueError if a marker is missing, repeated, or the end comes first
+    (:func:`icespike.tracked.replace_between_markers`, with the synth-table markers as default).
     """
-    for m in (begin, end):
-        n = text.count(m)
-        if n != 1:
-            raise ValueError(f"marker {m!r} must occur exactly once, found {n} times")
-    i, j = text.index(begin), text.index(end)
-    if j < i:
-        raise ValueError(f"marker {end!r} comes before {begin!r}")
-    body = new if new.startswith("\n") else "\n" + new
-    body = body if body.endswith("\n") else body + "\n"
-    return text[: i + len(begin)] + body + text[j:]
+    return tracked.replace_between_markers(text, new, begin, end)
 
 
 def update_readme(table: str, readme: str | Path = ROOT / "README.md") -> bool:
