@@ -55,8 +55,8 @@ def write_outputs(rows: list[dict], out: Path, readme: Path | None) -> str:
     sims = {r["simulator"] for r in rows}
     md = table(rows)
     note = (
-        f"\n`python scripts/sim_all.py --images {'/'.join(map(str, sorted(images)))} "
-        f"--simulator {'/'.join(sorted(sims))}`: the exported "
+        f"\n`make sim` (`scripts/sim_all.py --images {'/'.join(map(str, sorted(images)))} "
+        f"--simulator {'/'.join(sorted(sims))}`): the exported "
         "models run through `rtl/snn_engine.v` in the file-driven harness (`icespike sim`) and are compared "
         "image by image (class and all ten scores) with `icespike.golden`; the measured cycles of every image "
         "are compared with the analytic cycle model of docs/engine.md. q16 runs with layer 0 in EBR "

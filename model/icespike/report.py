@@ -119,7 +119,8 @@ def markdown(rep: dict, models_meta: dict) -> str:
     ref = fl["float_eval_accuracy"] if fl else None
     lines = [
         "| weights | QAT accuracy (golden model) | gap to float | PTQ max-abs | PTQ fixed Qm.n | "
-        "train = golden | ternary sparsity (L0/L1) | integer threshold | spikes/image | T | epochs | training time |",
+        "train = golden | ternary sparsity (L0/L1) | integer threshold | spikes/image | T | epochs | "
+        "training time (recorded) |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for bits in WIDTHS:
@@ -157,9 +158,15 @@ def markdown(rep: dict, models_meta: dict) -> str:
     ]
     if total is not None:
         notes.append(
-            f"All six models: `python scripts/models.py`, {total / 60:.1f} min wall time in all "
+            f"All six models: `make models` (`scripts/models.py`), {total / 60:.1f} min wall time in all "
             "(sum of the per-model steps in models/models.json, measured on the shared 2-core machine)."
         )
+    notes.append(
+        "Training time (recorded): the sum of the epoch times stored in each checkpoint when it was "
+        "trained, on the shared 2-core machine with other jobs running (ternary and binary side by "
+        "side, with data augmentation); not a benchmark. Training throughput: `make bench` "
+        "(docs/training.md, Speed)."
+    )
     return "\n".join(lines + notes) + "\n"
 
 
