@@ -129,6 +129,21 @@ def test_help_and_version_still_exit_0(capsys):
     assert "usage: icespike eval" in capsys.readouterr().out
 
 
+def test_help_texts_are_plain(capsys):
+    """No docstring markup in any command's --help, and tuple defaults shown as typed."""
+    for name in all_commands():
+        with pytest.raises(SystemExit):
+            cli.main([name, "--help"])
+        out = capsys.readouterr().out
+        assert "``" not in out and "(128,)" not in out, name
+    with pytest.raises(SystemExit):
+        cli.main(["synth", "--help"])
+    assert "\nicespike synth: synthesise one network" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    assert "(default: 128)" in " ".join(capsys.readouterr().out.split())
+
+
 def all_commands():
     parser = cli.build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))

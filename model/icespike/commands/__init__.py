@@ -101,8 +101,8 @@ def select_test_images(n_test: int | None, images: int | None, offset: int = 0) 
 
 
 def _plain(text: str) -> str:
-    """Docstring markup (``name``) as it reads in a terminal (`name`)."""
-    return re.sub(r"``([^`]+)``", r"`\1`", text)
+    """Docstring markup (``name``) as plain text for a terminal (name)."""
+    return re.sub(r"``([^`]+)``", r"\1", text)
 
 
 def add_json_option(parser: argparse.ArgumentParser, *, suppress_default: bool = False) -> None:

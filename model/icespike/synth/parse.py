@@ -8,18 +8,24 @@ from pathlib import Path
 from .devices import SynthError
 
 
+def _json(report: dict | str | Path, what: str) -> dict:
+    """``report`` itself if it is a dict, else the JSON file it names (SynthError if it is not JSON)."""
+    if isinstance(report, dict):
+        return report
+    path = Path(report)
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise SynthError(f"{path}: not {what} ({exc})") from None
+
+
 def parse_yosys_stat(stat: dict | str | Path) -> dict:
     """Cell counts from a Yosys ``stat -json`` report (a dict or a path to the file).
 
     Returns lut4, carry, ff (every SB_DFF* flavour), ff_by_type, ebr (SB_RAM40_4K*), spram,
     dsp, io (SB_IO cells the netlist already has), port_bits of the top and ``cells`` (all).
     """
-    if not isinstance(stat, dict):
-        path = Path(stat)
-        try:
-            stat = json.loads(path.read_text())
-        except json.JSONDecodeError as exc:
-            raise SynthError(f"{path}: not a Yosys stat JSON report ({exc})") from None
+    stat = _json(stat, "a Yosys stat JSON report")
     design = stat.get("design")
     if not isinstance(design, dict) or "num_cells_by_type" not in design:
         raise SynthError("Yosys stat report has no design.num_cells_by_type (was `stat -json` run on a top?)")
@@ -70,12 +76,7 @@ def parse_nextpnr_report(report: dict | str | Path) -> dict:
     clocked path), ``freq_target_mhz`` the matching constraint; ``utilization`` is nextpnr's
     {resource: {used, available}}; ``critical_path`` summarises the longest reported path.
     """
-    if not isinstance(report, dict):
-        path = Path(report)
-        try:
-            report = json.loads(path.read_text())
-        except json.JSONDecodeError as exc:
-            raise SynthError(f"{path}: not a nextpnr report ({exc})") from None
+    report = _json(report, "a nextpnr report")
     if "utilization" not in report:
         raise SynthError("nextpnr report has no 'utilization' section")
     util = {
