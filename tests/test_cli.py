@@ -258,6 +258,9 @@ def test_nested_subcommands_get_json_and_the_error_path(monkeypatch, capsys):
         inner = p.add_subparsers(dest="what", required=True)
         q = inner.add_parser("leaf")
         q.add_argument("--n", type=int, default=1)
+        add_parser(inner, "other", help="a nested command made with add_parser (has --json)").set_defaults(
+            func=lambda args: seen.update(json=args.json)
+        )
 
         def run(args):
             seen["json"] = args.json
@@ -272,6 +275,8 @@ def test_nested_subcommands_get_json_and_the_error_path(monkeypatch, capsys):
     assert cli.main(["nest", "leaf", "--json"]) == 0 and seen["json"] is True
     assert cli.main(["nest", "--json", "leaf"]) == 0 and seen["json"] is True
     assert cli.main(["nest", "leaf"]) == 0 and seen["json"] is False
+    assert cli.main(["nest", "--json", "other"]) == 0 and seen["json"] is True
+    assert cli.main(["nest", "other"]) == 0 and seen["json"] is False
     capsys.readouterr()
     assert cli.main(["nest", "leaf", "--n", "x", "--json"]) == 2
     out, err = capsys.readouterr()

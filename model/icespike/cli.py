@@ -81,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
         # Nested commands (``icespike board build``): ``--json`` is accepted at every level;
         # below the first its default is suppressed so that it cannot undo an earlier ``--json``.
         add_json_option(p, suppress_default=depth > 0)
+        if depth > 0:  # also when the nested command added its own --json (add_parser)
+            p._option_string_actions["--json"].default = argparse.SUPPRESS
         if _subparsers(p) is None and p.get_default("func") is None:
             raise RuntimeError(f"command {name!r} did not set func with set_defaults(func=...)")
     return parser
