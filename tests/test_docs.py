@@ -1,6 +1,6 @@
 """Every command shown in README.md, docs/*.md and verif/README.md runs as written.
 
-The rule (docs/README-style, kept short so new sections follow it):
+The rule (short, so that new sections follow it; also in verif/README.md, "Running"):
 
 - Commands live in fenced blocks tagged ``sh``. Each line is one command (a trailing ``\\``
   joins the next line); blank lines and ``#`` comments are skipped. In a block with ``$ ``
@@ -9,7 +9,8 @@ The rule (docs/README-style, kept short so new sections follow it):
   linked), from the copy's root, with ``bash``, in order, and must exit 0. A block is
   self-contained: a command may use what an earlier line of the SAME block made.
 - The environment is a new user's: the venv is not activated (no ``.venv/bin`` on PATH).
-- A marker on the line before the opening fence changes that, visibly in the Markdown source:
+- A marker alone on the line before the opening fence (blank lines between are allowed)
+  changes that, visibly in the Markdown source:
   ``<!-- doc-test: slow -->`` runs the block only in the slow tier (``make test-full``);
   ``<!-- doc-test: skip: REASON -->`` never runs it (e.g. it needs a board, or it is the test
   suite itself); the reason is shown as the skip reason.
@@ -17,7 +18,8 @@ The rule (docs/README-style, kept short so new sections follow it):
   tagged ``text``; an untagged block holding a command (``make``, ``icespike``, ``.venv/bin/``,
   ``python``, ``bash``, ``pytest``) fails :func:`test_commands_are_in_sh_blocks`.
 
-Cost: the fast tier runs the unmarked blocks (a few seconds each) and the extraction checks.
+Cost: the fast tier runs the unmarked blocks (a few seconds each; keep them so) and the
+extraction checks, about 15 s in all.
 """
 
 from __future__ import annotations
