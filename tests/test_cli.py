@@ -255,7 +255,7 @@ def test_nested_subcommands_get_json_and_the_error_path(monkeypatch, capsys):
 
     def load(sub):
         p = add_parser(sub, "nest", help="nested")
-        inner = p.add_subparsers(dest="what", required=True)
+        inner = p.add_subparsers(dest="what")
         q = inner.add_parser("leaf")
         q.add_argument("--n", type=int, default=1)
         add_parser(inner, "other", help="a nested command made with add_parser (has --json)").set_defaults(
@@ -281,6 +281,10 @@ def test_nested_subcommands_get_json_and_the_error_path(monkeypatch, capsys):
     assert cli.main(["nest", "leaf", "--n", "x", "--json"]) == 2
     out, err = capsys.readouterr()
     assert json.loads(out)["command"] == "nest" and "(see `icespike nest leaf --help`)" in err
+    assert cli.main(["nest"]) == 2
+    assert (
+        capsys.readouterr().err == "icespike: error: nest needs a subcommand (see `icespike nest --help`)\n"
+    )
     assert cli.main(["nest", "leaf", "--n", "-1", "--json"]) == 2
     out, err = capsys.readouterr()
     assert json.loads(out) == {"error": "--n must be >= 0", "command": "nest", "exit_code": 2}

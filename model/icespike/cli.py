@@ -150,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError(f"unrecognized arguments: {' '.join(extra)} (see `icespike {command} --help`)")
         json_mode = bool(getattr(args, "json", False))
         progress.configure(json_mode=json_mode)
+        if getattr(args, "func", None) is None:  # a nested command given without its subcommand
+            raise UsageError(f"{command} needs a subcommand (see `icespike {command} --help`)")
         rc = args.func(args)
     except KeyboardInterrupt:
         if debug:
