@@ -37,6 +37,7 @@ __all__ = [
     "load_checkpoint",
     "manifest_path",
     "arrays_sha256",
+    "provenance",
 ]
 
 FORMAT = "icespike-checkpoint"
@@ -67,6 +68,19 @@ def arrays_sha256(arrays: dict[str, np.ndarray]) -> str:
         h.update(str(a.shape).encode())
         h.update(a.tobytes())
     return h.hexdigest()
+
+
+def provenance(path, arrays_sha: str) -> str:
+    """How a manifest names another checkpoint (e.g. the one training started from), the same on
+    every machine: the path relative to the project checkout when the file lies inside it
+    (``models/mnist-784-128-10-float.npz``), otherwise its file name and the SHA-256 of its
+    arrays (``x.npz (arrays_sha256 9d2e...)``); never an absolute path.
+    """
+    p = Path(path).resolve()
+    root = Path(__file__).resolve().parents[2]
+    if p.is_relative_to(root):
+        return p.relative_to(root).as_posix()
+    return f"{p.name} (arrays_sha256 {arrays_sha})"
 
 
 def _jsonable(o):

@@ -9,14 +9,16 @@ pass predicts the same classes, and quantises the float model with the same quan
 (post-training quantisation, PTQ) with the max-abs scale and with the seed's fixed Qm.n
 scale. If ``README.md`` has the markers ``<!-- accuracy-table -->`` ...
 ``<!-- /accuracy-table -->``, the table between them is replaced (nothing else is touched).
+Files are written only when their content changes (:mod:`icespike.tracked`), and no run time
+goes into them, so a run on an unchanged checkout leaves it clean.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +27,7 @@ from . import golden
 from .checkpoint import load_checkpoint
 from .data import load_mnist
 from .quant import bits_name
+from .tracked import TrackedWriter
 
 # The project checkout (models/, reports/, README.md live there).
 REPO = Path(__file__).resolve().parents[2]
@@ -61,9 +64,7 @@ def measure(models_dir: Path, mnist) -> dict:
         if bits == "float":
             float_ck = ck
         model = ck.model()
-        t0 = time.perf_counter()
         acc, pred, res = _golden_acc(ck.to_int_network(), x, y)
-        t_golden = time.perf_counter() - t0
         fpred = model.predict(x)
         hist = ck.history
         rows[bits_name(bits)] = {
@@ -82,7 +83,6 @@ def measure(models_dir: Path, mnist) -> dict:
             "epochs": len(hist),
             "init": (ck.config.init if ck.config else None),
             "train_seconds": float(sum(h["seconds"] for h in hist)),
-            "golden_seconds": t_golden,
             "history": [
                 {k: h[k] for k in ("epoch", "loss", "train_accuracy", "test_accuracy")} for h in hist
             ],
@@ -119,7 +119,8 @@ def markdown(rep: dict, models_meta: dict) -> str:
     ref = fl["float_eval_accuracy"] if fl else None
     lines = [
         "| weights | QAT accuracy (golden model) | gap to float | PTQ max-abs | PTQ fixed Qm.n | "
-        "train = golden | ternary sparsity (L0/L1) | integer threshold | spikes/image | T | epochs | training time |",
+        "train = golden | ternary sparsity (L0/L1) | integer threshold | spikes/image | T | epochs | "
+        "training time (recorded) |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for bits in WIDTHS:
@@ -157,88 +158,130 @@ def markdown(rep: dict, models_meta: dict) -> str:
     ]
     if total is not None:
         notes.append(
-            f"All six models: `python scripts/models.py`, {total / 60:.1f} min wall time in all "
+            f"All six models: `make models` (`scripts/models.py`), {total / 60:.1f} min wall time in all "
             "(sum of the per-model steps in models/models.json, measured on the shared 2-core machine)."
         )
+    notes.append(
+        "Training time (recorded): the sum of the epoch times stored in each checkpoint when it was "
+        "trained, on the shared 2-core machine with other jobs running (ternary and binary side by "
+        "side, with data augmentation); not a benchmark. Training throughput: `make bench` "
+        "(docs/training.md, Speed)."
+    )
     return "\n".join(lines + notes) + "\n"
 
 
-def plots(rep: dict, out_dir: Path) -> list[Path]:
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    return buf.getvalue()
+
+
+def plots(rep: dict) -> dict[str, bytes]:
+    """The two figures as PNG bytes: ``accuracy_vs_bits.png`` and ``training_curves.png``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     rows, ptq = rep["rows"], rep["ptq"]
-    written = []
+    out = {}
     names = [bits_name(b) for b in (16, 8, 4, 2, 1)]
     xs = [16, 8, 4, 2, 1]
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    ticks = ["16", "8", "4", "2\n(ternary)", "1\n(binary)"]
+    ref = 100 * rows["float"]["float_eval_accuracy"] if "float" in rows else None
+    fig, (ax, az) = plt.subplots(1, 2, figsize=(11, 4.4), gridspec_kw={"width_ratios": [1, 1]})
     q = [(x, 100 * rows[n]["golden_accuracy"]) for x, n in zip(xs, names) if n in rows]
-    if q:
-        ax.plot([a for a, _ in q], [b for _, b in q], "o-", label="QAT (golden model)")
     p = [
         (x, 100 * ptq[n]["maxabs"])
         for x, n in zip(xs, names)
         if n in ptq and ptq[n].get("maxabs") is not None
     ]
+    if q:
+        ax.plot([a for a, _ in q], [b for _, b in q], "o-", label="QAT (golden model)")
     if p:
         ax.plot([a for a, _ in p], [b for _, b in p], "s--", label="PTQ max-abs (golden model)")
-    if "float" in rows:
-        ax.axhline(100 * rows["float"]["float_eval_accuracy"], color="gray", ls=":", label="float (float64)")
+        for a, b in p:
+            ax.annotate(
+                f"{b:.2f}", (a, b), textcoords="offset points", xytext=(0, -14), ha="center", fontsize=8
+            )
+    if ref is not None:
+        ax.axhline(ref, color="gray", ls=":", label=f"float (float64) {ref:.2f}")
     ax.set_xscale("log", base=2)
-    ax.set_xticks(xs, ["16", "8", "4", "2\n(ternary)", "1\n(binary)"])
+    ax.set_xticks(xs, ticks)
     ax.set_xlabel("weight bits")
     ax.set_ylabel("MNIST test accuracy (%)")
     lo = min([b for _, b in q + p] + [90.0])
-    ax.set_ylim(max(lo - 1, 0), 100)
+    ax.set_ylim(max(lo - 3, 0), 100.5)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
-    ax.set_title("784-128-10 SNN, T=16: accuracy vs weight precision")
+    ax.set_title("QAT vs post-training quantisation")
+    # Zoomed panel: the QAT gaps to the float model, a fraction of a point each.
+    if q:
+        # same left-to-right order as the first panel: 1 (binary) ... 16 bits
+        lab = [t for x, t in zip(xs, ticks) if bits_name(x) in rows][::-1]
+        acc = [b for _, b in q][::-1]
+        pos = list(range(len(acc)))
+        az.plot(pos, acc, "o-", color="C0", label="QAT (golden model)")
+        for i, b in zip(pos, acc):
+            gap = "" if ref is None else f"\n({b - ref:+.2f})"
+            below = ref is not None and b < ref
+            az.annotate(
+                f"{b:.2f}{gap}",
+                (i, b),
+                textcoords="offset points",
+                xytext=(0, -26 if below else 7),
+                ha="center",
+                fontsize=8,
+            )
+        if ref is not None:
+            az.axhline(ref, color="gray", ls=":", label=f"float (float64) {ref:.2f}")
+        vals = acc + ([ref] if ref is not None else [])
+        az.set_ylim(min(vals) - 0.35, max(vals) + 0.35)
+        az.set_xticks(pos, lab)
+        az.set_xlim(-0.5, len(pos) - 0.5)
+        az.set_xlabel("weight bits")
+        az.set_ylabel("MNIST test accuracy (%)")
+        az.grid(alpha=0.3)
+        az.legend(loc="lower right")
+        az.set_title("QAT only, zoomed: accuracy (gap to float, points)")
+    fig.suptitle("784-128-10 SNN, T=16, 10,000 test images: accuracy vs weight precision")
     fig.tight_layout()
-    path = out_dir / "accuracy_vs_bits.png"
-    fig.savefig(path, dpi=110)
+    out["accuracy_vs_bits.png"] = _png(fig)
     plt.close(fig)
-    written.append(path)
 
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.4))
     for name, r in rows.items():
         h = r["history"]
         if not h:
             continue
         ep = [e["epoch"] for e in h]
-        a1.plot(ep, [100 * e["test_accuracy"] for e in h], label=name)
-        a2.plot(ep, [e["loss"] for e in h], label=name)
+        label = name if not r.get("init") else f"{name} (from float)"
+        a1.plot(ep, [100 * e["test_accuracy"] for e in h], label=label)
+        a2.plot(ep, [e["loss"] for e in h], label=label)
     a1.set_xlabel("epoch")
     a1.set_ylabel("test accuracy (%)")
     a1.set_ylim(94, 99)
     a1.grid(alpha=0.3)
-    a1.legend()
+    a1.legend(fontsize=8, loc="lower right")
     a1.set_title("test accuracy (training forward pass)")
     a2.set_xlabel("epoch")
     a2.set_ylabel("training loss")
     a2.set_yscale("log")
     a2.grid(alpha=0.3)
+    a2.legend(fontsize=8, loc="best")
     a2.set_title("training loss")
-    fig.tight_layout()
-    path = out_dir / "training_curves.png"
-    fig.savefig(path, dpi=110)
+    fig.text(
+        0.5,
+        0.01,
+        'The quantised runs ("from float") start from the trained float model\'s weights '
+        "(icespike train --init), not from random ones; the float run starts from random weights.",
+        ha="center",
+        fontsize=8,
+    )
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    out["training_curves.png"] = _png(fig)
     plt.close(fig)
-    written.append(path)
-    return written
-
-
-def update_readme(readme: Path, table: str) -> bool:
-    if not readme.is_file():
-        return False
-    text = readme.read_text()
-    i, j = text.find(MARK_BEGIN), text.find(MARK_END)
-    if i < 0 or j < 0 or j < i:
-        return False
-    new = text[: i + len(MARK_BEGIN)] + "\n" + table + text[j:]
-    if new != text:
-        readme.write_text(new)
-    return True
+    return out
 
 
 def build(
@@ -250,7 +293,9 @@ def build(
     """Measure every committed model, write ``out``/accuracy.md, accuracy.json and the plots.
 
     Replaces the table between the accuracy markers of ``readme`` (None: leave it alone).
-    Returns ``{"table": markdown, "report": measured rows, "written": [paths]}``.
+    Only files whose content changed are written. Returns ``{"table": markdown, "report":
+    measured rows, "written": [files rewritten], "unchanged": [files left as they were],
+    "summary": one line naming them}``.
     """
     mnist = load_mnist(data)
     rep = measure(models, mnist)
@@ -258,19 +303,27 @@ def build(
         raise ValueError(f"no models in {models} (train them with `make models`)")
     meta_path = models / "models.json"
     meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
-    out.mkdir(parents=True, exist_ok=True)
     table = markdown(rep, meta)
-    (out / "accuracy.md").write_text(
+    w = TrackedWriter("report")
+    w.write(
+        out / "accuracy.md",
         "# Accuracy across weight precisions\n\n"
         "Generated by `icespike report` (`make report`) from the committed models (`make models`).\n\n"
         + table
-        + "\n![accuracy vs bits](accuracy_vs_bits.png)\n\n![training curves](training_curves.png)\n"
+        + "\n![accuracy vs bits](accuracy_vs_bits.png)\n\n![training curves](training_curves.png)\n",
     )
-    (out / "accuracy.json").write_text(json.dumps(rep, indent=1) + "\n")
-    written = [out / "accuracy.md", out / "accuracy.json", *plots(rep, out)]
-    if readme is not None and update_readme(readme, table):
-        written.append(readme)
-    return {"table": table, "report": rep, "written": [str(p) for p in written]}
+    w.write(out / "accuracy.json", json.dumps(rep, indent=1) + "\n")
+    for name, png in plots(rep).items():
+        w.write(out / name, png)
+    if readme is not None and readme.is_file() and MARK_BEGIN in readme.read_text():
+        w.between_markers(readme, table, MARK_BEGIN, MARK_END)
+    return {
+        "table": table,
+        "report": rep,
+        "written": [str(p) for p in w.rewritten],
+        "unchanged": [str(p) for p in w.unchanged],
+        "summary": w.summary(),
+    }
 
 
 def main(argv=None) -> int:
@@ -282,7 +335,6 @@ def main(argv=None) -> int:
     ap.add_argument("--no-readme", action="store_true")
     args = ap.parse_args(argv)
     res = build(args.models, args.out, args.data, None if args.no_readme else args.readme)
-    for p in res["written"]:
-        print(f"report: wrote {p}", file=sys.stderr)
+    print(res["summary"], file=sys.stderr)
     print(res["table"])
     return 0

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import golden, progress
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, provenance, save_checkpoint
 from .data import load_mnist
 from .quant import bits_name
 from .train import SNNModel, TrainConfig, Trainer, evaluate, spike_rates
@@ -107,7 +107,7 @@ def run_training(
         ck = load_checkpoint(init)
         if ck.manifest["sizes"] != sizes:
             raise ValueError(f"--init {init}: layer sizes {ck.manifest['sizes']} differ from {sizes}")
-        cfg.init = str(init)
+        cfg.init = provenance(init, ck.manifest["arrays_sha256"])
         model = SNNModel(
             sizes,
             cfg.bits,
