@@ -95,7 +95,16 @@ class SimResult:
 
 
 def rtl(*names: str) -> list[Path]:
-    """Paths of ``rtl/<name>.v`` for each module name (raises if a file is missing)."""
+    """Paths of ``rtl/<name>.v`` for each module name (raises if a file is missing).
+
+    With ``ICESPIKE_MUTANT=<name>`` in the environment the paths point into that mutant's copy
+    of rtl/ (verif/mutants.py): the mutation run reuses every testbench unchanged.
+    """
+    import mutants
+
+    m = mutants.active()
+    if m is not None:
+        return mutants.sources(m, *names)
     out = []
     for n in names:
         p = RTL_DIR / (n if n.endswith(".v") else f"{n}.v")

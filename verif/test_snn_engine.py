@@ -29,6 +29,7 @@ import numpy as np
 import pytest
 from cocotb.triggers import FallingEdge, RisingEdge
 
+import mutants
 from icespike import golden, rtlsim
 from icespike.data import load_mnist
 from icespike.export import engine_params, export_network, load_export, pack_w0
@@ -557,7 +558,7 @@ def test_harness(sim, name, n_images, gap, bp):
 
 
 @pytest.mark.icarus
-@pytest.mark.parametrize("bug", ["ICESPIKE_INJECT_BUG_RING_CLEAR", "ICESPIKE_INJECT_BUG_CYCLES"])
+@pytest.mark.parametrize("bug", ["engine_ring_no_clear", "engine_tail_cycles"])
 def test_snn_engine_catches_injected_bug(bug):
     """The end-to-end test fails on known bugs: stale layer-0 currents, one cycle too many."""
     net, d, alt, hdl = prepare("binary-8hid")
@@ -571,11 +572,10 @@ def test_snn_engine_catches_injected_bug(bug):
     params = {k: hdl_literal(k, v) for k, v in hdl.items()}
     res = run(
         TOP,
-        rtl(*SOURCES),
+        mutants.sources(bug, *SOURCES),
         "test_snn_engine",
         sim="icarus",
         parameters=params,
-        defines={bug: 1},
         extra_env=env,
         testcase="images",
         check=False,
@@ -583,4 +583,4 @@ def test_snn_engine_catches_injected_bug(bug):
     )
     assert res.num_tests == 1 and res.num_failed == 1, res
     log = (res.test_dir / "sim.log").read_text()
-    assert ("membrane" in log) if bug.endswith("RING_CLEAR") else ("measured vs model" in log)
+    assert ("membrane" in log) if bug == "engine_ring_no_clear" else ("measured vs model" in log)

@@ -14,6 +14,7 @@ import random
 import cocotb
 import pytest
 
+import mutants
 from icespike import fixed, formats
 from simrun import (
     matrix,
@@ -248,11 +249,10 @@ def test_ternary_acc_catches_injected_bug():
     """The tests fail when saturation is replaced by wrap-around."""
     res = run(
         "ternary_acc",
-        rtl("ternary_acc", "ternary_addsub"),
+        mutants.sources("ternary_acc_sat_wrap", "ternary_acc", "ternary_addsub"),
         "test_ternary_acc",
         sim="icarus",
         parameters=PARAM_SETS["s8_acc10_sat"],
-        defines={"ICESPIKE_INJECT_BUG_SAT": 1},
         testcase="corners",
         check=False,
     )
