@@ -190,7 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.monotonic() - t0
     bad = [r for r in results if not r.ok]
     for r in bad:
-        print(f"formal: {r.task.label}: status {r.status}; log {OUT_DIR / (r.task.sby.stem + '_' + r.task.name)}.out")
+        print(
+            f"formal: {r.task.label}: status {r.status}; log {OUT_DIR / (r.task.sby.stem + '_' + r.task.name)}.out"
+        )
     proven = [r for r in results if r.ok and r.task.mode == "prove" and not r.task.expect_fail]
     covered = [r for r in results if r.ok and r.task.mode == "cover" and not r.task.expect_fail]
     caught = [r for r in results if r.ok and r.task.expect_fail]
