@@ -195,10 +195,12 @@ def main(argv: list[str] | None = None) -> int:
         )
     proven = [r for r in results if r.ok and r.task.mode == "prove" and not r.task.expect_fail]
     covered = [r for r in results if r.ok and r.task.mode == "cover" and not r.task.expect_fail]
+    bounded = [r for r in results if r.ok and r.task.mode == "bmc" and not r.task.expect_fail]
     caught = [r for r in results if r.ok and r.task.expect_fail]
     n_fail_tasks = sum(r.task.expect_fail for r in results)
     print(
         f"formal: {sum(r.asserts for r in proven)} properties proven in {len(proven)} prove tasks, "
+        f"{sum(r.asserts for r in bounded)} hold to a bounded depth in {len(bounded)} bmc tasks, "
         f"{sum(r.covers for r in covered)} cover statements reached in {len(covered)} cover tasks, "
         f"{len(caught)} of {n_fail_tasks} expected failures failed; "
         f"{len(bad)} of {len(results)} tasks wrong; {wall:.0f} s"
