@@ -117,7 +117,7 @@ module snn_engine_props #(
 
     always @(posedge clk) begin
         cover (f_init && !rst && res_out);                       // a result leaves
-        cover (f_init && !rst && m_valid && !m_ready && f_state == S_OUT && !s_ready);  // all full
+        cover (f_init && !rst && m_valid && !m_ready && !s_ready);  // a result waits, input refused
         cover (f_init && !rst && f_diff == 4'd3);                // three images in flight
     end
 `endif

@@ -14,7 +14,7 @@ from simrun import ROOT
 @pytest.mark.formal
 def test_formal_fast():
     r = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "formal.py"), "--fast", "-j", "1"],
+        [sys.executable, str(ROOT / "scripts" / "formal.py"), "--fast", "-j", "2"],
         capture_output=True,
         text=True,
         cwd=ROOT,
