@@ -604,10 +604,7 @@ def _cases():
 VERILATOR_MAKEFLAGS = "CFG_CXXFLAGS_PCH_I=-include"
 
 
-@pytest.mark.parametrize("sim,name,n_images", _cases())
-def test_snn_engine(sim, name, n_images, monkeypatch):
-    if sim == "verilator":
-        monkeypatch.setenv("MAKEFLAGS", VERILATOR_MAKEFLAGS)
+def _engine_env(name: str, n_images: int) -> tuple[dict, dict]:
     net, d, alt, hdl = prepare(name)
     env = {
         "ICESPIKE_ENGINE_EXPORT": str(d),
@@ -617,7 +614,14 @@ def test_snn_engine(sim, name, n_images, monkeypatch):
         # the test reads the parameters from here (plain values), the simulator gets HDL literals
         PARAMS_ENV: json.dumps(hdl),
     }
-    params = {k: hdl_literal(k, v) for k, v in hdl.items()}
+    return env, {k: hdl_literal(k, v) for k, v in hdl.items()}
+
+
+@pytest.mark.parametrize("sim,name,n_images", _cases())
+def test_snn_engine(sim, name, n_images, monkeypatch):
+    if sim == "verilator":
+        monkeypatch.setenv("MAKEFLAGS", VERILATOR_MAKEFLAGS)
+    env, params = _engine_env(name, n_images)
     run(
         TOP,
         rtl(*SOURCES),
@@ -633,22 +637,19 @@ def test_snn_engine(sim, name, n_images, monkeypatch):
 BASIC = ["images", "reset_mid", "weight_port"]
 
 
-def _engine_env(name: str, n_images: int) -> tuple[dict, dict]:
-    net, d, alt, hdl = prepare(name)
-    env = {
-        "ICESPIKE_ENGINE_EXPORT": str(d),
-        "ICESPIKE_ENGINE_IMAGES": n_images,
-        "ICESPIKE_ENGINE_EXPORT_ALT": str(alt),
-        "ICESPIKE_SEED": 1,
-        PARAMS_ENV: json.dumps(hdl),
-    }
-    return env, {k: hdl_literal(k, v) for k, v in hdl.items()}
-
-
 @pytest.mark.icarus
-def test_snn_engine_stalls():
-    """Whole-image m_ready stalls with the input refused (FIFO full), then bursts: 12 images."""
-    env, params = _engine_env("ternary-6hid", 12)
+@pytest.mark.parametrize(
+    "case,n_images",
+    [
+        # whole-image m_ready stalls with the input refused (FIFO full), then bursts
+        pytest.param("stalls", 12, id="stalls"),
+        # Icarus starts every register at X: one reset edge defines the control outputs
+        pytest.param("x_reset", 2, id="x_reset"),
+    ],
+)
+def test_snn_engine_icarus_case(case, n_images):
+    """The ``stalls`` and ``x_reset`` cocotb tests on the 6-hidden-neuron set (Icarus)."""
+    env, params = _engine_env("ternary-6hid", n_images)
     run(
         TOP,
         rtl(*SOURCES),
@@ -656,24 +657,8 @@ def test_snn_engine_stalls():
         sim="icarus",
         parameters=params,
         extra_env=env,
-        tag="stalls",
-        testcase="stalls",
-    )
-
-
-@pytest.mark.icarus
-def test_snn_engine_x_reset():
-    """Icarus starts every register at X: one reset edge defines the control outputs."""
-    env, params = _engine_env("ternary-6hid", 2)
-    run(
-        TOP,
-        rtl(*SOURCES),
-        "test_snn_engine",
-        sim="icarus",
-        parameters=params,
-        extra_env=env,
-        tag="x_reset",
-        testcase="x_reset",
+        tag=case,
+        testcase=case,
     )
 
 
@@ -714,18 +699,10 @@ def test_harness(sim, name, n_images, gap, bp):
 @pytest.mark.parametrize("bug", ["engine_ring_no_clear", "engine_tail_cycles"])
 def test_snn_engine_catches_injected_bug(bug):
     """The end-to-end test fails on known bugs: stale layer-0 currents, one cycle too many."""
-    net, d, alt, hdl = prepare("binary-8hid")
     x = load_mnist().test_images[:4].reshape(4, -1).astype(np.int64)
-    fired = int(golden.run(net, x, trace=True).spikes[0].sum())
+    fired = int(golden.run(set_network("binary-8hid"), x, trace=True).spikes[0].sum())
     assert fired >= 10, f"the 4 images fire only {fired} hidden spikes: the check would be weak"
-    env = {
-        "ICESPIKE_ENGINE_EXPORT": str(d),
-        "ICESPIKE_ENGINE_IMAGES": 4,
-        "ICESPIKE_ENGINE_EXPORT_ALT": str(alt),
-        "ICESPIKE_SEED": 1,
-        PARAMS_ENV: json.dumps(hdl),
-    }
-    params = {k: hdl_literal(k, v) for k, v in hdl.items()}
+    env, params = _engine_env("binary-8hid", 4)
     res = run(
         TOP,
         mutants.sources(bug, *SOURCES),
