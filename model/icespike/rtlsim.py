@@ -222,9 +222,7 @@ def build_harness(sim: str, hdl: dict, build_root: Path | None = None, *, jobs: 
             "--noassert",
             "-CFLAGS",
             "-std=c++20",
-            "-Wno-fatal",
-            "-Wno-lint",
-            "-Wno-style",
+            str(root / "rtl" / "lint.vlt"),  # warnings fatal; named waivers only
             *[f"-G{k}={_fmt_param(v, k)}" for k, v in hdl.items()],
             *srcs,
         ]
