@@ -34,6 +34,7 @@ __all__ = [
     "EngineParams",
     "ExportError",
     "engine_params",
+    "check_engine",
     "pack_w0",
     "pack_w1",
     "unpack_w0",
@@ -117,7 +118,7 @@ def engine_params(net: IntNetwork) -> EngineParams:
     lanes = WORD_W // f0.code_width
     wpr = -(-h.n_out // lanes)
     w0_depth = h.n_in * wpr
-    return EngineParams(
+    p = EngineParams(
         N_IN=h.n_in,
         N_HID=h.n_out,
         N_OUT=o.n_out,
@@ -139,6 +140,42 @@ def engine_params(net: IntNetwork) -> EngineParams:
         CLS_W=max(1, _clog2(o.n_out)),
         HID_AW=max(1, _clog2(h.n_out)),
     )
+    check_engine(p)
+    return p
+
+
+def check_engine(p: EngineParams) -> None:
+    """Raise ExportError if ``rtl/snn_engine.v`` would refuse ``p`` at elaboration.
+
+    One check per elaboration check of the engine (its ``initial`` block), in the same
+    order, plus the leak-shift range of ``lif_neuron``. The options chosen at simulation or
+    synthesis time (``P_LIF``, ``FIFO_DEPTH``, ``W0_SPRAM``) are checked where they are chosen.
+    """
+    widths = (1, 2, 4, 8, 16)
+    problems = []
+    if p.CODE_W0 not in widths or p.CODE_W1 not in widths:
+        problems.append(f"code widths must be 1, 2, 4, 8 or 16, got CODE_W0={p.CODE_W0} CODE_W1={p.CODE_W1}")
+    if p.N_HID < 2 or p.N_OUT < 1 or p.N_IN < 1:
+        problems.append(
+            f"the engine needs N_IN >= 1, N_HID >= 2 and N_OUT >= 1, got {p.N_IN}-{p.N_HID}-{p.N_OUT}"
+        )
+    if not 1 <= p.T <= 255:
+        problems.append(f"T must be 1..255, got {p.T}")
+    if p.MEM_W < 2 or not 1 <= p.THRESHOLD <= (1 << (p.MEM_W - 1)) - 1:
+        problems.append(f"THRESHOLD {p.THRESHOLD} outside 1..2^(MEM_W-1)-1 (MEM_W {p.MEM_W})")
+    if p.ACC_W < 8 + p.CODE_W0 + 1:
+        problems.append(
+            f"ACC_W {p.ACC_W} < 8 + CODE_W0 + 1 = {8 + p.CODE_W0 + 1}: the layer-0 current is narrower "
+            f"than one pixel-by-code product; use more inputs or a wider code"
+        )
+    if p.SCORE_W < p.CODE_W1 + 1:
+        problems.append(f"SCORE_W {p.SCORE_W} < CODE_W1 + 1 = {p.CODE_W1 + 1}")
+    if not 0 <= p.LEAK_SHIFT < p.MEM_W:
+        problems.append(f"LEAK_SHIFT {p.LEAK_SHIFT} outside 0..MEM_W-1 = 0..{p.MEM_W - 1}")
+    if p.RESET_SUBTRACT not in (0, 1):
+        problems.append(f"RESET_SUBTRACT must be 0 or 1, got {p.RESET_SUBTRACT}")
+    if problems:
+        raise ExportError("the RTL engine cannot run this network: " + "; ".join(problems))
 
 
 # ------------------------------------------------------------------------------------- packing
@@ -265,6 +302,13 @@ def parse_params_vh(text: str) -> dict[str, int | str]:
 
 
 # ------------------------------------------------------------------------------------- export
+def _json_int(v, what: str) -> int:
+    """A manifest integer: a JSON number without fraction, not true/false."""
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise TypeError(f"{what} must be an integer, got {v!r}")
+    return v
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -362,8 +406,11 @@ def load_export(directory: str | Path, *, expect: EngineParams | dict | None = N
         l0, l1 = netsec["layers"]
     except (KeyError, TypeError, ValueError) as e:
         raise ExportError(f"{mpath}: missing or malformed field {e}") from None
+    for what, v in (("files", files), ("engine", eng), ("network.layers[0]", l0), ("network.layers[1]", l1)):
+        if not isinstance(v, dict):
+            raise ExportError(f"{mpath}: field {what} must be an object, got {type(v).__name__}")
     for name in (W0_HEX, W1_HEX, PARAMS_VH):
-        if name not in files:
+        if not isinstance(files.get(name), dict):
             raise ExportError(f"{mpath}: does not list {name}")
         f = d / name
         if not f.is_file():
@@ -377,7 +424,7 @@ def load_export(directory: str | Path, *, expect: EngineParams | dict | None = N
                 f"{f}: SHA-256 {digest[:16]}... does not match the manifest ({str(files[name].get('sha256'))[:16]}...)"
             )
     try:
-        p = EngineParams(**{k: int(eng[k]) for k in EngineParams.__dataclass_fields__})
+        p = EngineParams(**{k: _json_int(eng[k], f"engine.{k}") for k in EngineParams.__dataclass_fields__})
     except (KeyError, TypeError, ValueError) as e:
         raise ExportError(f"{mpath}: engine parameters incomplete or malformed ({e})") from None
 
@@ -387,7 +434,7 @@ def load_export(directory: str | Path, *, expect: EngineParams | dict | None = N
             raise ExportError(f"{d / PARAMS_VH}: SNN_{k} = {vh.get(k)!r}, manifest says {v}")
 
     try:
-        bits0, bits1 = int(l0["bits"]), int(l1["bits"])
+        bits0, bits1 = _json_int(l0["bits"], "bits"), _json_int(l1["bits"], "bits")
         f0, f1 = weight_format(bits0), weight_format(bits1)
     except (KeyError, TypeError, ValueError) as e:
         raise ExportError(f"{mpath}: layer bit widths missing or unsupported ({e})") from None
@@ -410,23 +457,34 @@ def load_export(directory: str | Path, *, expect: EngineParams | dict | None = N
     except ValueError as e:
         raise ExportError(f"{d}: weight files hold an illegal code ({e})") from None
     try:
+        given = l0["mem_width_given"]
+        if not isinstance(given, bool):
+            raise TypeError(f"mem_width_given must be true or false, got {given!r}")
+        meta = man.get("meta") or {}
+        if not isinstance(meta, dict):
+            raise TypeError(f"meta must be an object, got {type(meta).__name__}")
         net = IntNetwork(
             layers=[
                 IntLayer(
                     codes=codes0,
                     bits=bits0,
-                    threshold=int(l0["threshold"]),
-                    leak_shift=int(l0["leak_shift"]),
-                    reset=str(l0["reset"]),
-                    mem_width=int(l0["mem_width"]) if l0.get("mem_width_given") else None,
+                    threshold=_json_int(l0["threshold"], "threshold"),
+                    leak_shift=_json_int(l0["leak_shift"], "leak_shift"),
+                    reset=l0["reset"],
+                    mem_width=_json_int(l0["mem_width"], "mem_width") if given else None,
                 ),
                 IntLayer(codes=codes1, bits=bits1),
             ],
-            timesteps=int(netsec["timesteps"]),
-            meta=dict(man.get("meta") or {}),
+            timesteps=_json_int(netsec["timesteps"], "timesteps"),
+            meta=dict(meta),
         )
-    except (KeyError, TypeError) as e:
-        raise ExportError(f"{mpath}: network section malformed ({e})") from None
+    except (KeyError, TypeError, ValueError) as e:
+        raise ExportError(f"{mpath}: network section malformed or illegal ({e})") from None
+    if l0["mem_width"] != net.mem_width(0) or netsec.get("sizes") != net.sizes:
+        raise ExportError(
+            f"{mpath}: network section (sizes {netsec.get('sizes')!r}, mem_width {l0['mem_width']!r}) "
+            f"does not describe the weight files ({net.sizes}, {net.mem_width(0)})"
+        )
     again = engine_params(net)
     if again != p:
         diff = {k: (v, getattr(again, k)) for k, v in p.as_dict().items() if getattr(again, k) != v}
