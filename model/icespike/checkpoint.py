@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -274,6 +275,34 @@ _REQUIRED = {
 }
 
 
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_real(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+
+
+def _check_manifest_values(manifest: dict, mp: Path) -> None:
+    """The manifest's nested values have the types the loader reads (JSON gives any type)."""
+    for k, spec in manifest["arrays"].items():
+        shape = spec.get("shape") if isinstance(spec, dict) else None
+        if not (
+            isinstance(shape, list) and all(_is_int(n) for n in shape) and isinstance(spec.get("dtype"), str)
+        ):
+            raise CheckpointError(f"{mp}: arrays[{k!r}] must be {{'shape': [integers], 'dtype': string}}")
+    for key, ok, what in (
+        ("scales", _is_real, "finite numbers"),
+        ("thresholds_float", _is_real, "finite numbers"),
+        ("thresholds_int", _is_int, "integers"),
+    ):
+        if not all(ok(v) for v in manifest[key]):
+            raise CheckpointError(f"{mp}: manifest key {key!r} must hold {what}")
+    for key in ("threshold_ratio", "surrogate_slope", "gain"):
+        if not _is_real(manifest[key]):
+            raise CheckpointError(f"{mp}: manifest key {key!r} must be a finite number")
+
+
 def load_checkpoint(path, *, verify_codes: bool = True) -> Checkpoint:
     """Load and verify a checkpoint (``x.npz`` or ``x.json``; both files must exist)."""
     p = npz_path(path)
@@ -298,10 +327,11 @@ def load_checkpoint(path, *, verify_codes: bool = True) -> Checkpoint:
             raise CheckpointError(f"{mp}: manifest lacks the key {key!r}")
         if not isinstance(manifest[key], typ) or (typ is int and isinstance(manifest[key], bool)):
             raise CheckpointError(f"{mp}: manifest key {key!r} has the wrong type")
+    _check_manifest_values(manifest, mp)
     try:
         with np.load(p, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, KeyError) as e:
         raise CheckpointError(f"checkpoint {p} is corrupt or truncated ({type(e).__name__}: {e})") from None
     expected = manifest["arrays"]
     if set(arrays) != set(expected):
@@ -309,7 +339,7 @@ def load_checkpoint(path, *, verify_codes: bool = True) -> Checkpoint:
             f"checkpoint {p}: arrays {sorted(arrays)} do not match the manifest's {sorted(expected)}"
         )
     for k, a in arrays.items():
-        if list(a.shape) != list(expected[k].get("shape", [])) or a.dtype.str != expected[k].get("dtype"):
+        if list(a.shape) != expected[k]["shape"] or a.dtype.str != expected[k]["dtype"]:
             raise CheckpointError(
                 f"checkpoint {p}: array {k!r} has shape/dtype {a.shape}/{a.dtype.str}, manifest says {expected[k]}"
             )
@@ -325,7 +355,7 @@ def load_checkpoint(path, *, verify_codes: bool = True) -> Checkpoint:
         raise CheckpointError(f"{mp}: {e}") from None
     sizes = manifest["sizes"]
     nl = len(sizes) - 1
-    if nl < 2 or not all(isinstance(s, int) and s > 0 for s in sizes):
+    if nl < 2 or not all(_is_int(s) and s > 0 for s in sizes):
         raise CheckpointError(f"{mp}: bad layer sizes {sizes}")
     for i in range(nl):
         for name in (f"w{i}", f"codes{i}"):
@@ -337,10 +367,12 @@ def load_checkpoint(path, *, verify_codes: bool = True) -> Checkpoint:
                 )
     if len(manifest["thresholds_float"]) != nl - 1 or len(manifest["thresholds_int"]) != nl - 1:
         raise CheckpointError(f"{mp}: expected {nl - 1} hidden-layer thresholds")
+    if len(manifest["scales"]) != nl:
+        raise CheckpointError(f"{mp}: expected {nl} layer scales")
     ck = Checkpoint(path=p, manifest=manifest, arrays=arrays)
     try:
         model = ck.model()
-    except ValueError as e:
+    except (ValueError, TypeError) as e:
         raise CheckpointError(f"checkpoint {p}: {e}") from None
     if model.quantizer.export_bits != manifest["weight_bits"] or bits_name(bits) != manifest["bits"]:
         raise CheckpointError(

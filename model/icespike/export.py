@@ -222,6 +222,11 @@ def _unpack_rows(words: list[int], rows: int, k: int, code_w: int, per_word: int
         r, w = divmod(idx, n_words)
         for lane in range(per_word):
             out[r, w * per_word + lane] = (word >> (lane * code_w)) & mask
+    if np.any(out[:, k:]):
+        r = int(np.nonzero(out[:, k:].any(axis=1))[0][0])
+        raise ExportError(
+            f"row {r}: the unused lanes after code {k - 1} hold nonzero bits (export writes zeros)"
+        )
     return out[:, :k]
 
 
@@ -249,10 +254,17 @@ def write_hex(path: Path, words: list[int], width: int) -> None:
     Path(path).write_text("\n".join(lines) + "\n")
 
 
+def _read_ascii(path: Path) -> str:
+    try:
+        return Path(path).read_bytes().decode("ascii")
+    except UnicodeDecodeError as e:
+        raise ExportError(f"{path}: not an ASCII text file (byte {e.start})") from None
+
+
 def read_hex(path: Path, width: int, depth: int) -> list[int]:
     """Read a :func:`write_hex` file; raise ExportError on a wrong line count or word width."""
     digits = -(-width // 4)
-    text = Path(path).read_text()
+    text = _read_ascii(path)
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if len(lines) != depth:
         raise ExportError(f"{path}: {len(lines)} words, the engine parameters need {depth}")
@@ -391,7 +403,7 @@ def load_export(directory: str | Path, *, expect: EngineParams | dict | None = N
         raise ExportError(f"{d}: no {MANIFEST} (not an export directory)")
     try:
         man = json.loads(mpath.read_text())
-    except json.JSONDecodeError as e:
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ExportError(f"{mpath}: not valid JSON ({e})") from None
     if not isinstance(man, dict) or man.get("format") != FORMAT_NAME:
         raise ExportError(f"{mpath}: not an {FORMAT_NAME} manifest")
@@ -428,10 +440,10 @@ def load_export(directory: str | Path, *, expect: EngineParams | dict | None = N
     except (KeyError, TypeError, ValueError) as e:
         raise ExportError(f"{mpath}: engine parameters incomplete or malformed ({e})") from None
 
-    vh = parse_params_vh((d / PARAMS_VH).read_text())
-    for k, v in p.as_dict().items():
+    vh = parse_params_vh(_read_ascii(d / PARAMS_VH))
+    for k, v in {**p.as_dict(), "W0_FILE": W0_HEX, "W1_FILE": W1_HEX}.items():
         if vh.get(k) != v:
-            raise ExportError(f"{d / PARAMS_VH}: SNN_{k} = {vh.get(k)!r}, manifest says {v}")
+            raise ExportError(f"{d / PARAMS_VH}: SNN_{k} = {vh.get(k)!r}, manifest says {v!r}")
 
     try:
         bits0, bits1 = _json_int(l0["bits"], "bits"), _json_int(l1["bits"], "bits")
@@ -453,9 +465,12 @@ def load_export(directory: str | Path, *, expect: EngineParams | dict | None = N
     w1 = read_hex(d / W1_HEX, p.W1_DATA_W, p.W1_DEPTH)
     try:
         codes0 = unpack_w0(w0, p, bits0)
+    except ValueError as e:
+        raise ExportError(f"{d / W0_HEX}: {e}") from None
+    try:
         codes1 = unpack_w1(w1, p, bits1)
     except ValueError as e:
-        raise ExportError(f"{d}: weight files hold an illegal code ({e})") from None
+        raise ExportError(f"{d / W1_HEX}: {e}") from None
     try:
         given = l0["mem_width_given"]
         if not isinstance(given, bool):
@@ -480,9 +495,9 @@ def load_export(directory: str | Path, *, expect: EngineParams | dict | None = N
         )
     except (KeyError, TypeError, ValueError) as e:
         raise ExportError(f"{mpath}: network section malformed or illegal ({e})") from None
-    if l0["mem_width"] != net.mem_width(0) or netsec.get("sizes") != net.sizes:
+    if l0.get("mem_width") != net.mem_width(0) or netsec.get("sizes") != net.sizes:
         raise ExportError(
-            f"{mpath}: network section (sizes {netsec.get('sizes')!r}, mem_width {l0['mem_width']!r}) "
+            f"{mpath}: network section (sizes {netsec.get('sizes')!r}, mem_width {l0.get('mem_width')!r}) "
             f"does not describe the weight files ({net.sizes}, {net.mem_width(0)})"
         )
     again = engine_params(net)
