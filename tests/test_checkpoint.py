@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import numpy as np
 import pytest
 
 from icespike import cli, golden
-from icespike.checkpoint import CheckpointError, load_checkpoint, manifest_path, save_checkpoint
+from icespike.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    manifest_path,
+    network_sha256,
+    save_checkpoint,
+)
 from icespike.commands.eval import evaluate_checkpoint
 from icespike.commands.train import run_training
 from icespike.data import load_mnist
@@ -103,7 +110,10 @@ def test_flipped_byte_in_npz(ckpt):
     data = bytearray(p.read_bytes())
     data[len(data) // 3] ^= 0xFF
     p.write_bytes(bytes(data))
-    with pytest.raises(CheckpointError):
+    with pytest.raises(
+        CheckpointError,
+        match=r"^checkpoint .*m\.npz is corrupt or truncated \(BadZipFile: Bad CRC-32 for file '\w+\.npy'\)$",
+    ):
         load_checkpoint(p)
 
 
@@ -137,6 +147,18 @@ def test_not_a_checkpoint(tmp_path):
         (lambda m: m.update(timesteps="16"), "wrong type"),
         (lambda m: m.update(bits="int3"), "unsupported bits"),
         (lambda m: m.update(arrays_sha256="0" * 64), "SHA-256"),
+        (
+            lambda m: m.update(scales=[2 * s for s in m["scales"]]),
+            r": scales do not follow from the stored weights$",
+        ),
+        (lambda m: m.update(scales=m["scales"][:1]), r": expected 2 layer scales$"),
+        (lambda m: m.update(scales=[True, 1.0]), r": manifest key 'scales' must hold finite numbers$"),
+        (lambda m: m.update(thresholds_int=[5.0]), r": manifest key 'thresholds_int' must hold integers$"),
+        (
+            lambda m: m["arrays"].update(w0=[1]),
+            r": arrays\['w0'\] must be \{'shape': \[integers\], 'dtype': string\}$",
+        ),
+        (lambda m: m.update(gain=float("nan")), r": manifest key 'gain' must be a finite number$"),
     ],
 )
 def test_manifest_mismatch(ckpt, edit, match):
@@ -145,7 +167,27 @@ def test_manifest_mismatch(ckpt, edit, match):
     man = json.loads(mp.read_text())
     edit(man)
     mp.write_text(json.dumps(man))
-    with pytest.raises(CheckpointError, match=match):
+    with pytest.raises(CheckpointError) as first:
+        load_checkpoint(p)
+    if "network_sha256: the manifest was edited" in str(first.value):
+        man["network_sha256"] = network_sha256(man)  # a consistent edit: the deeper check must catch it
+        mp.write_text(json.dumps(man))
+        with pytest.raises(CheckpointError, match=match):
+            load_checkpoint(p)
+    else:
+        assert re.search(match, str(first.value)), str(first.value)
+
+
+@pytest.mark.parametrize("key, value", [("timesteps", 5), ("leak_shift", 3), ("reset", "zero")])
+def test_edited_network_field_refused(ckpt, key, value):
+    """Fields no array can confirm (T, leak, reset) are covered by network_sha256."""
+    p, _ = ckpt
+    mp = manifest_path(p)
+    man = json.loads(mp.read_text())
+    assert man[key] != value
+    man[key] = value
+    mp.write_text(json.dumps(man))
+    with pytest.raises(CheckpointError, match=r"do not match network_sha256: the manifest was edited$"):
         load_checkpoint(p)
 
 

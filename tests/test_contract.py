@@ -276,3 +276,36 @@ def test_train_zero_epochs_refused(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err == "icespike: error: epochs must be a positive integer, got 0\n"
     assert not out.exists() and not out.with_suffix(".json").exists()
+
+
+# ------------------------------------------------------------------------------------ exact messages and range ends
+def test_network_messages_and_range_ends(monkeypatch):
+    assert net_of(timesteps=1).timesteps == 1 and net_of(timesteps=255).timesteps == 255
+    assert net_of(mem_width=2, threshold=1, leak_shift=1).mem_width(0) == 2
+    assert net_of(mem_width=62, threshold=(1 << 61) - 1).layers[0].threshold == (1 << 61) - 1
+    one = np.ones((4, 20), np.int64)
+    with pytest.raises(ValueError, match=r"^a network needs at least one hidden layer and an output layer$"):
+        IntNetwork([IntLayer(one, 2)], 4)
+    with pytest.raises(ValueError, match=r"^layer 0: codes must be 2-D \(n_out, n_in\), got shape \(3,\)$"):
+        IntNetwork([IntLayer(np.ones(3, np.int64), 2, threshold=1), IntLayer(one, 2)], 4)
+    with pytest.raises(ArithmeticError_, match=r"^layer 1 weight codes: value 2 is not a legal ternary code"):
+        IntNetwork([IntLayer(one, 2, threshold=1), IntLayer(np.full((3, 4), 2, np.int64), 2)], 4)
+    with pytest.raises(ValueError, match=r"^layer 2: 5 inputs but layer 1 has 4 outputs$"):
+        IntNetwork(
+            [
+                IntLayer(np.ones((6, 20), np.int64), 2, threshold=1),
+                IntLayer(np.ones((4, 6), np.int64), 2, threshold=1),
+                IntLayer(np.ones((3, 5), np.int64), 2),
+            ],
+            4,
+        )
+    with pytest.raises(ValueError, match=r"^layer 1: 5 inputs but layer 0 has 4 outputs$"):
+        IntNetwork([IntLayer(one, 2, threshold=1), IntLayer(np.ones((3, 5), np.int64), 2)], 4)
+    with pytest.raises(ValueError, match=r"^layer 0: a hidden layer needs an integer threshold$"):
+        IntNetwork([IntLayer(one, 2), IntLayer(np.ones((3, 4), np.int64), 2)], 4)
+    # the score limit cannot be reached with T <= 255 and real sizes: check it on the width itself
+    monkeypatch.setattr(IntNetwork, "score_width", lambda self: 62)
+    net_of()
+    monkeypatch.setattr(IntNetwork, "score_width", lambda self: 63)
+    with pytest.raises(ArithmeticError_, match=r"^output score width exceeds 62 bits$"):
+        net_of()

@@ -67,8 +67,9 @@ def test_roundtrip_784_128_10(bits, tmp_path):
     assert back.layers[0].reset == net.layers[0].reset
     p = ex.engine_params(net)
     assert ex.engine_params(back) == p
-    # widths come from the network (contract section 6)
-    assert (p.ACC_W, p.MEM_W, p.SCORE_W) == (net.acc_width(0), net.mem_width(0), net.score_width())
+    # widths: the table of docs/arithmetic.md section 6 (784-128-10, T = 16)
+    table = {16: (34, 36, 28), 8: (26, 28, 20), 4: (22, 24, 16), 2: (19, 21, 13), 1: (19, 21, 13)}
+    assert (p.ACC_W, p.MEM_W, p.SCORE_W) == table[bits]
     code_w = {16: 16, 8: 8, 4: 4, 2: 2, 1: 1}[bits]
     assert p.LANES == 64 // code_w and p.WPR == -(-128 // p.LANES) and p.W0_DEPTH == 784 * p.WPR
     assert man["files"]["w0.hex"]["words"] == p.W0_DEPTH
@@ -312,3 +313,77 @@ def test_export_of_a_trained_checkpoint(name, tmp_path, capsys):
         assert np.array_equal(a.codes, b.codes) and a.bits == b.bits and a.threshold == b.threshold
     x = load_mnist().test_images[:200]
     assert np.array_equal(golden.run(net, x).scores, golden.run(back, x).scores)
+
+
+def test_loader_rejects_a_wrong_listed_width(exported):
+    _, d = exported
+    rewrite_manifest(d, lambda m: m["files"]["w1.hex"].update(width=21))
+    with pytest.raises(
+        ex.ExportError,
+        match=r"manifest\.json: w1\.hex listed as 40 x 21 bits, the engine parameters need 40 x 20$",
+    ):
+        ex.load_export(d)
+    rewrite_manifest(d, lambda m: m["files"]["w1.hex"].update(width=20, words=41))
+    with pytest.raises(
+        ex.ExportError, match=r"w1\.hex listed as 41 x 20 bits, the engine parameters need 40 x 20$"
+    ):
+        ex.load_export(d)
+
+
+@pytest.mark.parametrize("macro", ["W0_AW", "HID_AW", "W1_FILE"])
+def test_loader_rejects_a_missing_params_macro(exported, macro):
+    _, d = exported
+    f = d / "net_params.vh"
+    f.write_text("".join(ln for ln in f.read_text().splitlines(True) if f"SNN_{macro} " not in ln))
+    refresh_checksum(d, "net_params.vh")
+    with pytest.raises(ex.ExportError, match=rf"net_params\.vh: SNN_{macro} = None, manifest says "):
+        ex.load_export(d)
+
+
+@pytest.mark.parametrize("field", ["W0_AW", "HID_AW", "CLS_W", "LANES", "WPR", "W0_DEPTH", "W1_DATA_W"])
+def test_loader_rejects_derived_params_that_do_not_follow(exported, field):
+    """A derived parameter changed consistently in the manifest and the header is still refused."""
+    _, d = exported
+    old = json.loads((d / ex.MANIFEST).read_text())["engine"][field]
+    f = d / "net_params.vh"
+    f.write_text(f.read_text().replace(f"`define SNN_{field} {old}\n", f"`define SNN_{field} {old + 1}\n"))
+    refresh_checksum(d, "net_params.vh")
+    rewrite_manifest(d, lambda m: m["engine"].update({field: old + 1}))
+    with pytest.raises(ex.ExportError) as e:
+        ex.load_export(d)
+    msg = f"manifest.json: derived engine parameters do not follow from the sizes and code widths: {field} {old + 1} (follows: {old})"
+    assert str(e.value).endswith(msg)
+
+
+def test_derived_widths_are_verilog_clog2():
+    """W0_AW, HID_AW, CLS_W: snn_engine's ``(X > 2) ? $clog2(X) : 1``, computed here with math.log2."""
+    import math
+
+    def vlog(x):
+        return math.ceil(math.log2(x)) if x > 2 else 1
+
+    for n_in, n_hid, n_out in [(4, 2, 1), (5, 3, 2), (9, 64, 3), (10, 65, 4), (33, 128, 5), (784, 129, 10)]:
+        rng = np.random.default_rng(n_in)
+        net = IntNetwork(
+            [
+                IntLayer(rng.integers(-1, 2, (n_hid, n_in)), 2, threshold=7),
+                IntLayer(rng.integers(-1, 2, (n_out, n_hid)), 2),
+            ],
+            4,
+        )
+        p = ex.engine_params(net)
+        wpr = math.ceil(n_hid / 32)
+        assert (p.LANES, p.WPR, p.W0_DEPTH) == (32, wpr, n_in * wpr)
+        assert (p.W0_AW, p.HID_AW, p.CLS_W) == (vlog(n_in * wpr), vlog(n_hid), vlog(n_out))
+
+
+def test_loader_rejects_nonzero_padding_lanes(exported):
+    _, d = exported  # 40 ternary neurons: word 1 of each row uses lanes 0..7 of 32
+    lines = (d / "w0.hex").read_text().splitlines()
+    lines[1] = "4" + lines[1][1:]  # lane 31 of row 0, word 1: pattern 01
+    (d / "w0.hex").write_text("\n".join(lines) + "\n")
+    refresh_checksum(d, "w0.hex")
+    with pytest.raises(
+        ex.ExportError, match=r"w0\.hex: row 0: the unused lanes after code 39 hold nonzero bits"
+    ):
+        ex.load_export(d)

@@ -114,7 +114,9 @@ def check_consistency(net, images, r):
     assert np.array_equal(r.scores, r.out_currents.sum(axis=1))
     assert np.array_equal(r.out_scores, np.cumsum(r.out_currents, axis=1))
     assert np.array_equal(r.out_scores[:, -1], r.scores)
-    assert np.array_equal(r.predictions, golden.argmax_lowest(r.scores))
+    # the class: the first index holding the maximum score, found without argmax
+    first_max = [min(i for i, x in enumerate(row) if x == max(row)) for row in r.scores.tolist()]
+    assert r.predictions.tolist() == first_max
     # without traces: the same answers
     q = golden.run(net, images, trace=False)
     assert np.array_equal(q.predictions, r.predictions) and np.array_equal(q.scores, r.scores)
@@ -132,8 +134,18 @@ def test_golden_matches_reference(bits, reset, leak_shift, make_net):
     images = rng.integers(0, 256, size=(6, 48), dtype=np.int64)
     images[:, rng.random(48) < 0.3] = 0  # MNIST-like zero pixels
     net = make_net(rng, bits, [48, 14, 6], timesteps=9, reset=reset, leak_shift=leak_shift, images=images)
+    # put the threshold exactly on one neuron's positive layer-0 current: its membrane lands on
+    # v == threshold at step 0 (the fire comparison is >=, so it must spike there)
+    i0 = images @ net.layers[0].codes.T
+    pos = np.sort(i0[i0 > 0])
+    net.layers[0].threshold = int(pos[len(pos) // 2])
+    net.validate()
     r = check_against_reference(net, images)
     check_consistency(net, images, r)
+    th = net.layers[0].threshold
+    at = r.currents[0][:, 0] == th
+    assert at.any() and np.all(r.spikes[0][:, 0][at] == 1)
+    assert np.all(r.spikes[0][:, 0][(r.currents[0][:, 0] == th - 1)] == 0)
     # the case is informative: neurons both fire and stay silent
     s = r.spikes[0]
     assert 0 < s.sum() < s.size
@@ -226,6 +238,21 @@ def test_reset_modes_directed(reset, expect):
     r = check_against_reference(net, np.array([[25]]))
     assert r.membranes[0][0, :, 0].tolist() == expect
     assert r.spikes[0][0, :, 0].tolist() == [1, 1, 1, 1]
+
+
+@pytest.mark.parametrize(
+    "pixel, membranes, spikes",
+    [
+        (20, [0, 0, 0, 0], [1, 1, 1, 1]),  # v == threshold at every step: fires, subtracts to 0
+        (19, [19, 18, 17, 16], [0, 1, 1, 1]),  # 19 < 20; 38 fires (-> 18); 37 -> 17; 36 -> 16
+        (21, [1, 2, 3, 4], [1, 1, 1, 1]),
+    ],
+)
+def test_fire_at_equality_directed(pixel, membranes, spikes):
+    net = tiny_net([[1]], [[1]], threshold=20, timesteps=4)
+    r = check_against_reference(net, np.array([[pixel]]))
+    assert r.membranes[0][0, :, 0].tolist() == membranes
+    assert r.spikes[0][0, :, 0].tolist() == spikes
 
 
 def test_tie_break_lowest_index():

@@ -86,7 +86,26 @@ def test_ste_is_gradient_over_scale():
     for bits in ("float", 16, 8, 4, 2, 1):
         r = Quantizer(bits)(w)
         g = np.random.default_rng(1).normal(size=w.shape)
-        assert np.allclose(Quantizer.backward(g, r), g / r.scale)
+        # exactly the gradient divided by the scale (maxabs/ternary/binary never mask)
+        assert r.mask is None
+        assert np.array_equal(Quantizer.backward(g, r), g / r.scale)
+
+
+def test_ste_mask_boundary_is_qmax_plus_half():
+    """Fixed Qm.n: the gradient passes while |w/s| <= qmax + 0.5 (the last value that rounds into range)."""
+    s = 2.0**-4  # q8, Q4.4
+    x = np.array([[127.5, -127.5, 127.5 + 2**-10, -(127.5 + 2**-10), 128.0]])
+    r = Quantizer(8, scale="fixed")(x * s)
+    assert r.mask.tolist() == [[True, True, False, False, False]]
+    assert Quantizer.backward(np.ones_like(x), r).tolist() == [[16.0, 16.0, 0.0, 0.0, 0.0]]
+
+
+def test_ternary_threshold_tie_is_zero():
+    """TWN keeps |w| > delta: a weight exactly on delta = r * mean|w| becomes 0."""
+    w = np.array([[1.0, 3.0, -1.0, -3.0]])  # mean|w| = 2, delta = 0.5 * 2 = 1 exactly
+    r = Quantizer(2, threshold_ratio=0.5)(w)
+    assert r.codes.tolist() == [[0.0, 1.0, 0.0, -1.0]]
+    assert r.scale == 3.0
 
 
 def test_parse_bits_and_names():

@@ -70,6 +70,33 @@ def arrays_sha256(arrays: dict[str, np.ndarray]) -> str:
     return h.hexdigest()
 
 
+# The manifest fields that define the network and its trainable model: a changed value would
+# load silently as another network, so ``network_sha256`` covers them with the arrays' hash.
+NETWORK_KEYS = (
+    "bits",
+    "weight_bits",
+    "scale_mode",
+    "threshold_ratio",
+    "sizes",
+    "timesteps",
+    "leak_shift",
+    "reset",
+    "scales",
+    "thresholds_float",
+    "thresholds_int",
+    "surrogate_slope",
+    "detach_reset",
+    "gain",
+    "arrays_sha256",
+)
+
+
+def network_sha256(manifest: dict) -> str:
+    """SHA-256 over the canonical JSON of the manifest's :data:`NETWORK_KEYS`."""
+    fields = {k: manifest.get(k) for k in NETWORK_KEYS}
+    return hashlib.sha256(json.dumps(_jsonable(fields), sort_keys=True).encode()).hexdigest()
+
+
 def _jsonable(o):
     if isinstance(o, dict):
         return {str(k): _jsonable(v) for k, v in o.items()}
@@ -143,6 +170,7 @@ def save_checkpoint(
     }
     if extra:
         manifest.update(extra)
+    manifest["network_sha256"] = network_sha256(manifest)
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_name(p.name + ".tmp.npz")
     np.savez_compressed(tmp, **arrays)
@@ -272,6 +300,7 @@ _REQUIRED = {
     "arrays": dict,
     "arrays_sha256": str,
     "epochs_done": int,
+    "network_sha256": str,
 }
 
 
@@ -327,6 +356,11 @@ def load_checkpoint(path, *, verify_codes: bool = True) -> Checkpoint:
             raise CheckpointError(f"{mp}: manifest lacks the key {key!r}")
         if not isinstance(manifest[key], typ) or (typ is int and isinstance(manifest[key], bool)):
             raise CheckpointError(f"{mp}: manifest key {key!r} has the wrong type")
+    if network_sha256(manifest) != manifest["network_sha256"]:
+        raise CheckpointError(
+            f"{mp}: the network fields ({', '.join(NETWORK_KEYS[:-1])}) do not match network_sha256: "
+            "the manifest was edited"
+        )
     _check_manifest_values(manifest, mp)
     try:
         with np.load(p, allow_pickle=False) as z:

@@ -35,6 +35,7 @@ __all__ = [
     "ExportError",
     "engine_params",
     "check_engine",
+    "derived_params",
     "pack_w0",
     "pack_w1",
     "unpack_w0",
@@ -115,9 +116,6 @@ def engine_params(net: IntNetwork) -> EngineParams:
         )
     h, o = net.layers
     f0, f1 = weight_format(h.bits), weight_format(o.bits)
-    lanes = WORD_W // f0.code_width
-    wpr = -(-h.n_out // lanes)
-    w0_depth = h.n_in * wpr
     p = EngineParams(
         N_IN=h.n_in,
         N_HID=h.n_out,
@@ -131,17 +129,27 @@ def engine_params(net: IntNetwork) -> EngineParams:
         THRESHOLD=int(h.threshold),
         LEAK_SHIFT=int(h.leak_shift),
         RESET_SUBTRACT=1 if h.reset == "subtract" else 0,
-        LANES=lanes,
-        WPR=wpr,
-        W0_DEPTH=w0_depth,
-        W0_AW=max(1, _clog2(w0_depth)),
-        W1_DEPTH=h.n_out,
-        W1_DATA_W=o.n_out * f1.code_width,
-        CLS_W=max(1, _clog2(o.n_out)),
-        HID_AW=max(1, _clog2(h.n_out)),
+        **derived_params(h.n_in, h.n_out, o.n_out, f0.code_width, f1.code_width),
     )
     check_engine(p)
     return p
+
+
+def derived_params(n_in: int, n_hid: int, n_out: int, code_w0: int, code_w1: int) -> dict[str, int]:
+    """The parameters snn_engine derives as localparams (widths ``(X > 2) ? $clog2(X) : 1``)."""
+    lanes = WORD_W // code_w0
+    wpr = -(-n_hid // lanes)
+    w0_depth = n_in * wpr
+    return {
+        "LANES": lanes,
+        "WPR": wpr,
+        "W0_DEPTH": w0_depth,
+        "W0_AW": max(1, _clog2(w0_depth)),
+        "W1_DEPTH": n_hid,
+        "W1_DATA_W": n_out * code_w1,
+        "CLS_W": max(1, _clog2(n_out)),
+        "HID_AW": max(1, _clog2(n_hid)),
+    }
 
 
 def check_engine(p: EngineParams) -> None:
@@ -440,6 +448,15 @@ def load_export(directory: str | Path, *, expect: EngineParams | dict | None = N
     except (KeyError, TypeError, ValueError) as e:
         raise ExportError(f"{mpath}: engine parameters incomplete or malformed ({e})") from None
 
+    if p.CODE_W0 not in (1, 2, 4, 8, 16):
+        raise ExportError(f"{mpath}: CODE_W0 {p.CODE_W0} is not a code width (1, 2, 4, 8, 16)")
+    derived = derived_params(p.N_IN, p.N_HID, p.N_OUT, p.CODE_W0, p.CODE_W1)
+    bad = {k: (getattr(p, k), v) for k, v in derived.items() if getattr(p, k) != v}
+    if bad:
+        desc = ", ".join(f"{k} {a} (follows: {b})" for k, (a, b) in bad.items())
+        raise ExportError(
+            f"{mpath}: derived engine parameters do not follow from the sizes and code widths: {desc}"
+        )
     vh = parse_params_vh(_read_ascii(d / PARAMS_VH))
     for k, v in {**p.as_dict(), "W0_FILE": W0_HEX, "W1_FILE": W1_HEX}.items():
         if vh.get(k) != v:

@@ -82,10 +82,8 @@ class IntNetwork:
 
     def score_width(self) -> int:
         """Signed width of the output scores: T steps of the last layer's current."""
-        li = len(self.layers) - 1
-        layer = self.layers[li]
-        fmt = weight_format(layer.bits)
-        return signed_width(self.timesteps * self.input_max(li) * fmt.max_abs * layer.n_in)
+        layer = self.layers[-1]  # its inputs are spikes (0/1): a step adds at most maxcode * n_in
+        return signed_width(self.timesteps * weight_format(layer.bits).max_abs * layer.n_in)
 
     @property
     def sizes(self) -> list[int]:
