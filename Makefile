@@ -28,13 +28,14 @@ PYTEST_ARGS ?=
 DURATIONS ?= --durations=15
 JOBS ?= 2
 
-.PHONY: help deps sysdeps test test-full lint bench models report sim synth synth-cores demo clean
+.PHONY: help deps sysdeps test test-full lint mutate-py bench models report sim synth synth-cores demo clean
 
 help:
 	@echo "make deps         system tools (as root), .venv and the pinned Python packages"
 	@echo "make test         lint + fast test tier (pytest -n $(JOBS) -m 'not slow')"
 	@echo "make test-full    lint + every test, slow regressions included"
 	@echo "make lint         ruff check/format, RTL lint"
+	@echo "make mutate-py    mutation score of the Python contract modules (mutmut, long)"
 	@echo "make demo         train, evaluate, export, simulate, synthesise a ternary network (FAST=1: committed model)"
 	@echo "make models       train the checkpoints of every bit width"
 	@echo "make report       tables and plots across bit widths"
@@ -90,6 +91,11 @@ test: deps
 test-full: deps
 	$(MAKE) --no-print-directory lint
 	$(RUN) $(PY) -m pytest -n $(JOBS) $(DURATIONS) $(PYTEST_ARGS) tests verif
+
+# Mutation score of the Python contract modules (scripts/mutate_py.py; MODULES="network export" for some).
+MODULES ?=
+mutate-py: deps
+	$(RUN) $(PY) scripts/mutate_py.py $(MODULES)
 
 # ---------------------------------------------------------------------------------------- flows
 bench: deps

@@ -124,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     env.setdefault("ICESPIKE_DATA", str(REPO / "data" / "mnist"))
     env["HYPOTHESIS_PROFILE"] = "ci"
     env["ICESPIKE_PROGRESS"] = "0"
+    env.setdefault("ICESPIKE_FUZZ_EXAMPLES", "30")  # loader fuzzing: fewer cases per mutant
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []
     for m in args.modules:

@@ -110,7 +110,7 @@ class IntNetwork:
             c = np.asarray(layer.codes)
             if c.ndim != 2:
                 raise ValueError(f"{name}: codes must be 2-D (n_out, n_in), got shape {c.shape}")
-            if c.dtype.kind not in "iu":
+            if not np.issubdtype(c.dtype, np.integer):
                 raise ArithmeticError_(f"{name}: codes must be integers, got dtype {c.dtype}")
             if 0 in c.shape:
                 raise ValueError(
