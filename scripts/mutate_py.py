@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Mutation score of the Python contract modules (mutmut), one module at a time.
 
-    python scripts/mutate_py.py [golden fixed quant formats network export checkpoint] [--keep]
+    python scripts/mutate_py.py [golden fixed quant formats network export checkpoint] [--diffs]
 
 For each module a scratch copy of ``model/icespike`` (as ``src/icespike``) and ``tests/`` is made under
 ``build/mutate-py/<module>/`` with a ``[tool.mutmut]`` section naming that module and the
 test files that cover it; ``mutmut run`` then mutates the module and runs, per mutant, the
 covering tests (fast tier, hypothesis profile "ci": reproducible). The script prints one
-line per module (killed / mutants, survivors, wall time), the survivors' names and diffs, and
+line per module (killed / mutants, survivors, wall time), the survivors' names (``--diffs``:
+and their diffs), and
 a total, and writes ``build/mutate-py/summary.json``. Survivors that are equivalent mutants
 are listed with their reasons in docs/verification.md ("Python mutation score").
 Exits 1 if a run fails (not if mutants survive: the score is a report).
@@ -73,7 +74,7 @@ def prepare(module: str) -> Path:
     return wd
 
 
-def run_module(module: str, env: dict) -> dict:
+def run_module(module: str, env: dict, show_diffs: bool) -> dict:
     wd = prepare(module)
     mutmut = str(Path(sys.executable).with_name("mutmut"))
     menv = dict(env)
@@ -96,9 +97,11 @@ def run_module(module: str, env: dict) -> dict:
     for ln in res.stdout.splitlines():
         name, _, status = ln.strip().rpartition(": ")
         if name and status in ("survived", "no tests", "timeout", "suspicious"):
-            diff = subprocess.run(
-                [mutmut, "show", name], cwd=wd, env=menv, capture_output=True, text=True
-            ).stdout
+            diff = ""
+            if show_diffs:
+                diff = subprocess.run(
+                    [mutmut, "show", name], cwd=wd, env=menv, capture_output=True, text=True
+                ).stdout
             survivors.append({"name": name, "status": status, "diff": diff})
     tested = int(stats["total"]) - int(stats.get("skipped", 0))
     killed = int(stats["killed"]) + int(stats.get("timeout", 0))
@@ -116,6 +119,7 @@ def run_module(module: str, env: dict) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("modules", nargs="*", default=list(TESTS), help=f"modules (default: {' '.join(TESTS)})")
+    ap.add_argument("--diffs", action="store_true", help="print each survivor's diff (mutmut show)")
     args = ap.parse_args(argv)
     bad = [m for m in args.modules if m not in TESTS]
     if bad:
@@ -128,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []
     for m in args.modules:
-        r = run_module(m, env)
+        r = run_module(m, env, args.diffs)
         rows.append(r)
         print(
             f"mutate-py: {m}: {r['killed']} of {r['mutants']} mutants killed "

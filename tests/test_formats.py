@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -131,3 +133,22 @@ def test_encode_decode_narrow_dtypes_give_int64(bits):
 
 def test_quant_qmax_each_format():
     assert [quant_qmax(b) for b in (16, 8, 4, 2, 1)] == [32767, 127, 7, 1, 1]
+
+
+@pytest.mark.parametrize(
+    "bits, code, rng",
+    [
+        (1, 0, "-1 or +1"),
+        (2, 5, "-1, 0 or +1"),
+        (4, 8, "-8..7"),
+        (8, -129, "-128..127"),
+        (16, 32768, "-32768..32767"),
+    ],
+)
+def test_check_codes_full_message_single_value(bits, code, rng):
+    f = weight_format(bits)
+    msg = rf"^weight codes: value {code} is not a legal {f.name} code \({re.escape(rng)}\); 1 bad value\(s\)$"
+    with pytest.raises(ArithmeticError_, match=msg):
+        f.check_codes(np.array([code]))
+    with pytest.raises(ArithmeticError_, match=r"^weight codes must be integers, got dtype bool$"):
+        f.check_codes(np.array([True]))

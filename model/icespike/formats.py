@@ -60,7 +60,7 @@ class WeightFormat:
     def check_codes(self, q: np.ndarray, what: str = "weight codes") -> None:
         """Raise ArithmeticError_ if ``q`` holds a value this format cannot store."""
         a = np.asarray(q)
-        if a.dtype.kind not in "iu":
+        if not np.issubdtype(a.dtype, np.integer):
             raise ArithmeticError_(f"{what} must be integers, got dtype {a.dtype}")
         if a.size == 0:
             return
