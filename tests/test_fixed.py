@@ -385,7 +385,9 @@ def test_scalars_give_int_and_arrays_give_int64_arrays(i):
 
 def test_round_half_up_types_and_values():
     assert type(fixed.round_half_up(2.5)) is int and fixed.round_half_up(2.5) == 3
-    assert fixed.round_half_up(-2.5) == -2 and fixed.round_half_up(-0.5) == 0 and fixed.round_half_up(0.49) == 0
+    assert (
+        fixed.round_half_up(-2.5) == -2 and fixed.round_half_up(-0.5) == 0 and fixed.round_half_up(0.49) == 0
+    )
     a = fixed.round_half_up(np.array([0.5, -1.5, 7.0]))
     assert a.dtype == np.int64 and a.tolist() == [1, -1, 7]
     with pytest.raises(ArithmeticError_, match=r"^cannot round NaN or infinity$"):
@@ -415,9 +417,13 @@ def test_as_i64_and_range_messages():
         with pytest.raises(ValueError, match=r"^shift must be >= 0$"):
             f(4, -1)
         assert f(5, 0) == 5
-    with pytest.raises(ArithmeticError_, match=r"^value out of the signed 4-bit range \[-8, 7\]: min -9, max 3$"):
+    with pytest.raises(
+        ArithmeticError_, match=r"^value out of the signed 4-bit range \[-8, 7\]: min -9, max 3$"
+    ):
         fixed.check_signed(np.array([-9, 3]), 4)
-    with pytest.raises(ArithmeticError_, match=r"^value out of the unsigned 4-bit range \[0, 15\]: min 2, max 16$"):
+    with pytest.raises(
+        ArithmeticError_, match=r"^value out of the unsigned 4-bit range \[0, 15\]: min 2, max 16$"
+    ):
         fixed.check_unsigned(np.array([2, 16]), 4)
     fixed.check_signed(np.array([], dtype=np.int64), 4)
     fixed.check_unsigned(np.array([], dtype=np.int64), 4)

@@ -293,8 +293,10 @@ def test_exact_matmul_integer_path():
 
 
 def test_accuracy():
-    assert golden.accuracy(np.array([1, 2, 3]), np.array([1, 0, 3])) == pytest.approx(2 / 3)
-    with pytest.raises(ValueError, match="differ in shape"):
+    assert golden.accuracy(np.array([1, 2, 3]), np.array([1, 0, 3])) == 2 / 3
+    assert golden.accuracy(np.array([4]), np.array([4])) == 1.0
+    assert np.isnan(golden.accuracy(np.array([]), np.array([])))
+    with pytest.raises(ValueError, match=r"^predictions \(2,\) and labels \(3,\) differ in shape$"):
         golden.accuracy(np.array([1, 2]), np.array([1, 2, 3]))
 
 
@@ -325,13 +327,13 @@ def small_net(make_net):
 @pytest.mark.parametrize(
     "images, match",
     [
-        (np.full((2, 16), 256), r"pixels must be in 0..255, got min 256, max 256"),
-        (np.full((2, 16), -1), r"pixels must be in 0..255, got min -1"),
-        (np.zeros((2, 16), dtype=np.float64), r"integer pixels 0..255, got dtype float64"),
+        (np.full((2, 16), 256), r"^pixels must be in 0\.\.255, got min 256, max 256$"),
+        (np.full((2, 16), -1), r"^pixels must be in 0\.\.255, got min -1, max -1$"),
+        (np.zeros((2, 16), dtype=np.float64), r"^images must be integer pixels 0\.\.255, got dtype float64$"),
         (np.full((2, 16), np.nan), r"got dtype float64"),
         (np.zeros((2, 16), dtype=bool), r"got dtype bool"),
-        (np.zeros((2, 15), dtype=np.uint8), r"shape \(N, 16\), got \(2, 15\)"),
-        (np.zeros((2, 2, 4, 2), dtype=np.uint8), r"shape \(N, 16\), got \(2, 2, 4, 2\)"),
+        (np.zeros((2, 15), dtype=np.uint8), r"^images must have shape \(N, 16\), got \(2, 15\)$"),
+        (np.zeros((2, 2, 4, 2), dtype=np.uint8), r"^images must have shape \(N, 16\), got \(2, 2, 4, 2\)$"),
         (np.array(["a"] * 16), r"got dtype <U1"),
     ],
 )
