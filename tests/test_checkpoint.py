@@ -139,14 +139,29 @@ def test_not_a_checkpoint(tmp_path):
 @pytest.mark.parametrize(
     "edit,match",
     [
-        (lambda m: m.update(thresholds_int=[m["thresholds_int"][0] + 1]), "integer thresholds"),
+        (
+            lambda m: m.update(thresholds_int=[m["thresholds_int"][0] + 1]),
+            r": integer thresholds do not follow from the float thresholds and scales$",
+        ),
         (lambda m: m.update(thresholds_float=[m["thresholds_float"][0] * 2]), "integer thresholds"),
-        (lambda m: m.update(bits="q8", weight_bits=8), "codes0 do not follow"),
-        (lambda m: m.update(format_version=99), "version"),
-        (lambda m: m.pop("timesteps"), "lacks the key 'timesteps'"),
-        (lambda m: m.update(timesteps="16"), "wrong type"),
-        (lambda m: m.update(bits="int3"), "unsupported bits"),
-        (lambda m: m.update(arrays_sha256="0" * 64), "SHA-256"),
+        (
+            lambda m: m.update(bits="q8", weight_bits=8),
+            r"m\.npz: codes0 do not follow from the stored weights w0$",
+        ),
+        (
+            lambda m: m.update(format_version=99),
+            r"m\.json: checkpoint format version 99 is not supported \(this code reads version 1\)$",
+        ),
+        (lambda m: m.pop("timesteps"), r"m\.json: manifest lacks the key 'timesteps'$"),
+        (lambda m: m.update(timesteps="16"), r"m\.json: manifest key 'timesteps' has the wrong type$"),
+        (
+            lambda m: m.update(bits="int3"),
+            r"m\.json: unsupported bits 'int3': allowed are float, 16, 8, 4, 2 \(ternary\), 1 \(binary\)$",
+        ),
+        (
+            lambda m: m.update(arrays_sha256="0" * 64),
+            r"m\.npz: SHA-256 of the arrays [0-9a-f]{16}\.\.\. does not match the manifest \(0{16}\.\.\.\): file and manifest do not belong together$",
+        ),
         (
             lambda m: m.update(scales=[2 * s for s in m["scales"]]),
             r": scales do not follow from the stored weights$",
