@@ -136,6 +136,8 @@ def test_score_width_limit():
     """T * maxcode * H: 255 steps of 4 outputs of -32768 need 1 + bit_length(255 * 32768 * 4) bits."""
     net = net_of(sizes=(20, 4, 3), bits=16, timesteps=255)
     assert net.score_width() == 1 + (255 * 32768 * 4).bit_length() == 26
+    deep = net_of(sizes=(20, 4, 64, 3), bits=16, timesteps=255)  # the last layer's 64 inputs count
+    assert deep.score_width() == 1 + (255 * 32768 * 64).bit_length() == 30
 
 
 def test_zero_leak_means_no_leak():
