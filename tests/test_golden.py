@@ -173,14 +173,21 @@ def test_golden_on_mnist_images(mnist, bits, make_net):
 def test_batches_concatenate(make_net):
     rng = np.random.default_rng(3)
     images = rng.integers(0, 256, size=(11, 20), dtype=np.int64)
-    net = make_net(rng, 4, [20, 8, 5], timesteps=5, images=images)
+    net = make_net(rng, 4, [20, 8, 6, 5], timesteps=5, images=images)  # two hidden layers
     whole = golden.run(net, images, trace=True, batch_size=100)
     parts = golden.run(net, images, trace=True, batch_size=3)
+    assert whole.spikes[0].sum() > 0 and whole.spikes[1].sum() > 0
     for name in ("predictions", "scores", "out_currents", "out_scores"):
+        assert getattr(parts, name).shape[0] == 11
         assert np.array_equal(getattr(whole, name), getattr(parts, name)), name
     for name in ("spike_counts", "currents", "membranes", "spikes"):
+        assert len(getattr(whole, name)) == len(getattr(parts, name)) == 2, name
         for a, b in zip(getattr(whole, name), getattr(parts, name)):
-            assert np.array_equal(a, b), name
+            assert a.shape[0] == 11 and np.array_equal(a, b), name
+    quiet = golden.run(net, images, trace=False, batch_size=3)
+    assert np.array_equal(quiet.scores, whole.scores) and len(quiet.spike_counts) == 2
+    assert quiet.currents == [] and quiet.membranes == [] and quiet.spikes == []
+    assert quiet.out_currents is None and quiet.out_scores is None
 
 
 def test_single_image_and_28x28_shapes(mnist, make_net):
@@ -281,6 +288,15 @@ def test_lif_fast_equals_lif_step():
                 a = golden._lif_fast(v, cur, th, k, mw, reset)
                 b = fixed.lif_step(v, cur, th, leak_shift=k, mem_width=mw, reset=reset)
                 assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+
+
+def test_exact_matmul_switches_to_integers_above_2_53():
+    """Below 2**53 the float64 product is exact; above it the integer path must be taken."""
+    a = np.array([[(1 << 53) + 1]], dtype=np.int64)
+    one = np.array([[1]], dtype=np.int64)
+    assert golden.exact_matmul(a, one, (1 << 53) + 1).tolist() == [[(1 << 53) + 1]]
+    assert golden.exact_matmul(a - 2, one, (1 << 53) - 1).tolist() == [[(1 << 53) - 1]]
+    assert golden.exact_matmul(a - 2, one, (1 << 53) - 1).dtype == np.int64
 
 
 def test_exact_matmul_integer_path():
