@@ -427,3 +427,38 @@ def test_as_i64_and_range_messages():
         fixed.check_unsigned(np.array([2, 16]), 4)
     fixed.check_signed(np.array([], dtype=np.int64), 4)
     fixed.check_unsigned(np.array([], dtype=np.int64), 4)
+
+
+def test_lif_step_types_and_messages():
+    v, s = fixed.lif_step(10, 15, 20, leak_shift=1, mem_width=8, reset="subtract")
+    assert (type(v), type(s), v, s) == (int, int, 0, 1)  # 10 - 5 + 15 = 20 >= 20: fires, subtracts
+    v, s = fixed.lif_step(np.int64(10), 15, 20, leak_shift=1, mem_width=8, reset="zero")
+    assert (type(v), type(s), v, s) == (int, int, 0, 1)
+    va, sa = fixed.lif_step(
+        np.array([10, 8]), np.array([15, 15]), 20, leak_shift=1, mem_width=8, reset="subtract"
+    )
+    assert va.dtype == np.int64 and sa.dtype == np.int64 and va.tolist() == [0, 19] and sa.tolist() == [1, 0]
+    with pytest.raises(
+        ArithmeticError_, match=r"^membrane out of the signed 8-bit range \[-128, 127\]: min 200, max 200$"
+    ):
+        fixed.lif_step(200, 0, 20, leak_shift=1, mem_width=8, reset="subtract")
+    with pytest.raises(ValueError, match=r"^reset must be 'subtract' or 'zero', got 'hold'$"):
+        fixed.lif_step(0, 0, 20, leak_shift=1, mem_width=8, reset="hold")
+    with pytest.raises(ArithmeticError_, match=r"^threshold must be in \[1, 127\]$"):
+        fixed.lif_step(0, 0, 128, leak_shift=1, mem_width=8, reset="subtract")
+
+
+def test_accumulate_codes_and_messages():
+    assert fixed.ternary_accumulate(0, 5, -1, width=8) == -5
+    with pytest.raises(ArithmeticError_, match=r"^ternary code must be -1, 0 or \+1$"):
+        fixed.ternary_accumulate(0, 5, -2, width=8)
+    with pytest.raises(ArithmeticError_, match=r"^ternary code must be -1, 0 or \+1$"):
+        fixed.ternary_accumulate(0, 5, 2, width=8)
+    with pytest.raises(ArithmeticError_, match=r"^binary code must be -1 or \+1$"):
+        fixed.binary_accumulate(0, 5, 2, width=8)
+    with pytest.raises(ArithmeticError_, match=r"^binary code must be -1 or \+1$"):
+        fixed.binary_accumulate(0, 5, 0, width=8)
+    assert fixed.binary_accumulate(100, 50, 1, width=8) == 127  # saturating by default
+    with pytest.raises(ArithmeticError_, match=r"^ternary accumulator out of the signed 8-bit range"):
+        fixed.binary_accumulate(100, 50, 1, width=8, saturating=False)
+    assert fixed.binary_accumulate(np.array([1, 2]), 3, np.array([1, -1]), width=8).tolist() == [4, -1]
