@@ -397,3 +397,48 @@ def test_bench_script_golden_section(tmp_path):
     assert written["images"] == 40 and written["timesteps"] == 16 and written["sizes"] == [784, 128, 10]
     bad = subprocess.run([*cmd[:2], "--only", "nonexistent"], capture_output=True, text=True, timeout=600)
     assert bad.returncode == 2 and "unknown section(s) nonexistent" in bad.stderr
+
+
+# ------------------------------------------------------------------------------------ types, defaults, guards
+def test_result_types_defaults_and_two_batches(make_net):
+    rng = np.random.default_rng(4)
+    images = rng.integers(0, 256, size=(12, 20), dtype=np.int64).astype(np.uint8)
+    net = make_net(rng, 8, [20, 8, 5], timesteps=4, images=images)
+    r = golden.run(net, images, trace=True)
+    for a in (r.predictions, r.scores, r.out_currents, r.out_scores, *r.spike_counts):
+        assert a.dtype == np.int64
+    plain = golden.run(net, images)  # trace is off by default
+    assert plain.currents == [] and plain.out_currents is None and plain.out_scores is None
+    two = golden.run(net, images, batch_size=6)  # exactly two batches
+    assert np.array_equal(two.scores, r.scores) and np.array_equal(two.predictions, r.predictions)
+    assert golden.check_images(images, 20).dtype == np.int64
+    # argmax over the last axis of any rank: the class at every time step of the running scores
+    per_step = golden.argmax_lowest(r.out_scores)
+    assert per_step.shape == (12, 4) and per_step.dtype == np.int64
+    assert per_step[:, -1].tolist() == r.predictions.tolist()
+    assert golden.argmax_lowest(np.array([[[1, 3], [5, 2]]])).tolist() == [[1, 0]]
+
+
+def test_width_guards_name_the_value(monkeypatch, make_net):
+    """The widths are proven; if a width were wrong the golden model says which value left its range."""
+    net = tiny_net([[100]], [[7]], threshold=10, mem_width=20)
+    monkeypatch.setattr(IntNetwork, "acc_width", lambda self, li: 8)
+    with pytest.raises(
+        ArithmeticError_,
+        match=r"^layer 0 current out of the signed 8-bit range \[-128, 127\]: min 25500, max 25500$",
+    ):
+        golden.run(net, np.array([[255]]))
+    monkeypatch.undo()
+    monkeypatch.setattr(IntNetwork, "score_width", lambda self: 4)
+    with pytest.raises(
+        ArithmeticError_, match=r"^output score out of the signed 4-bit range \[-8, 7\]: min 42, max 42$"
+    ):
+        golden.run(net, np.array([[255]]))
+
+
+def test_accuracy_of_nothing_is_nan_without_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(golden.accuracy(np.array([], np.int64), np.array([], np.int64)))
