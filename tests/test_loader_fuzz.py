@@ -147,11 +147,11 @@ def ckpt_dir(tmp_path_factory):
     return p, json.loads(manifest_path(p).read_text()), load_checkpoint(p).to_int_network()
 
 
-def _load_ck(npz: bytes, manifest_text: str, ref: IntNetwork) -> None:
+def _load_ck(npz: bytes, manifest: bytes, ref: IntNetwork) -> None:
     with tempfile.TemporaryDirectory() as td:
         p = Path(td) / "m.npz"
         p.write_bytes(npz)
-        manifest_path(p).write_text(manifest_text)
+        manifest_path(p).write_bytes(manifest)
         try:
             net = load_checkpoint(p).to_int_network()
         except CheckpointError as e:
@@ -165,30 +165,19 @@ def _load_ck(npz: bytes, manifest_text: str, ref: IntNetwork) -> None:
 def test_fuzz_checkpoint_manifest_fields(ckpt_dir, data):
     p, man, ref = ckpt_dir
     edit = data.draw(json_edit(man))
-    _load_ck(p.read_bytes(), json.dumps(apply_edit(man, edit)), ref)
+    _load_ck(p.read_bytes(), json.dumps(apply_edit(man, edit)).encode(), ref)
 
 
 @fuzz
 @given(data=st.data())
 def test_fuzz_checkpoint_bytes(ckpt_dir, data):
     p, man, ref = ckpt_dir
-    which = data.draw(st.sampled_from(["npz", "json"]))
-    npz, text = p.read_bytes(), manifest_path(p).read_text()
-    if which == "npz":
+    npz, text = p.read_bytes(), manifest_path(p).read_bytes()
+    if data.draw(st.sampled_from(["npz", "json"])) == "npz":
         npz = apply_bytes(npz, data.draw(byte_edit(len(npz))))
-        _load_ck(npz, text, ref)
     else:
-        raw = apply_bytes(text.encode(), data.draw(byte_edit(len(text))))
-        with tempfile.TemporaryDirectory() as td:
-            q = Path(td) / "m.npz"
-            q.write_bytes(npz)
-            manifest_path(q).write_bytes(raw)
-            try:
-                net = load_checkpoint(q).to_int_network()
-            except CheckpointError as e:
-                one_line(e)
-            else:
-                assert same_network(net, ref)
+        text = apply_bytes(text, data.draw(byte_edit(len(text))))
+    _load_ck(npz, text, ref)
 
 
 # ------------------------------------------------------------------------------------ export directory
