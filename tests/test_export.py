@@ -462,3 +462,51 @@ def test_export_files_of_a_tiny_network_by_hand(tmp_path):
     assert ex.engine_params(net).verilog() == {k: engine[k] for k in list(engine)[:12]}
     back = ex.load_export(tmp_path)
     assert back.meta == {"k": [1, 2], "obj": "<class 'object'>"} and back.layers[0].reset == "zero"
+
+
+def test_loader_manifest_structure_messages(exported, tmp_path):
+    net, d = exported
+    given = make_net(2, sizes=(50, 40, 10), seed=5, mem_width=20)
+    ex.export_network(given, tmp_path / "given")
+    assert ex.load_export(tmp_path / "given").layers[0].mem_width == 20  # the override comes back
+    assert ex.load_export(d).layers[0].mem_width is None
+    man = json.loads((d / ex.MANIFEST).read_text())
+    cases = [
+        (lambda m: m.update(format="other"), r"manifest\.json: not an icespike-export manifest$"),
+        (lambda m: m.update(engine=[1]), r"manifest\.json: field engine must be an object, got list$"),
+        (
+            lambda m: m["network"]["layers"].__setitem__(1, 8),
+            r"field network\.layers\[1\] must be an object, got int$",
+        ),
+        (lambda m: m["files"].__setitem__("w1.hex", "x"), r"manifest\.json: does not list w1\.hex$"),
+        (
+            lambda m: m["network"]["layers"][0].update(threshold=5.0),
+            r"manifest\.json: network section malformed or illegal \(threshold must be an integer, got 5\.0\)$",
+        ),
+        (
+            lambda m: m["network"]["layers"][0].update(mem_width_given=1),
+            r"malformed or illegal \(mem_width_given must be true or false, got 1\)$",
+        ),
+        (lambda m: m.update(meta=[1]), r"malformed or illegal \(meta must be an object, got list\)$"),
+        (
+            lambda m: m["network"].update(sizes=[50, 40, 11]),
+            r"network section \(sizes \[50, 40, 11\], mem_width 17\) does not describe the weight files \(\[50, 40, 10\], 17\)$",
+        ),
+        (
+            lambda m: m["network"]["layers"][0].update(mem_width=18),
+            r"network section \(sizes \[50, 40, 10\], mem_width 18\) does not describe the weight files \(\[50, 40, 10\], 17\)$",
+        ),
+        (
+            lambda m: m["engine"].update(T=True),
+            r"engine parameters incomplete or malformed \(engine\.T must be an integer, got True\)$",
+        ),
+    ]
+    for edit, match in cases:
+        m = json.loads(json.dumps(man))
+        edit(m)
+        (d / ex.MANIFEST).write_text(json.dumps(m))
+        with pytest.raises(ex.ExportError, match=match):
+            ex.load_export(d)
+    (d / ex.MANIFEST).write_text("[1, 2]")
+    with pytest.raises(ex.ExportError, match=r"manifest\.json: not an icespike-export manifest$"):
+        ex.load_export(d)
