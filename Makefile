@@ -28,7 +28,7 @@ PYTEST_ARGS ?=
 DURATIONS ?= --durations=15
 JOBS ?= 2
 
-.PHONY: help deps sysdeps test test-full lint formal mutate-rtl bench models models-serial report sim synth synth-cores demo studio clean
+.PHONY: help deps sysdeps test test-full lint formal mutate-rtl mutate-py bench models models-serial report sim synth synth-cores demo studio clean
 
 help:
 	@echo "make deps         system tools (as root), .venv and the pinned Python packages"
@@ -37,6 +37,7 @@ help:
 	@echo "make lint         ruff check/format, RTL lint (every tested parameter set)"
 	@echo "make formal       every SymbiYosys proof, cover and mutant task in formal/"
 	@echo "make mutate-rtl   RTL mutation score: the testbenches against verif/mutants.py"
+	@echo "make mutate-py    mutation score of the Python contract modules (mutmut, long)"
 	@echo "make demo         train, evaluate, export, simulate, synthesise a ternary network (FAST=1: committed model)"
 	@echo "make models       train the checkpoints of every bit width (a Ray Tune sweep, sweeps/models.toml)"
 	@echo "make models-serial the same trainings one after another (scripts/models.py)"
@@ -103,6 +104,11 @@ formal: deps
 
 mutate-rtl: deps
 	$(RUN) $(PY) scripts/mutate_rtl.py
+
+# Mutation score of the Python contract modules (scripts/mutate_py.py; MODULES="network export" for some).
+MODULES ?=
+mutate-py: deps
+	$(RUN) $(PY) scripts/mutate_py.py $(MODULES)
 
 # ---------------------------------------------------------------------------------------- flows
 bench: deps

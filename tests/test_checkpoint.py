@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -10,7 +11,13 @@ import numpy as np
 import pytest
 
 from icespike import cli, golden
-from icespike.checkpoint import CheckpointError, load_checkpoint, manifest_path, save_checkpoint
+from icespike.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    manifest_path,
+    network_sha256,
+    save_checkpoint,
+)
 from icespike.commands.eval import evaluate_checkpoint
 from icespike.commands.train import run_training
 from icespike.data import load_mnist
@@ -104,7 +111,10 @@ def test_flipped_byte_in_npz(ckpt):
     data = bytearray(p.read_bytes())
     data[len(data) // 3] ^= 0xFF
     p.write_bytes(bytes(data))
-    with pytest.raises(CheckpointError):
+    with pytest.raises(
+        CheckpointError,
+        match=r"^checkpoint .*m\.npz is corrupt or truncated \(BadZipFile: Bad CRC-32 for file '\w+\.npy'\)$",
+    ):
         load_checkpoint(p)
 
 
@@ -130,14 +140,41 @@ def test_not_a_checkpoint(tmp_path):
 @pytest.mark.parametrize(
     "edit,match",
     [
-        (lambda m: m.update(thresholds_int=[m["thresholds_int"][0] + 1]), "integer thresholds"),
+        (
+            lambda m: m.update(thresholds_int=[m["thresholds_int"][0] + 1]),
+            r": integer thresholds do not follow from the float thresholds and scales$",
+        ),
         (lambda m: m.update(thresholds_float=[m["thresholds_float"][0] * 2]), "integer thresholds"),
-        (lambda m: m.update(bits="q8", weight_bits=8), "codes0 do not follow"),
-        (lambda m: m.update(format_version=99), "version"),
-        (lambda m: m.pop("timesteps"), "lacks the key 'timesteps'"),
-        (lambda m: m.update(timesteps="16"), "wrong type"),
-        (lambda m: m.update(bits="int3"), "unsupported bits"),
-        (lambda m: m.update(arrays_sha256="0" * 64), "SHA-256"),
+        (
+            lambda m: m.update(bits="q8", weight_bits=8),
+            r"m\.npz: codes0 do not follow from the stored weights w0$",
+        ),
+        (
+            lambda m: m.update(format_version=99),
+            r"m\.json: checkpoint format version 99 is not supported \(this code reads version 1\)$",
+        ),
+        (lambda m: m.pop("timesteps"), r"m\.json: manifest lacks the key 'timesteps'$"),
+        (lambda m: m.update(timesteps="16"), r"m\.json: manifest key 'timesteps' has the wrong type$"),
+        (
+            lambda m: m.update(bits="int3"),
+            r"m\.json: unsupported bits 'int3': allowed are float, 16, 8, 4, 2 \(ternary\), 1 \(binary\)$",
+        ),
+        (
+            lambda m: m.update(arrays_sha256="0" * 64),
+            r"m\.npz: SHA-256 of the arrays [0-9a-f]{16}\.\.\. does not match the manifest \(0{16}\.\.\.\): file and manifest do not belong together$",
+        ),
+        (
+            lambda m: m.update(scales=[2 * s for s in m["scales"]]),
+            r": scales do not follow from the stored weights$",
+        ),
+        (lambda m: m.update(scales=m["scales"][:1]), r": expected 2 layer scales$"),
+        (lambda m: m.update(scales=[True, 1.0]), r": manifest key 'scales' must hold finite numbers$"),
+        (lambda m: m.update(thresholds_int=[5.0]), r": manifest key 'thresholds_int' must hold integers$"),
+        (
+            lambda m: m["arrays"].update(w0=[1]),
+            r": arrays\['w0'\] must be \{'shape': \[integers\], 'dtype': string\}$",
+        ),
+        (lambda m: m.update(gain=float("nan")), r": manifest key 'gain' must be a finite number$"),
     ],
 )
 def test_manifest_mismatch(ckpt, edit, match):
@@ -146,7 +183,27 @@ def test_manifest_mismatch(ckpt, edit, match):
     man = json.loads(mp.read_text())
     edit(man)
     mp.write_text(json.dumps(man))
-    with pytest.raises(CheckpointError, match=match):
+    with pytest.raises(CheckpointError) as first:
+        load_checkpoint(p)
+    if "network_sha256: the manifest was edited" in str(first.value):
+        man["network_sha256"] = network_sha256(man)  # a consistent edit: the deeper check must catch it
+        mp.write_text(json.dumps(man))
+        with pytest.raises(CheckpointError, match=match):
+            load_checkpoint(p)
+    else:
+        assert re.search(match, str(first.value)), str(first.value)
+
+
+@pytest.mark.parametrize("key, value", [("timesteps", 5), ("leak_shift", 3), ("reset", "zero")])
+def test_edited_network_field_refused(ckpt, key, value):
+    """Fields no array can confirm (T, leak, reset) are covered by network_sha256."""
+    p, _ = ckpt
+    mp = manifest_path(p)
+    man = json.loads(mp.read_text())
+    assert man[key] != value
+    man[key] = value
+    mp.write_text(json.dumps(man))
+    with pytest.raises(CheckpointError, match=r"do not match network_sha256: the manifest was edited$"):
         load_checkpoint(p)
 
 
@@ -237,9 +294,10 @@ def test_biases_round_trip_and_are_verified(tmp_path, mnist):
     arrays["bias0"] = arrays["bias0"] + 1
     np.savez_compressed(p, **arrays)
     man = json.loads(manifest_path(p).read_text())
-    from icespike.checkpoint import arrays_sha256
+    from icespike.checkpoint import arrays_sha256, network_sha256
 
     man["arrays_sha256"] = arrays_sha256(arrays)
+    man["network_sha256"] = network_sha256(man)
     manifest_path(p).write_text(json.dumps(man))
     with pytest.raises(CheckpointError, match="bias0 does not follow"):
         load_checkpoint(p)

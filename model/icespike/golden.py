@@ -33,7 +33,7 @@ def exact_matmul(a: np.ndarray, b_t: np.ndarray, bound: int) -> np.ndarray:
 def check_images(images, n_in: int) -> np.ndarray:
     """Validate pixels: integers 0..255, shape (N, n_in) or (N, 28, 28); returns (N, n_in) int64."""
     x = np.asarray(images)
-    if x.dtype.kind not in "iu":
+    if not np.issubdtype(x.dtype, np.integer):
         raise ValueError(f"images must be integer pixels 0..255, got dtype {x.dtype}")
     if x.ndim == 1:
         x = x[None, :]

@@ -17,6 +17,11 @@ PIXEL_MAX = 255  # input pixels are unsigned 8-bit
 RESET_MODES = ("subtract", "zero")
 
 
+def _is_int(v) -> bool:
+    """An integer that is not a bool (``True``, ``5.0`` and ``"5"`` are not integers here)."""
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
 @dataclass
 class IntLayer:
     """One layer of the integer network.
@@ -107,9 +112,18 @@ class IntNetwork:
 
     # ------------------------------------------------------------------ checks
     def validate(self) -> None:
-        """Raise ValueError/ArithmeticError_ naming the problem if the network is illegal."""
-        if not isinstance(self.timesteps, (int, np.integer)) or not 1 <= int(self.timesteps) <= 255:
+        """Raise ValueError/ArithmeticError_ naming the problem if the network is illegal.
+
+        This is the golden model's contract (docs/arithmetic.md, "Ranges"); what the RTL
+        engine can run on top of it is checked at export (``icespike.export.check_engine``).
+        """
+        if not _is_int(self.timesteps) or not 1 <= int(self.timesteps) <= 255:
             raise ValueError(f"timesteps must be an integer in 1..255, got {self.timesteps!r}")
+        self.timesteps = int(self.timesteps)
+        if not isinstance(self.layers, (list, tuple)) or not all(
+            isinstance(x, IntLayer) for x in self.layers
+        ):
+            raise ValueError("layers must be a list of IntLayer")
         if len(self.layers) < 2:
             raise ValueError("a network needs at least one hidden layer and an output layer")
         if any(lay.has_bias for lay in self.layers):  # biases in every layer or in none
@@ -121,8 +135,12 @@ class IntNetwork:
             c = np.asarray(layer.codes)
             if c.ndim != 2:
                 raise ValueError(f"{name}: codes must be 2-D (n_out, n_in), got shape {c.shape}")
-            if c.dtype.kind not in "iu":
+            if not np.issubdtype(c.dtype, np.integer):
                 raise ArithmeticError_(f"{name}: codes must be integers, got dtype {c.dtype}")
+            if 0 in c.shape:
+                raise ValueError(
+                    f"{name}: codes of shape {c.shape}: a layer needs at least one input and one output"
+                )
             layer.codes = c.astype(np.int64)
             fmt = weight_format(layer.bits)
             fmt.check_codes(layer.codes, f"{name} weight codes")
@@ -147,22 +165,34 @@ class IntNetwork:
             if last:
                 if layer.threshold is not None:
                     raise ValueError("the output layer is an integrator: its threshold must be None")
+                if not _is_int(layer.leak_shift) or layer.leak_shift != 0:
+                    raise ValueError(
+                        f"the output layer is an integrator without leak: its leak_shift must be 0, got {layer.leak_shift!r}"
+                    )
+                if layer.mem_width is not None:
+                    raise ValueError(
+                        f"the output layer has no membrane: its mem_width must be None, got {layer.mem_width!r}"
+                    )
                 continue
             if layer.threshold is None:
                 raise ValueError(f"{name}: a hidden layer needs an integer threshold")
             if layer.reset not in RESET_MODES:
                 raise ValueError(f"{name}: reset must be one of {RESET_MODES}, got {layer.reset!r}")
+            if layer.mem_width is not None and not _is_int(layer.mem_width):
+                raise ValueError(f"{name}: mem_width must be an integer or None, got {layer.mem_width!r}")
             mw = self.mem_width(li)
             if not 2 <= mw <= 62:
                 raise ValueError(f"{name}: membrane width {mw} outside 2..62")
-            if not 0 <= int(layer.leak_shift) < mw:
-                raise ValueError(f"{name}: leak_shift must be in 0..{mw - 1}, got {layer.leak_shift}")
-            th = int(layer.threshold)
-            if th != layer.threshold or not 1 <= th <= signed_range(mw)[1]:
+            if not _is_int(layer.leak_shift) or not 0 <= int(layer.leak_shift) < mw:
+                raise ValueError(
+                    f"{name}: leak_shift must be an integer in 0..{mw - 1}, got {layer.leak_shift!r}"
+                )
+            layer.leak_shift = int(layer.leak_shift)
+            if not _is_int(layer.threshold) or not 1 <= int(layer.threshold) <= signed_range(mw)[1]:
                 raise ArithmeticError_(
-                    f"{name}: threshold {layer.threshold} must be an integer in "
+                    f"{name}: threshold {layer.threshold!r} must be an integer in "
                     f"[1, {signed_range(mw)[1]}] (membrane width {mw})"
                 )
-            layer.threshold = th
+            layer.threshold = int(layer.threshold)
         if self.score_width() > 62:
             raise ArithmeticError_("output score width exceeds 62 bits")

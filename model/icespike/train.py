@@ -122,7 +122,7 @@ class TrainConfig:
     def validate(self) -> None:
         self.bits = parse_bits(self.bits)
         self.hidden = tuple(int(h) for h in self.hidden)
-        _pos_int("epochs", self.epochs, allow_zero=True)
+        _pos_int("epochs", self.epochs)
         _pos_int("timesteps", self.timesteps)
         if self.timesteps > 255:
             raise ValueError(f"timesteps must be in 1..255, got {self.timesteps}")

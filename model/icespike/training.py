@@ -135,7 +135,7 @@ def run_training(
             history=[],
             data_checksum=checksum,
             trainer_state=trainer.state(),
-            complete=cfg.epochs == 0,
+            complete=False,
         )
     if stop_after is not None and stop_after < 1:
         raise ValueError(f"--stop-after must be >= 1, got {stop_after}")
