@@ -465,16 +465,18 @@ async def weight_port(dut):
     addrs = [i * p.WPR + k for i in rows for k in range(p.WPR)]
     rng.shuffle(addrs)  # any order
     await eng.write("w", [(a, new_words[a]) for a in addrs])
-    eng.net = mixed
-    eng.send(xs)
-    await eng.wait_results(len(xs), max_cycles(p, len(xs)))
-    eng.check(xs, f"{len(rows)} layer-0 rows written through the port")
+    await run_as(eng, mixed, xs, f"{len(rows)} layer-0 rows written through the port")
     await eng.write("w", [(a, old_words[a]) for a in addrs])
-    eng.net = net
+    await run_as(eng, net, xs, "original rows restored through the port")
+
+
+async def run_as(eng, net2, xs, what: str):
+    """Run ``xs`` through the engine, now holding ``net2``, and check them against it."""
+    eng.net = net2
     eng.clear()
     eng.send(xs)
-    await eng.wait_results(len(xs), max_cycles(p, len(xs)))
-    eng.check(xs, "original rows restored through the port")
+    await eng.wait_results(len(xs), max_cycles(eng.p, len(xs)))
+    eng.check(xs, what)
 
 
 @cocotb.test()
@@ -522,16 +524,9 @@ async def bias_port(dut):
     other = with_biases(b0, b1)
     assert engine_params(other) == p
     await eng.write("b", items(other))
-    eng.net = other
-    eng.send(xs)
-    await eng.wait_results(len(xs), max_cycles(p, len(xs)))
-    eng.check(xs, "biases written through the port")
+    await run_as(eng, other, xs, "biases written through the port")
     await eng.write("b", items(net))
-    eng.net = net
-    eng.clear()
-    eng.send(xs)
-    await eng.wait_results(len(xs), max_cycles(p, len(xs)))
-    eng.check(xs, "original biases restored through the port")
+    await run_as(eng, net, xs, "original biases restored through the port")
 
 
 @cocotb.test()

@@ -30,6 +30,18 @@ def checkpoint_name(bits, hidden) -> str:
     return f"mnist-{sizes}-{bits_name(bits)}.npz"
 
 
+def _model_from(ck, sizes: list[int], cfg: TrainConfig, model_kw: dict) -> SNNModel:
+    """The trainable model of checkpoint ``ck`` (weights, float thresholds, biases) under ``cfg``."""
+    return SNNModel(
+        sizes,
+        cfg.bits,
+        weights=[ck.arrays[f"w{i}"] for i in range(len(sizes) - 1)],
+        theta_f=ck.manifest["thresholds_float"],
+        biases=ck.model().biases,
+        **model_kw,
+    )
+
+
 def run_training(
     cfg: TrainConfig,
     out: Path,
@@ -95,27 +107,13 @@ def run_training(
         state = ck.trainer_state()
         if state is None:
             raise ValueError(f"{out}: checkpoint holds no optimiser state to resume from")
-        model = SNNModel(
-            sizes,
-            cfg.bits,
-            weights=[ck.arrays[f"w{i}"] for i in range(len(sizes) - 1)],
-            theta_f=ck.manifest["thresholds_float"],
-            biases=ck.model().biases,
-            **model_kw,
-        )
+        model = _model_from(ck, sizes, cfg, model_kw)
     elif init is not None:
         ck = load_checkpoint(init)
         if ck.manifest["sizes"] != sizes:
             raise ValueError(f"--init {init}: layer sizes {ck.manifest['sizes']} differ from {sizes}")
         cfg.init = provenance(init, ck.manifest["arrays_sha256"])
-        model = SNNModel(
-            sizes,
-            cfg.bits,
-            weights=[ck.arrays[f"w{i}"] for i in range(len(sizes) - 1)],
-            theta_f=ck.manifest["thresholds_float"],
-            biases=ck.model().biases,
-            **model_kw,
-        )
+        model = _model_from(ck, sizes, cfg, model_kw)
     else:
         model = SNNModel(sizes, cfg.bits, rng=np.random.default_rng(cfg.seed), **model_kw)
     trainer = Trainer(model, cfg)
