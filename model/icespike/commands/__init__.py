@@ -25,7 +25,7 @@ import numpy as np
 __all__ = ["COMMANDS", "HelpFormatter", "UserError", "add_json_option", "add_parser", "emit", "to_jsonable"]
 
 # Commands in the order `icespike --help` lists them.
-COMMANDS = ("data", "train", "eval", "export", "sim", "synth", "report")
+COMMANDS = ("data", "train", "eval", "export", "sim", "synth", "report", "board")
 
 
 class UserError(Exception):
