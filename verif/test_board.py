@@ -9,14 +9,39 @@ board (icespike.board.sim). The bridge on its own is checked against a register 
 
 from __future__ import annotations
 
+import struct
 import time
+from pathlib import Path
 
+import numpy as np
 import pytest
 import serial
 
-from icespike.board.protocol import REQ_SYNC
-from icespike.board.sim import BridgeSim
-from simrun import ROOT
+from icespike import golden
+from icespike.board import build as bb
+from icespike.board.client import BoardClient, BoardError, check_board_runs, stream_images
+from icespike.board.image import (
+    NET_HEADER_BYTES,
+    crc32,
+    network_image,
+    parse_header,
+    parse_test_block,
+    split_flash,
+)
+from icespike.board.protocol import (
+    REQ_SYNC,
+    Cmd,
+    Info,
+    State,
+    Status,
+    encode_request,
+    parse_load_end,
+    status_text,
+)
+from icespike.board.sim import BridgeSim, board_sim
+from icespike.export import load_export
+from simrun import ROOT, env_int
+from test_snn_engine import alt_network
 
 LOOPBACK = ROOT / "verif" / "harness" / "uart_loopback.v"
 
@@ -55,3 +80,231 @@ def test_bridge_reports_a_simulation_that_cannot_start(tmp_path):
     with pytest.raises(Exception, match="ended before it served"):
         with BridgeSim("broken", [bad], simulator="icarus", start_timeout_s=120):
             pass
+
+
+# =============================================================================== the whole board
+CKPT = ROOT / "models" / "mnist-784-128-10-ternary.npz"
+BOARD_DIR = ROOT / "build" / "board_tests"
+N_TEST_IMAGES = 30  # test images in the flash of the test builds (SELFTEST range is checked against it)
+N_IMAGES = env_int("ICESPIKE_BOARD_IMAGES", 20)
+
+
+@pytest.fixture(scope="module")
+def board_dir():
+    """A `board build --no-synth` directory of the trained ternary model (flash image, export)."""
+    d = BOARD_DIR / "ternary"
+    bb.build(CKPT, "icebreaker", d, do_synth=False, test_images=N_TEST_IMAGES)
+    return d
+
+
+@pytest.fixture(scope="module")
+def nets(board_dir):
+    net = load_export(board_dir / bb.EXPORT_SUBDIR)
+    x, y = parse_test_block(split_flash((board_dir / bb.FLASH_BIN).read_bytes())[1])
+    return net, alt_network(net), x, y
+
+
+def wait_ready(c: BoardClient, timeout_s: float = 600.0) -> Info:
+    """INFO until the board has left the booting state (it boots from flash after every reset)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        info = c.info()
+        if info.state != State.BOOTING or time.monotonic() > deadline:
+            return info
+
+
+def check_classify(c: BoardClient, net, images) -> None:
+    """Every class and score of the board equals the golden model's (first difference named)."""
+    g = golden.run(net, images)
+    for i, x in enumerate(images):
+        r = c.classify(x, net.layers[-1].n_out)
+        want = (int(g.predictions[i]), tuple(int(v) for v in g.scores[i]))
+        assert (r.cls, r.scores) == want, f"image {i}: board {(r.cls, r.scores)}, golden {want}"
+
+
+def expect_status(c: BoardClient, frame: bytes, status: Status) -> None:
+    """Send a (malformed) frame as it is; the reply must carry ``status``."""
+    c.write_raw(frame)
+    rep = c.read_reply()
+    assert rep.status == status, f"reply status {status_text(rep.status)}, expected {status.name}"
+
+
+# ------------------------------------------------------------------------------- scenarios
+# Each scenario raises AssertionError (or a client error) when the board misbehaves; the tests
+# run them on the board and, to show they can fail, on mutants of the RTL.
+def scenario_images(sim: BridgeSim, net, x, y, n: int) -> dict:
+    """Boot from flash, INFO, n MNIST images with 0 mismatches, SELFTEST of the flash images."""
+    with sim.client() as c:
+        info = wait_ready(c)
+        check_board_runs(info, net, network_image(net))
+        assert (info.clock_hz, info.baud) == (48_000_000, 3_000_000)
+        leds = sim.leds()
+        assert leds["LEDG_N"] == 0 and leds["LEDR_N"] == 1, leds  # green: ready; red off
+        sim.control("busy")
+        r = stream_images(c, net, x[:n], y[:n])
+        n_ex, busy = (int(v) for v in sim.control("busy").split())
+        assert r.mismatches == 0, r.first_mismatches
+        s = c.selftest(n)
+        g = golden.run(net, x[:n])
+        assert list(s.classes) == g.predictions.tolist()
+        assert s.correct == int((g.predictions == y[:n]).sum())
+        with pytest.raises(BoardError) as e:
+            c.selftest(N_TEST_IMAGES + 1)
+        assert e.value.status == Status.SELFTEST_RANGE
+        check_classify(c, net, x[:1])  # the link works after the refusal
+    return {"result": r, "selftest": s, "exchanges": n_ex, "busy_cycles": busy}
+
+
+def scenario_bad_frames(sim: BridgeSim, net, other, x) -> None:
+    """Malformed frames get error replies, change nothing, and the next good frame works."""
+    with sim.client() as c:
+        assert wait_ready(c).state == State.READY
+        info = encode_request(Cmd.INFO)
+        expect_status(c, info[:-1] + bytes([info[-1] ^ 0x55]), Status.BAD_CRC8)
+        assert c.info().state == State.READY
+        expect_status(c, encode_request(Cmd.CLASSIFY, bytes(100)), Status.BAD_LENGTH)
+        expect_status(c, encode_request(Cmd.INFO, b"\x00"), Status.BAD_LENGTH)
+        expect_status(c, encode_request(Cmd.SELFTEST, b"\x01\x00"), Status.BAD_LENGTH)
+        check_classify(c, net, x[:1])
+        expect_status(c, encode_request(0x7E), Status.UNKNOWN_CMD)
+        expect_status(c, encode_request(0x00, b"abc"), Status.UNKNOWN_CMD)
+        check_classify(c, net, x[1:2])
+        # LOAD of the wrong shape: header CRC right, threshold differs -> refused, nothing changes
+        wrong = bytearray(network_image(other)[:NET_HEADER_BYTES])
+        struct.pack_into("<I", wrong, 20, net.layers[0].threshold + 1)
+        struct.pack_into("<I", wrong, 44, crc32(bytes(wrong[:44])))
+        expect_status(c, encode_request(Cmd.LOAD_BEGIN, bytes(wrong)), Status.SHAPE_MISMATCH)
+        bad_magic = b"XSNN" + network_image(other)[4:NET_HEADER_BYTES]
+        expect_status(c, encode_request(Cmd.LOAD_BEGIN, bad_magic), Status.BAD_MAGIC_OR_VERSION)
+        expect_status(c, encode_request(Cmd.LOAD_DATA, b"\x00" * 8), Status.BAD_SEQUENCE)
+        expect_status(c, encode_request(Cmd.LOAD_END), Status.BAD_SEQUENCE)
+        info = c.info()
+        assert info.state == State.READY and info.network_crc == parse_header(network_image(net)).payload_crc
+        check_classify(c, net, x[2:3])
+        # bytes before a sync byte are skipped; a frame that stops arriving times out after 1 ms
+        c.write_raw(b"\x00\x13\x37" + encode_request(Cmd.INFO))
+        assert c.read_reply().status == Status.OK
+        sim.control("send " + encode_request(Cmd.CLASSIFY, bytes(784))[:40].hex())
+        assert c.read_reply().status == Status.TIMEOUT
+        check_classify(c, net, x[3:4])
+
+
+def scenario_load(sim: BridgeSim, net, other, x) -> None:
+    """LOAD a second network over the UART and classify with it; a LOAD with a bad payload
+    leaves the board in error (NOT_READY) until a good LOAD."""
+    img2 = network_image(other)
+    with sim.client() as c:
+        assert wait_ready(c).state == State.READY
+        assert c.load(img2, chunk=4096) == parse_header(img2).payload_crc
+        info = c.info()
+        assert info.state == State.READY and info.network_crc == parse_header(img2).payload_crc
+        check_classify(c, other, x[:3])
+        # payload corrupted in flight (the header still promises the old CRC)
+        c.call(Cmd.LOAD_BEGIN, img2[:NET_HEADER_BYTES])
+        payload = bytearray(img2[NET_HEADER_BYTES:])
+        payload[1000] ^= 0x04
+        for i in range(0, len(payload), 4096):
+            c.call(Cmd.LOAD_DATA, bytes(payload[i : i + 4096]))
+        rep = c.request(Cmd.LOAD_END)
+        assert rep.status == Status.IMAGE_CRC, status_text(rep.status)
+        assert parse_load_end(rep.payload) == crc32(bytes(payload)) if rep.payload else True
+        info = c.info()
+        assert info.state == State.ERROR and info.last_error == Status.IMAGE_CRC
+        assert c.request(Cmd.CLASSIFY, bytes(784)).status == Status.NOT_READY
+        assert sim.leds()["LEDR_N"] == 0  # red: error
+        # a short LOAD (payload missing its last chunk) is refused the same way
+        c.call(Cmd.LOAD_BEGIN, img2[:NET_HEADER_BYTES])
+        c.call(Cmd.LOAD_DATA, img2[NET_HEADER_BYTES : NET_HEADER_BYTES + 4096])
+        assert c.request(Cmd.LOAD_END).status == Status.IMAGE_CRC
+        # a good LOAD of the first network again: ready, classifies with it
+        c.load(network_image(net))
+        assert c.info().state == State.READY
+        check_classify(c, net, x[3:5])
+
+
+def scenario_reset(sim: BridgeSim, net, x) -> None:
+    """The user button in the middle of a frame: the board reboots from flash, the half frame is
+    forgotten, and the next frames work."""
+    with sim.client() as c:
+        assert wait_ready(c).state == State.READY
+        frame = encode_request(Cmd.CLASSIFY, x[0].astype(np.uint8).tobytes())
+        sim.control("send " + frame[:400].hex())
+        sim.control("reset 200")
+        info = wait_ready(c)
+        assert info.state == State.READY and info.network_crc == parse_header(network_image(net)).payload_crc
+        check_classify(c, net, x[:2])
+
+
+def scenario_corrupt_flash(sim: BridgeSim, status: Status) -> None:
+    """A flash image that fails its checks: INFO says error and why, nothing classifies."""
+    with sim.client() as c:
+        info = wait_ready(c)
+        assert info.state == State.ERROR, info
+        assert info.last_error == status, status_text(info.last_error)
+        assert sim.leds()["LEDR_N"] == 0
+        for cmd, payload in ((Cmd.CLASSIFY, bytes(784)), (Cmd.SELFTEST, struct.pack("<I", 1))):
+            assert c.request(cmd, payload).status == Status.NOT_READY
+
+
+def corrupt(board_dir: Path, where: str) -> bytes:
+    data = bytearray((board_dir / bb.FLASH_BIN).read_bytes())
+    if where == "payload":
+        data[NET_HEADER_BYTES + 5000] ^= 0x10  # a weight bit: the payload CRC-32 must catch it
+    elif where == "magic":
+        data[0] ^= 0xFF
+    return bytes(data)
+
+
+# ------------------------------------------------------------------------------- tests
+@pytest.mark.verilator
+def test_board_images_and_selftest(board_dir, nets):
+    net, _, x, y = nets
+    with board_sim(board_dir) as sim:
+        out = scenario_images(sim, net, x, y, N_IMAGES)
+    r = out["result"]
+    print(
+        f"\nsimulated board: {r.images} images, {r.mismatches} mismatches, accuracy {r.accuracy:.4f} "
+        f"(golden {r.golden_accuracy:.4f}); UART exchange {out['busy_cycles'] / out['exchanges']:.0f} cycles "
+        f"= {out['exchanges'] * 48e6 / out['busy_cycles']:.1f} images/s at 3 Mbaud (simulated); "
+        f"SELFTEST {out['selftest'].n} images in {out['selftest'].cycles} engine cycles"
+    )
+
+
+@pytest.mark.verilator
+def test_board_bad_frames(board_dir, nets):
+    net, other, x, _ = nets
+    with board_sim(board_dir) as sim:
+        scenario_bad_frames(sim, net, other, x)
+
+
+@pytest.mark.verilator
+def test_board_load_second_network(board_dir, nets):
+    net, other, x, _ = nets
+    with board_sim(board_dir) as sim:
+        scenario_load(sim, net, other, x)
+
+
+@pytest.mark.verilator
+def test_board_reset_mid_frame(board_dir, nets):
+    net, _, x, _ = nets
+    with board_sim(board_dir) as sim:
+        scenario_reset(sim, net, x)
+
+
+@pytest.mark.verilator
+@pytest.mark.parametrize(
+    "where,status", [("payload", Status.IMAGE_CRC), ("magic", Status.BAD_MAGIC_OR_VERSION)]
+)
+def test_board_corrupt_flash(board_dir, where, status):
+    with board_sim(board_dir, flash_bin=corrupt(board_dir, where)) as sim:
+        scenario_corrupt_flash(sim, status)
+
+
+@pytest.mark.icarus
+def test_board_icarus_short(board_dir, nets):
+    """One short case under Icarus: boot from flash, INFO, one image."""
+    net, _, x, _ = nets
+    with board_sim(board_dir, simulator="icarus") as sim, sim.client(timeout=600) as c:
+        info = wait_ready(c)
+        check_board_runs(info, net, network_image(net))
+        check_classify(c, net, x[:1])

@@ -67,6 +67,7 @@ class BridgeSim:
         parameters: dict | None = None,
         defines: dict | None = None,
         includes: list[Path] = (),
+        plusargs: list[str] = (),
         clk_hz: int = 48_000_000,
         baud: int = 3_000_000,
         start_timeout_s: float = 900.0,
@@ -79,6 +80,7 @@ class BridgeSim:
         self.parameters = dict(parameters or {})
         self.defines = dict(defines or {})
         self.includes = list(includes)
+        self.plusargs = list(plusargs)
         self.clk_hz, self.baud = int(clk_hz), int(baud)
         self.start_timeout_s = start_timeout_s
         self.run_timeout_s = run_timeout_s
@@ -98,6 +100,7 @@ class BridgeSim:
                 parameters=self.parameters,
                 defines=self.defines,
                 includes=self.includes,
+                plusargs=self.plusargs,
                 extra_env={
                     "ICESPIKE_BOARD_PORTS": str(ports_file),
                     "ICESPIKE_CLK_HZ": self.clk_hz,
@@ -172,11 +175,20 @@ class BridgeSim:
 
 
 # ------------------------------------------------------------------------------------ the board
-def flash_hex(flash_bin: bytes, path: Path, offset: int = FLASH_NET_OFFSET) -> Path:
-    """A ``$readmemh`` file placing ``flash_bin`` at byte ``offset`` of the flash model."""
-    lines = [f"@{offset:x}"] + [f"{b:02x}" for b in flash_bin]
-    path.write_text("\n".join(lines) + "\n")
+def flash_hex(flash_bin: bytes, path: Path) -> Path:
+    """A ``$readmemh`` file of ``flash_bin``, one byte per line (the model puts the first byte
+    at its BASE parameter, flash address 0x100000)."""
+    path.write_text("\n".join(f"{b:02x}" for b in flash_bin) + "\n")
     return path
+
+
+def flash_model_size(n: int) -> int:
+    """Bytes the flash model holds: a power of two >= n (at least 512 KiB), so that a few
+    simulator builds serve every flash.bin (30 test images and all 10,000 both fit one)."""
+    size = 1 << 19
+    while size < n:
+        size <<= 1
+    return size
 
 
 def _stage(build_dir: Path, flash_bin: bytes) -> tuple[Path, Path]:
@@ -224,8 +236,14 @@ def board_sim(
         "board_tb",
         srcs,
         simulator=simulator,
-        parameters={"CLK_HZ": b.clock_hz, "BAUD": b.baud},
-        defines={"ICESPIKE_SIM_NO_PLL": 1, "ICESPIKE_FLASH_HEX": f'"{hexfile}"'},
+        parameters={
+            "CLK_HZ": b.clock_hz,
+            "BAUD": b.baud,
+            "FLASH_BASE": FLASH_NET_OFFSET,
+            "FLASH_SIZE": flash_model_size(len(data)),
+        },
+        defines={"ICESPIKE_SIM_NO_PLL": 1},
+        plusargs=[f"+flash={hexfile}"],
         includes=[inc],
         clk_hz=b.clock_hz,
         baud=b.baud,
