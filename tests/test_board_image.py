@@ -132,18 +132,25 @@ def test_w1_word_wider_than_outputs():
         im.parse_network_image(bytes(data))
 
 
-@given(pos=st.integers(0, len(IMAGE) - 1), flip=st.integers(1, 255))
-def test_every_single_byte_corruption_is_refused(pos, flip):
-    bad = bytearray(IMAGE)
-    bad[pos] ^= flip
-    with pytest.raises(im.ImageError):
-        im.parse_network_image(bytes(bad))
+BLOCK = im.test_block(np.arange(2 * 784).reshape(2, 784) % 256, np.array([3, 7]))
+PARSERS = {"network image": (IMAGE, im.parse_network_image), "test-image block": (BLOCK, im.parse_test_block)}
 
 
-@given(st.binary(max_size=200))
-def test_arbitrary_bytes_give_image_error_only(data):
+@pytest.mark.parametrize("what", sorted(PARSERS))
+@given(data=st.data(), flip=st.integers(1, 255))
+def test_every_single_byte_corruption_is_refused(what, data, flip):
+    good, parse = PARSERS[what]
+    bad = bytearray(good)
+    bad[data.draw(st.integers(0, len(good) - 1))] ^= flip
     with pytest.raises(im.ImageError):
-        im.parse_network_image(data)
+        parse(bytes(bad))
+
+
+@pytest.mark.parametrize("what", sorted(PARSERS))
+@given(data=st.binary(max_size=200))
+def test_arbitrary_bytes_give_image_error_only(what, data):
+    with pytest.raises(im.ImageError):
+        PARSERS[what][1](data)
 
 
 @given(prefix=st.integers(0, 47), tail=st.binary(min_size=0, max_size=60))
@@ -183,21 +190,6 @@ def test_test_block_roundtrip_and_layout():
     assert blk[16] == y[0] and blk[17 : 17 + 784] == x[0].tobytes()
     x2, y2 = im.parse_test_block(blk)
     assert (x2 == x).all() and (y2 == y).all()
-
-
-@given(pos=st.integers(0, 16 + 2 * 785 + 3), flip=st.integers(1, 255))
-def test_test_block_single_byte_corruption_refused(pos, flip):
-    x, y = _imgs(2)
-    blk = bytearray(im.test_block(x, y))
-    blk[pos] ^= flip
-    with pytest.raises(im.ImageError):
-        im.parse_test_block(bytes(blk))
-
-
-@given(st.binary(max_size=100))
-def test_test_block_fuzz(data):
-    with pytest.raises(im.ImageError):
-        im.parse_test_block(data)
 
 
 def test_test_block_bad_input():

@@ -203,6 +203,17 @@ def network_image(net: IntNetwork) -> bytes:
     return image
 
 
+def _check_preamble(what: str, got: tuple, want: tuple) -> None:
+    """Magic, format version and header size of ``what``, each refused with its own message."""
+    (magic, version, hbytes), (w_magic, w_version, w_hbytes) = got, want
+    if magic != w_magic:
+        raise ImageError(f"bad {what} magic {magic!r}, expected {w_magic!r}")
+    if version != w_version:
+        raise ImageError(f"{what} format version {version}, this reader knows {w_version}")
+    if hbytes != w_hbytes:
+        raise ImageError(f"{what} header size field {hbytes}, expected {w_hbytes}")
+
+
 def parse_header(data: bytes, *, check_crc: bool = True) -> NetHeader:
     """Parse and check the first 48 bytes of a network image; ImageError names the defect.
 
@@ -217,12 +228,7 @@ def parse_header(data: bytes, *, check_crc: bool = True) -> NetHeader:
     (magic, version, hbytes, n_in, n_hid, n_out, cw0, cw1, T, leak, reset, flags) = vals[:12]
     threshold, w0_words, w1_words, w1_wb, zero, payload_bytes, payload_crc = vals[12:]
     (hcrc,) = struct.unpack_from("<I", data, 44)
-    if magic != NET_MAGIC:
-        raise ImageError(f"bad network image magic {magic!r}, expected {NET_MAGIC!r}")
-    if version != NET_VERSION:
-        raise ImageError(f"network image format version {version}, this reader knows {NET_VERSION}")
-    if hbytes != NET_HEADER_BYTES:
-        raise ImageError(f"network image header size field {hbytes}, expected {NET_HEADER_BYTES}")
+    _check_preamble("network image", (magic, version, hbytes), (NET_MAGIC, NET_VERSION, NET_HEADER_BYTES))
     if check_crc and hcrc != crc32(data[:44]):
         raise ImageError(
             f"network image header CRC {hcrc:#010x} does not match its bytes ({crc32(data[:44]):#010x})"
@@ -325,12 +331,9 @@ def parse_test_block(data: bytes, *, trailing: bool = False) -> tuple[np.ndarray
     if len(data) < TEST_HEADER_BYTES:
         raise ImageError(f"test-image block is {len(data)} bytes, its header alone needs {TEST_HEADER_BYTES}")
     magic, version, hbytes, count, pixels, zero = _TEST_HDR.unpack_from(data, 0)
-    if magic != TEST_MAGIC:
-        raise ImageError(f"bad test-image block magic {magic!r}, expected {TEST_MAGIC!r}")
-    if version != TEST_VERSION:
-        raise ImageError(f"test-image block version {version}, this reader knows {TEST_VERSION}")
-    if hbytes != TEST_HEADER_BYTES:
-        raise ImageError(f"test-image block header size field {hbytes}, expected {TEST_HEADER_BYTES}")
+    _check_preamble(
+        "test-image block", (magic, version, hbytes), (TEST_MAGIC, TEST_VERSION, TEST_HEADER_BYTES)
+    )
     if pixels != TEST_PIXELS:
         raise ImageError(f"test-image block has {pixels} pixels per image, the board takes {TEST_PIXELS}")
     if zero != 0:
