@@ -38,7 +38,7 @@ from icespike.board.protocol import (
     parse_load_end,
     status_text,
 )
-from icespike.board.sim import BridgeSim, board_sim
+from icespike.board.sim import BridgeSim, board_sim, gate_netlist
 from icespike.export import load_export
 from simrun import ROOT, env_int
 from test_snn_engine import alt_network
@@ -87,6 +87,7 @@ CKPT = ROOT / "models" / "mnist-784-128-10-ternary.npz"
 BOARD_DIR = ROOT / "build" / "board_tests"
 N_TEST_IMAGES = 30  # test images in the flash of the test builds (SELFTEST range is checked against it)
 N_IMAGES = env_int("ICESPIKE_BOARD_IMAGES", 20)
+N_GATE_IMAGES = env_int("ICESPIKE_BOARD_GATE_IMAGES", 3)
 
 
 @pytest.fixture(scope="module")
@@ -308,3 +309,19 @@ def test_board_icarus_short(board_dir, nets):
         info = wait_ready(c)
         check_board_runs(info, net, network_image(net))
         check_classify(c, net, x[:1])
+
+
+@pytest.mark.slow
+@pytest.mark.gate
+@pytest.mark.verilator
+def test_board_gate_level(board_dir, nets):
+    """The board top synthesised for the UP5K (PLL bypassed), simulated on Yosys's cell models
+    (SB_SPRAM256KA, SB_RAM40_4K, SB_LUT4, ...): boot from flash, INFO, images equal the golden model."""
+    net, _, x, _ = nets
+    netlist = gate_netlist(board_dir, ROOT / "build" / "board_gate" / "ternary")
+    with board_sim(board_dir, netlist=netlist) as sim, sim.client(timeout=1200) as c:
+        info = wait_ready(c, timeout_s=3600)
+        check_board_runs(info, net, network_image(net))
+        check_classify(c, net, x[:N_GATE_IMAGES])
+        s = c.selftest(N_GATE_IMAGES)
+        assert list(s.classes) == golden.run(net, x[:N_GATE_IMAGES]).predictions.tolist()

