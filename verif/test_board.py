@@ -9,6 +9,7 @@ board (icespike.board.sim). The bridge on its own is checked against a register 
 
 from __future__ import annotations
 
+import json
 import struct
 import time
 from pathlib import Path
@@ -39,6 +40,7 @@ from icespike.board.protocol import (
     status_text,
 )
 from icespike.board.sim import BridgeSim, board_sim, gate_netlist
+from icespike.cli import main
 from icespike.export import load_export
 from simrun import ROOT, env_int
 from test_snn_engine import alt_network
@@ -134,7 +136,8 @@ def expect_status(c: BoardClient, frame: bytes, status: Status) -> None:
 # Each scenario raises AssertionError (or a client error) when the board misbehaves; the tests
 # run them on the board and, to show they can fail, on mutants of the RTL.
 def scenario_images(sim: BridgeSim, net, x, y, n: int) -> dict:
-    """Boot from flash, INFO, n MNIST images with 0 mismatches, SELFTEST of the flash images."""
+    """Boot from flash, INFO, LEDs, n MNIST images with 0 mismatches, SELFTEST of every image in
+    the flash, SELFTEST past the end refused."""
     with sim.client() as c:
         info = wait_ready(c)
         check_board_runs(info, net, network_image(net))
@@ -145,10 +148,10 @@ def scenario_images(sim: BridgeSim, net, x, y, n: int) -> dict:
         r = stream_images(c, net, x[:n], y[:n])
         n_ex, busy = (int(v) for v in sim.control("busy").split())
         assert r.mismatches == 0, r.first_mismatches
-        s = c.selftest(n)
-        g = golden.run(net, x[:n])
+        s = c.selftest(N_TEST_IMAGES)
+        g = golden.run(net, x[:N_TEST_IMAGES])
         assert list(s.classes) == g.predictions.tolist()
-        assert s.correct == int((g.predictions == y[:n]).sum())
+        assert s.correct == int((g.predictions == y[:N_TEST_IMAGES]).sum())
         with pytest.raises(BoardError) as e:
             c.selftest(N_TEST_IMAGES + 1)
         assert e.value.status == Status.SELFTEST_RANGE
@@ -258,17 +261,28 @@ def corrupt(board_dir: Path, where: str) -> bytes:
 
 # ------------------------------------------------------------------------------- tests
 @pytest.mark.verilator
-def test_board_images_and_selftest(board_dir, nets):
+def test_board_sim_command(board_dir, capsys):
+    """`icespike board sim DIR --images N --json`: N MNIST images through the simulated board,
+    every class and score equal to the golden model's."""
+    rc = main(["board", "sim", str(board_dir), "--images", str(N_IMAGES), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    for k in ("images", "mismatches", "accuracy", "golden_accuracy", "baud", "seconds"):
+        assert k in out
+    assert rc == 0 and out["images"] == N_IMAGES and out["mismatches"] == 0
+    assert out["accuracy"] == out["golden_accuracy"] and out["baud"] == 3_000_000
+    print(
+        f"\nboard sim: {out['images']} images, {out['mismatches']} mismatches, accuracy {out['accuracy']:.4f}; "
+        f"{out['uart_cycles_per_image']:.0f} cycles per UART exchange = "
+        f"{out['uart_images_per_s_simulated']:.1f} images/s (simulated), {out['seconds']:.1f} s wall"
+    )
+
+
+@pytest.mark.verilator
+def test_board_boot_selftest(board_dir, nets):
     net, _, x, y = nets
     with board_sim(board_dir) as sim:
-        out = scenario_images(sim, net, x, y, N_IMAGES)
-    r = out["result"]
-    print(
-        f"\nsimulated board: {r.images} images, {r.mismatches} mismatches, accuracy {r.accuracy:.4f} "
-        f"(golden {r.golden_accuracy:.4f}); UART exchange {out['busy_cycles'] / out['exchanges']:.0f} cycles "
-        f"= {out['exchanges'] * 48e6 / out['busy_cycles']:.1f} images/s at 3 Mbaud (simulated); "
-        f"SELFTEST {out['selftest'].n} images in {out['selftest'].cycles} engine cycles"
-    )
+        s = scenario_images(sim, net, x, y, 3)["selftest"]
+    print(f"\nSELFTEST: {s.n} images, {s.correct} correct, {s.cycles} engine cycles")
 
 
 @pytest.mark.verilator
