@@ -2,7 +2,9 @@
 // one byte per cycle.
 //
 // A cycle with clr = 1 restarts the checksum (a byte given in the same cycle is ignored); a
-// cycle with en = 1 folds data into it, least significant bit first. crc is the checksum of
+// cycle with en = 1 folds data into it, least significant bit first. A cycle with ld = 1
+// (and no clr) sets the checksum to ld_crc, so a checksum saved from crc continues exactly
+// where it was (a rewind); a byte given in that cycle is ignored. crc is the checksum of
 // the bytes folded since the last clr/rst (the final xorout applied), registered (valid the
 // cycle after en); with no byte folded it is 0x00000000, as zlib.crc32(b""). Check value:
 // "123456789" -> 0xCBF43926. The host side's reference is zlib.crc32.
@@ -14,6 +16,8 @@ module crc32 (
     input  wire        clr,    // restart the checksum
     input  wire        en,     // fold data into the checksum
     input  wire [7:0]  data,
+    input  wire        ld,     // continue from ld_crc (a crc value read earlier)
+    input  wire [31:0] ld_crc,
     output wire [31:0] crc
 );
 
@@ -28,6 +32,7 @@ module crc32 (
 
     always @(posedge clk) begin
         if (rst | clr) state_q <= 32'hFFFFFFFF;
+        else if (ld) state_q <= ~ld_crc;
         else if (en) state_q <= nxt;
     end
 

@@ -137,6 +137,9 @@ module top_engine #(
         .w_we       (ld_q),
         .w_addr     (wsh_q[AW+63:64]),
         .w_data     (wsh_q[63:0]),
+        .w1_we      (1'b0),  // output-layer weights: from W1_FILE (EBR initialised by the bitstream)
+        .w1_addr    ({`SNN_HID_AW{1'b0}}),
+        .w1_data    ({`SNN_W1_DATA_W{1'b0}}),
         // status and trace outputs are for testbenches: left open on purpose
         /* verilator lint_off PINCONNECTEMPTY */
         .busy       (),

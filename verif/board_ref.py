@@ -33,3 +33,61 @@ def crc8(data: bytes) -> int:
 
 
 assert crc8(b"123456789") == 0xF4 and crc32(b"123456789") == 0xCBF43926  # catalogue check values
+
+
+# ----------------------------------------------------------------------- network image (v1)
+HEADER_BYTES = 48
+
+
+def image_header(p, payload: bytes, *, flags: int = 0) -> bytes:
+    """The 48-byte network-image header for engine parameters ``p`` (icespike.export.EngineParams)."""
+    import struct
+
+    w1_bytes = -(-p.W1_DATA_W // 8)
+    head = struct.pack(
+        "<4sHHHHHBBBBBBIIIB3xI",
+        b"ISNN",
+        1,
+        HEADER_BYTES,
+        p.N_IN,
+        p.N_HID,
+        p.N_OUT,
+        p.CODE_W0,
+        p.CODE_W1,
+        p.T,
+        p.LEAK_SHIFT,
+        p.RESET_SUBTRACT,
+        flags,
+        p.THRESHOLD,
+        p.W0_DEPTH,
+        p.N_HID,
+        w1_bytes,
+        len(payload),
+    )
+    head += struct.pack("<I", crc32(payload))
+    return head + struct.pack("<I", crc32(head))
+
+
+def image_payload(net) -> bytes:
+    """Payload of ``net``'s image: the w0 words (8 bytes LE each), then the w1 words (LE)."""
+    from icespike.export import engine_params, pack_w0, pack_w1
+
+    p = engine_params(net)
+    w1_bytes = -(-p.W1_DATA_W // 8)
+    return b"".join(w.to_bytes(8, "little") for w in pack_w0(net)) + b"".join(
+        w.to_bytes(w1_bytes, "little") for w in pack_w1(net)
+    )
+
+
+def network_image(net) -> bytes:
+    """The whole network image (header + payload) of an IntNetwork."""
+    try:
+        from icespike.board.image import network_image as _image  # the host side's definition
+    except ImportError:
+        _image = None
+    if _image is not None:
+        return bytes(_image(net))
+    from icespike.export import engine_params
+
+    payload = image_payload(net)
+    return image_header(engine_params(net), payload) + payload

@@ -10,8 +10,8 @@ at realistic rates. Extra sets cover a hidden layer that does not fill its last 
 cocotb tests (in order, one simulator process):
 * ``images``      N images with random input gaps and output back-pressure, whole-trace compare;
 * ``reset_mid``   reset in the middle of an image's input and again while it computes, then recovery;
-* ``weight_port`` layer-0 weights rewritten through w_we/w_addr/w_data (another network's), checked,
-                  then restored.
+* ``weight_port`` layer-0 rows and all output-layer words rewritten through w_we/w_addr/w_data and
+                  w1_we/w1_addr/w1_data (another network's), checked, then restored.
 The fast Verilator harness (verif/harness/tb_engine.v, no Python per cycle) is checked at the end.
 """
 
@@ -31,7 +31,7 @@ from cocotb.triggers import FallingEdge, RisingEdge
 
 from icespike import golden, rtlsim
 from icespike.data import load_mnist
-from icespike.export import engine_params, export_network, load_export, pack_w0
+from icespike.export import engine_params, export_network, load_export, pack_w0, pack_w1
 from icespike.formats import weight_format
 from icespike.network import IntLayer, IntNetwork
 from simrun import (
@@ -169,7 +169,7 @@ class Engine:
         self.gap_pct = 0
         self.bp_pct = 0
         self.in_reset = True
-        self.writes: list[tuple[int, int]] = []  # queued layer-0 weight writes (addr, word)
+        self.writes: list[tuple[int, int, int]] = []  # queued weight writes (layer 0/1, addr, word)
 
     def start(self):
         cocotb.start_soon(self._cycle())
@@ -212,13 +212,14 @@ class Engine:
                 busy_cnt = 0
             await FallingEdge(dut.clk)
             # ---- drive for the next edge
+            dut.w_we.value = 0
+            dut.w1_we.value = 0
             if self.writes:
-                a, word = self.writes.pop()
-                dut.w_we.value = 1
-                dut.w_addr.value = a
-                dut.w_data.value = word
-            else:
-                dut.w_we.value = 0
+                layer, a, word = self.writes.pop()
+                port = ("w", "w1")[layer]
+                getattr(dut, f"{port}_we").value = 1
+                getattr(dut, f"{port}_addr").value = a
+                getattr(dut, f"{port}_data").value = word
             s_valid = 0
             if not self.in_reset and self.sent < len(self.pixels) and self.rng.randrange(100) >= self.gap_pct:
                 s_valid = 1
@@ -252,8 +253,8 @@ class Engine:
         while self.sent < n:
             await RisingEdge(self.dut.clk)
 
-    async def write_weights(self, items: list[tuple[int, int]]):
-        """Write layer-0 words through the write port, one per cycle (in the given order)."""
+    async def write_weights(self, items: list[tuple[int, int, int]]):
+        """Write (layer, addr, word) through the layer's write port, one per cycle, in order."""
         self.writes = list(reversed(items))
         while self.writes:
             await RisingEdge(self.dut.clk)
@@ -325,6 +326,9 @@ async def init(dut, net, rng) -> Engine:
     dut.w_we.value = 0
     dut.w_addr.value = 0
     dut.w_data.value = 0
+    dut.w1_we.value = 0
+    dut.w1_addr.value = 0
+    dut.w1_data.value = 0
     eng = Engine(dut, net, rng, p_lif)
     eng.start()
     await eng.reset()
@@ -375,11 +379,12 @@ async def reset_mid(dut):
 
 @cocotb.test()
 async def weight_port(dut):
-    """Rewrite layer-0 rows through the write port with another network's; check; restore.
+    """Rewrite layer-0 rows and the output layer through the write ports with another
+    network's; check; restore.
 
-    The rows rewritten are those of pixels that the test images use (up to 96 of them, in a
-    random order), so the rewritten weights change the results; the golden model runs the
-    mixed network.
+    The layer-0 rows rewritten are those of pixels that the test images use (up to 96 of them)
+    and every output-layer word, all in one random order, so the rewritten weights change the
+    results; the golden model runs the mixed network.
     """
     net, p, x, rng = tb_setup(dut)
     other = load_export(os.environ["ICESPIKE_ENGINE_EXPORT_ALT"])
@@ -401,19 +406,19 @@ async def weight_port(dut):
                 reset=h.reset,
                 mem_width=h.mem_width,
             ),
-            IntLayer(net.layers[1].codes, net.layers[1].bits),
+            IntLayer(other.layers[1].codes, net.layers[1].bits),
         ],
         net.timesteps,
     )
-    new_words, old_words = pack_w0(other), pack_w0(net)
-    addrs = [i * p.WPR + k for i in rows for k in range(p.WPR)]
-    rng.shuffle(addrs)  # any order
-    await eng.write_weights([(a, new_words[a]) for a in addrs])
+    new_words, old_words = (pack_w0(other), pack_w1(other)), (pack_w0(net), pack_w1(net))
+    addrs = [(0, i * p.WPR + k) for i in rows for k in range(p.WPR)] + [(1, j) for j in range(p.N_HID)]
+    rng.shuffle(addrs)  # any order, the two ports interleaved
+    await eng.write_weights([(layer, a, new_words[layer][a]) for layer, a in addrs])
     eng.net = mixed
     eng.send(xs)
     await eng.wait_results(len(xs), max_cycles(p, len(xs)))
-    eng.check(xs, f"{len(rows)} layer-0 rows written through the port")
-    await eng.write_weights([(a, old_words[a]) for a in addrs])
+    eng.check(xs, f"{len(rows)} layer-0 rows and the output layer written through the ports")
+    await eng.write_weights([(layer, a, old_words[layer][a]) for layer, a in addrs])
     eng.net = net
     eng.clear()
     eng.send(xs)
@@ -442,11 +447,14 @@ SLOW_ONLY = ("ternary-p2", "q8-p4")  # P_LIF 2 and 4 stay in the fast tier throu
 
 
 def alt_network(net: IntNetwork) -> IntNetwork:
-    """Same parameters, other layer-0 weights (the columns rolled by 97 pixels, codes negated)."""
+    """Same parameters, other weights (columns rolled by 97 pixels / 5 hidden neurons, codes negated)."""
     h, o = net.layers
     codes = -np.roll(h.codes, 97, axis=1)
+    out_codes = -np.roll(o.codes, 5, axis=1)
     if h.bits > 2:
         codes = np.clip(codes, weight_format(h.bits).qmin, weight_format(h.bits).qmax)
+    if o.bits > 2:
+        out_codes = np.clip(out_codes, weight_format(o.bits).qmin, weight_format(o.bits).qmax)
     return IntNetwork(
         [
             IntLayer(
@@ -457,7 +465,7 @@ def alt_network(net: IntNetwork) -> IntNetwork:
                 reset=h.reset,
                 mem_width=h.mem_width,
             ),
-            IntLayer(o.codes.copy(), o.bits),
+            IntLayer(out_codes, o.bits),
         ],
         net.timesteps,
     )
