@@ -339,3 +339,75 @@ def test_board_gate_level(board_dir, nets):
         check_classify(c, net, x[:N_GATE_IMAGES])
         s = c.selftest(N_GATE_IMAGES)
         assert list(s.classes) == golden.run(net, x[:N_GATE_IMAGES]).predictions.tolist()
+
+
+# =============================================================================== able to fail
+# Each bad-input scenario run on a copy of the RTL with the check it relies on removed: the
+# scenario must then fail. (One line of one file changed; every mutant is a separate build.)
+MUTANT_DIR = ROOT / "build" / "board_mutants"
+
+
+def mutant(name: str, file: str, old: str, new: str) -> dict[str, Path]:
+    """A copy of rtl/<file> with ``old`` (which must occur exactly once) replaced by ``new``."""
+    src = ROOT / "rtl" / file
+    text = src.read_text()
+    assert text.count(old) == 1, f"{file}: the mutated line {old!r} occurs {text.count(old)} times"
+    out = MUTANT_DIR / name / file
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text.replace(old, new))
+    return {file: out}
+
+
+MUTANTS = {
+    # name: (file, old, new, scenario)
+    "loader-ignores-payload-crc": (
+        "net_loader.v",
+        "if (crc == pcrc_q) net_valid <= 1'b1;",
+        "if (1'b1) net_valid <= 1'b1;",
+        "corrupt-payload",
+    ),
+    "loader-ignores-shape": (
+        "net_loader.v",
+        "s_data != exp_byte) bad_shape_q <= 1'b1;",
+        "s_data != exp_byte) bad_shape_q <= 1'b0;",
+        "bad-frames",
+    ),
+    "loader-ignores-magic": (
+        "net_loader.v",
+        "if (hb_q < 6'd8 && s_data != exp_byte) bad_magic_q <= 1'b1;",
+        "if (hb_q < 6'd8 && s_data != exp_byte) bad_magic_q <= 1'b0;",
+        "corrupt-magic",
+    ),
+}
+
+
+def run_scenario(name: str, sim: BridgeSim, board_dir: Path, nets) -> None:
+    net, other, x, y = nets
+    if name == "bad-frames":
+        scenario_bad_frames(sim, net, other, x)
+    elif name == "load":
+        scenario_load(sim, net, other, x)
+    elif name == "reset":
+        scenario_reset(sim, net, x)
+    elif name == "corrupt-payload":
+        scenario_corrupt_flash(sim, Status.IMAGE_CRC)
+    elif name == "corrupt-magic":
+        scenario_corrupt_flash(sim, Status.BAD_MAGIC_OR_VERSION)
+    else:
+        raise ValueError(name)
+
+
+SCENARIO_FLASH = {"corrupt-payload": "payload", "corrupt-magic": "magic"}
+
+
+@pytest.mark.slow
+@pytest.mark.verilator
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_board_mutant_is_caught(board_dir, nets, name):
+    file, old, new, scenario = MUTANTS[name]
+    flash = corrupt(board_dir, SCENARIO_FLASH[scenario]) if scenario in SCENARIO_FLASH else None
+    with pytest.raises((AssertionError, BoardError, TimeoutError, OSError)):
+        with board_sim(
+            board_dir, flash_bin=flash, replace_sources=mutant(name, file, old, new), tag=name
+        ) as sim:
+            run_scenario(scenario, sim, board_dir, nets)
