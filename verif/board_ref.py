@@ -91,3 +91,20 @@ def network_image(net) -> bytes:
 
     payload = image_payload(net)
     return image_header(engine_params(net), payload) + payload
+
+
+# ----------------------------------------------------------------------- frames and test block
+def frame(cmd: int, payload: bytes = b"") -> bytes:
+    """Host -> board frame: 0xA5, cmd, len (u16 LE), payload, CRC-8 over cmd..payload."""
+    body = bytes([cmd]) + len(payload).to_bytes(2, "little") + bytes(payload)
+    return b"\xa5" + body + bytes([crc8(body)])
+
+
+def test_block(images, labels) -> bytes:
+    """Test-image block: header (ISIM, 1, 16, count, pixels, 0), records (label, pixels), CRC-32."""
+    import struct
+
+    images = [bytes(int(v) for v in im) for im in images]
+    recs = b"".join(bytes([int(lab)]) + im for lab, im in zip(labels, images))
+    head = struct.pack("<4sHHIHH", b"ISIM", 1, 16, len(images), len(images[0]) if images else 0, 0)
+    return head + recs + struct.pack("<I", crc32(recs))
