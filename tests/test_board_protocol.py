@@ -157,8 +157,10 @@ def test_classify_roundtrip_and_defects():
 def test_selftest_and_load_end():
     r = pr.SelftestResult(3, 2, 8000, bytes([7, 2, 1]))
     assert pr.parse_selftest(pr.selftest_payload(r)) == r
+    p = pr.selftest_payload(r)
+    assert p == bytes([3, 0, 0, 0, 7, 2, 1, 2, 0, 0, 0]) + struct.pack("<Q", 8000)  # classes first
     with pytest.raises(pr.ProtocolError, match="carries 2"):
-        pr.parse_selftest(pr.selftest_payload(r)[:-1])
+        pr.parse_selftest(p[:-1])
     with pytest.raises(pr.ProtocolError, match="3 of 2"):
         pr.parse_selftest(pr.selftest_payload(pr.SelftestResult(2, 3, 0, b"\0\0")))
     assert pr.parse_load_end(struct.pack("<I", 0xDEADBEEF)) == 0xDEADBEEF

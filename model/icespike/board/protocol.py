@@ -78,12 +78,12 @@ class Status(enum.IntEnum):
 STATUS_TEXT = {
     Status.OK: "ok",
     Status.BAD_CRC8: "the frame's CRC-8 was wrong",
-    Status.BAD_LENGTH: "the payload length is wrong for this command",
+    Status.BAD_LENGTH: "wrong payload length for this command, or a network image too long or too short",
     Status.UNKNOWN_CMD: "unknown command",
     Status.TIMEOUT: "the frame stopped arriving (more than 1 ms between bytes)",
     Status.SHAPE_MISMATCH: "the network image's shape or parameters differ from the bitstream's",
-    Status.BAD_MAGIC_OR_VERSION: "the network image has a bad magic, version or header CRC",
-    Status.IMAGE_CRC: "the network image's CRC-32 or length does not match",
+    Status.BAD_MAGIC_OR_VERSION: "the network image has a bad magic, format version or header size",
+    Status.IMAGE_CRC: "the network image's header CRC-32 or payload CRC-32 does not match",
     Status.NOT_READY: "no valid network is loaded",
     Status.BAD_SEQUENCE: "LOAD_DATA or LOAD_END without LOAD_BEGIN",
     Status.SELFTEST_RANGE: "more self-test images asked for than the flash holds (or its test block is invalid)",
@@ -310,7 +310,7 @@ def parse_load_end(payload: bytes) -> int:
 
 @dataclass(frozen=True)
 class SelftestResult:
-    """The SELFTEST reply: images run, how many matched their label, cycles, every class."""
+    """The SELFTEST reply: images run, every class, how many matched their label, engine cycles."""
 
     n: int
     correct: int
@@ -318,17 +318,16 @@ class SelftestResult:
     classes: bytes
 
 
-_SELF = struct.Struct("<IIQ")
-
-
 def parse_selftest(payload: bytes) -> SelftestResult:
+    """``u32 N, N class bytes, u32 correct, u64 total engine cycles`` (classes stream first)."""
     payload = bytes(payload)
-    if len(payload) < _SELF.size:
-        raise ProtocolError(f"SELFTEST reply payload is {len(payload)} bytes, shorter than {_SELF.size}")
-    n, correct, cycles = _SELF.unpack_from(payload, 0)
-    classes = payload[_SELF.size :]
-    if len(classes) != n:
-        raise ProtocolError(f"SELFTEST reply says {n} images but carries {len(classes)} classes")
+    if len(payload) < 16:
+        raise ProtocolError(f"SELFTEST reply payload is {len(payload)} bytes, shorter than 16")
+    (n,) = struct.unpack_from("<I", payload, 0)
+    if len(payload) != 16 + n:
+        raise ProtocolError(f"SELFTEST reply says {n} images but carries {len(payload) - 16} classes")
+    classes = payload[4 : 4 + n]
+    correct, cycles = struct.unpack_from("<IQ", payload, 4 + n)
     if correct > n:
         raise ProtocolError(f"SELFTEST reply says {correct} of {n} images correct")
     return SelftestResult(n, correct, cycles, bytes(classes))
@@ -336,7 +335,7 @@ def parse_selftest(payload: bytes) -> SelftestResult:
 
 def selftest_payload(r: SelftestResult) -> bytes:
     """Inverse of :func:`parse_selftest`."""
-    return _SELF.pack(r.n, r.correct, r.cycles) + bytes(r.classes)
+    return struct.pack("<I", r.n) + bytes(r.classes) + struct.pack("<IQ", r.correct, r.cycles)
 
 
 def request_payload_size(cmd: int) -> tuple[int, int] | None:
