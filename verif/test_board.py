@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import serial
 
-from icespike import golden
+from icespike import golden, rtlsim
 from icespike.board import build as bb
 from icespike.board.client import BoardClient, BoardError, check_board_runs, stream_images
 from icespike.board.image import (
@@ -40,7 +40,7 @@ from icespike.board.protocol import (
 )
 from icespike.board.sim import BridgeSim, board_sim, gate_netlist
 from icespike.cli import main
-from icespike.export import load_export
+from icespike.export import engine_params, load_export
 from simrun import ROOT, env_int
 from test_snn_engine import alt_network
 
@@ -107,21 +107,21 @@ def nets(board_dir):
 
 
 def wait_ready(c: BoardClient, timeout_s: float = 600.0) -> Info:
-    """INFO until the board has left the booting state (it boots from flash after every reset)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        info = c.info()
-        if info.state != State.BOOTING or time.monotonic() > deadline:
-            return info
+    """The simulated board boots from flash first (it does not listen meanwhile)."""
+    return c.wait_ready(timeout_s=timeout_s, attempt_s=5.0)
 
 
 def check_classify(c: BoardClient, net, images) -> None:
-    """Every class and score of the board equals the golden model's (first difference named)."""
+    """Every class and score of the board equals the golden model's (first difference named), and
+    its cycle count the engine's analytic cycle model."""
     g = golden.run(net, images)
+    cyc = rtlsim.cycle_model(engine_params(net), images.reshape(len(images), -1))
     for i, x in enumerate(images):
         r = c.classify(x, net.layers[-1].n_out)
-        want = (int(g.predictions[i]), tuple(int(v) for v in g.scores[i]))
-        assert (r.cls, r.scores) == want, f"image {i}: board {(r.cls, r.scores)}, golden {want}"
+        want = (int(g.predictions[i]), tuple(int(v) for v in g.scores[i]), int(cyc[i]))
+        assert (r.cls, r.scores, r.cycles) == want, (
+            f"image {i}: board {(r.cls, r.scores, r.cycles)}, golden {want}"
+        )
 
 
 def expect_status(c: BoardClient, frame: bytes, status: Status) -> None:
@@ -149,6 +149,7 @@ def scenario_images(sim: BridgeSim, net, x, y, n: int) -> dict:
         assert r.mismatches == 0, r.first_mismatches
         s = c.selftest(N_TEST_IMAGES)
         g = golden.run(net, x[:N_TEST_IMAGES])
+        assert s.cycles == int(rtlsim.cycle_model(engine_params(net), x[:N_TEST_IMAGES]).sum())
         assert list(s.classes) == g.predictions.tolist()
         assert s.correct == int((g.predictions == y[:N_TEST_IMAGES]).sum())
         with pytest.raises(BoardError) as e:

@@ -156,8 +156,24 @@ class BoardClient:
         return frame.payload
 
     # ------------------------------------------------------------------ commands
-    def info(self) -> Info:
-        return parse_info(self.call(Cmd.INFO))
+    def info(self, timeout: float | None = None) -> Info:
+        return parse_info(self.call(Cmd.INFO, timeout=timeout))
+
+    def wait_ready(self, timeout_s: float = 30.0, attempt_s: float = 1.0) -> Info:
+        """INFO until the board answers and has left the booting state (a board reading its flash
+        after configuration or a reset does not listen yet); returns the last INFO."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                info = self.info(timeout=attempt_s)
+                if info.state != State.BOOTING:
+                    return info
+            except (BoardTimeout, ProtocolError, BoardError):
+                if time.monotonic() > deadline:
+                    raise
+                self.port.reset_input_buffer()  # a late or partial answer to an earlier attempt
+            if time.monotonic() > deadline:
+                return info
 
     def classify(self, pixels, n_out: int | None = None) -> Classified:
         """Class, scores and engine cycles of one image (784 pixels 0..255)."""

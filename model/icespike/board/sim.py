@@ -155,7 +155,7 @@ class BridgeSim:
     def leds(self) -> dict[str, int]:
         return {k: int(v) for k, v in (w.split("=") for w in self.control("leds").split())}
 
-    def client(self, timeout: float = 120.0) -> BoardClient:
+    def client(self, timeout: float = 60.0) -> BoardClient:
         """A host client on the simulated board's UART (generous timeout: simulation is slow)."""
         return BoardClient(self.url, baud=self.baud, timeout=timeout, per_image_s=2.0)
 
@@ -319,7 +319,7 @@ def run_board_sim(
     say(f"board sim: building and starting {simulator} (cached after the first build)")
     t0 = time.perf_counter()
     with board_sim(d, simulator=simulator) as sim, sim.client() as c:
-        info = c.info()
+        info = c.wait_ready(timeout_s=600, attempt_s=5.0)
         check_board_runs(info, net, image)
         say(f"board sim: booted from flash, {images} images over {sim.url}")
         sim.control("busy")

@@ -222,6 +222,7 @@ def _run(args) -> int:
         raise UserError(f"--offset + --images exceeds the {len(m.test_images)} test images")
     sl = slice(args.offset, args.offset + args.images)
     with _client(args) as c:
+        c.wait_ready(timeout_s=args.timeout * 5, attempt_s=args.timeout)
         if args.load:
             c.load(image)
         info = c.info()
@@ -264,7 +265,7 @@ def _selftest(args) -> int:
     if args.images < 1:
         raise UserError("--images must be >= 1")
     with _client(args) as c:
-        info = c.info()
+        info = c.wait_ready(timeout_s=args.timeout * 5, attempt_s=args.timeout)
         if info.state != 1:
             raise UserError(
                 f"board is not ready (state {info.state_name}, last error {status_text(info.last_error)})"
