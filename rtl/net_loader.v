@@ -14,9 +14,10 @@
 // payload (before the next start) ends in err_code 2 (too long) and clears net_valid; bytes
 // after a header error are ignored; cancel = 1 ends a
 // load in progress with err_code 2 (too short).
-// Rewind (the host link drops a frame whose CRC-8 is bad): mark = 1 saves the whole load
-// state; rewind = 1 restores it, so the bytes given since the mark are as if never given
-// (weight words they wrote lie at or after the saved position and are written again).
+// Rewind (the host link drops a frame whose CRC-8 is bad): mark = 1 saves the load state;
+// rewind = 1 restores it, so the bytes given since the mark are as if never given (weight
+// words they wrote lie at or after the saved position and are written again). A mark is
+// taken with or before a start, or during the payload (the header fields are not saved).
 // err_code: 0 none, 2 BAD_LENGTH, 5 SHAPE_MISMATCH, 6 BAD_MAGIC_OR_VERSION, 7 IMAGE_CRC (the
 // host protocol's status codes); it holds the outcome of the last load until the next start.
 `default_nettype none
@@ -79,8 +80,11 @@ module net_loader #(
     localparam [31:0] P_W0    = W0_WORDS;
     localparam [31:0] P_W1B   = W1_BYTES;
     localparam [31:0] P_PAY   = PAYLOAD;
-    localparam [31:0] P_W0_LAST  = W0_WORDS - 1;
-    localparam [31:0] P_W1_LAST  = N_HID - 1;
+    localparam WORD_W = (W0_AW > HID_AW) ? W0_AW : HID_AW;
+    localparam integer W0_LAST_I = W0_WORDS - 1;
+    localparam integer W1_LAST_I = N_HID - 1;
+    localparam [WORD_W-1:0] W0_LAST = W0_LAST_I[WORD_W-1:0];
+    localparam [WORD_W-1:0] W1_LAST = W1_LAST_I[WORD_W-1:0];
     localparam [31:0] P_W1B_LAST = W1_BYTES - 1;
     localparam [383:0] HDR = {
         32'd0,                // 44 header CRC-32 (not part of the comparison)
@@ -124,28 +128,26 @@ module net_loader #(
     reg [31:0]      pcrc_q;        // payload CRC-32 from the header
     reg [23:0]      hcrc_q;        // header CRC-32 from the header: bytes 44..46
     reg             in_w1_q;       // payload: output-layer words
-    reg [31:0]      word_q;        // word index within the layer
+    reg [WORD_W-1:0] word_q;       // word index within the layer
     reg [4:0]       bi_q;          // byte index within the word
     reg [BUF_W-1:0] buf_q;         // word being assembled (bytes enter at the top)
     // saved copies
     reg [1:0]       m_state;
     reg             m_in_w1, m_valid;
-    reg [31:0]      m_word, m_crc;
+    reg [WORD_W-1:0] m_word;
+    reg [31:0]      m_crc;
     reg [4:0]       m_bi;
     reg [BUF_W-1:0] m_buf;
     reg [3:0]       m_err;
-    reg [5:0]       m_hb;
-    reg             m_bad_magic, m_bad_shape, m_after;
-    reg [31:0]      m_pcrc;
-    reg [23:0]      m_hcrc;
+    reg             m_after;
     reg             after_q;       // a payload has ended since the last start
 
     wire       take     = s_valid & s_ready;
     wire [BUF_W-1:0] buf_d = {s_data, buf_q[BUF_W-1:8]};
-    wire [31:0] w_last_word = in_w1_q ? P_W1_LAST : P_W0_LAST;
+    wire [WORD_W-1:0] w_last_word = in_w1_q ? W1_LAST : W0_LAST;
     wire [4:0]  bi_last  = in_w1_q ? P_W1B_LAST[4:0] : 5'd7;
     wire        word_end = (bi_q == bi_last);
-    wire        pay_end  = in_w1_q & word_end & (word_q == P_W1_LAST);
+    wire        pay_end  = in_w1_q & word_end & (word_q == W1_LAST);
     wire [7:0]  exp_byte = HDR[{hb_q, 3'b000} +: 8];
 
     assign s_ready = (state_q != S_CHECK);
@@ -180,11 +182,6 @@ module net_loader #(
             buf_q     <= m_buf;
             net_valid <= m_valid;
             err_code  <= m_err;
-            hb_q        <= m_hb;
-            bad_magic_q <= m_bad_magic;
-            bad_shape_q <= m_bad_shape;
-            pcrc_q      <= m_pcrc;
-            hcrc_q      <= m_hcrc;
             after_q     <= m_after;
         end else if (start) begin
             state_q     <= S_HDR;
@@ -226,7 +223,7 @@ module net_loader #(
                             state_q   <= S_PAY;
                             net_valid <= 1'b0;
                             in_w1_q   <= 1'b0;
-                            word_q    <= 32'd0;
+                            word_q    <= {WORD_W{1'b0}};
                             bi_q      <= 5'd0;
                         end
                     end
@@ -235,7 +232,7 @@ module net_loader #(
                     buf_q <= buf_d;
                     bi_q  <= word_end ? 5'd0 : bi_q + 5'd1;
                     if (word_end) begin
-                        word_q <= (word_q == w_last_word) ? 32'd0 : word_q + 32'd1;
+                        word_q <= (word_q == w_last_word) ? {WORD_W{1'b0}} : word_q + 1'b1;
                         if (word_q == w_last_word) in_w1_q <= 1'b1;
                         if (in_w1_q) begin
                             w1_we   <= 1'b1;
@@ -266,14 +263,27 @@ module net_loader #(
             m_valid <= net_valid;
             m_err   <= err_code;
             m_crc   <= crc;
-            m_hb        <= hb_q;
-            m_bad_magic <= bad_magic_q;
-            m_bad_shape <= bad_shape_q;
-            m_pcrc      <= pcrc_q;
-            m_hcrc      <= hcrc_q;
             m_after     <= after_q;
         end
     end
+
+`ifdef FORMAL
+    // The engine is released (net_valid rises) only by a payload whose CRC-32 matched, or by a
+    // rewind to a state that had it; never while a payload is expected (formal/net_loader.sby).
+    reg f_past = 1'b0;
+    always @(posedge clk) f_past <= 1'b1;
+    always @(*) begin
+        if (state_q == S_PAY || state_q == S_CHECK) assert (!net_valid);
+        if (m_state == S_PAY || m_state == S_CHECK) assert (!m_valid);
+    end
+    always @(posedge clk) begin
+        if (f_past && !$past(rst) && net_valid && !$past(net_valid)) begin
+            if ($past(rewind)) assert ($past(m_valid));
+            else assert ($past(state_q) == S_CHECK && $past(crc) == $past(pcrc_q));
+        end
+        if (f_past) cover (net_valid && !$past(net_valid) && !$past(rewind));
+    end
+`endif
 
 endmodule
 
