@@ -501,31 +501,6 @@ module host_link #(
         end
     end
 
-`ifdef FORMAL
-    // A frame with a bad CRC-8 is never executed; a failed forwarded frame is undone; the
-    // engine takes pixels only with a checked network (formal/host_link.sby).
-    reg f_past = 1'b0;
-    reg f_crc_ok;                   // the CRC byte of the last frame matched
-    always @(posedge clk) begin
-        f_past <= 1'b1;
-        if ((m_q == M_CRC) & rx_valid & ~timeout) f_crc_ok <= (rx_data == rx_crc);
-    end
-    always @(*) begin
-        if (f_past && m_q == M_EXEC) assert (f_crc_ok);
-        assert (~eng_valid | ld_net_valid);
-    end
-    always @(posedge clk) begin
-        if (f_past && !$past(rst) && $past(m_q) == M_CRC && $past(rx_valid) && !$past(timeout)
-                && $past(rx_data) != $past(rx_crc)) begin
-            assert (m_q == M_REPLY && status_q == ST_CRC8);
-            if ($past(fwd_q) == 2'd2) assert (ld_rewind);
-            if ($past(fwd_q) == 2'd1) assert (eng_rst_q);
-        end
-        if (f_past) cover (m_q == M_EXEC);
-        if (f_past) cover ($past(m_q) == M_CRC && m_q == M_REPLY && status_q == ST_CRC8 && ld_rewind);
-    end
-`endif
-
 endmodule
 
 `default_nettype wire

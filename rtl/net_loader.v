@@ -267,24 +267,6 @@ module net_loader #(
         end
     end
 
-`ifdef FORMAL
-    // The engine is released (net_valid rises) only by a payload whose CRC-32 matched, or by a
-    // rewind to a state that had it; never while a payload is expected (formal/net_loader.sby).
-    reg f_past = 1'b0;
-    always @(posedge clk) f_past <= 1'b1;
-    always @(*) begin
-        if (state_q == S_PAY || state_q == S_CHECK) assert (!net_valid);
-        if (m_state == S_PAY || m_state == S_CHECK) assert (!m_valid);
-    end
-    always @(posedge clk) begin
-        if (f_past && !$past(rst) && net_valid && !$past(net_valid)) begin
-            if ($past(rewind)) assert ($past(m_valid));
-            else assert ($past(state_q) == S_CHECK && $past(crc) == $past(pcrc_q));
-        end
-        if (f_past) cover (net_valid && !$past(net_valid) && !$past(rewind));
-    end
-`endif
-
 endmodule
 
 `default_nettype wire
