@@ -265,6 +265,18 @@ module host_link #(
         end
     endtask
 
+    // a frame that fails after its payload was forwarded: undo it (engine reset / loader
+    // rewind) and reply st
+    task drop(input [7:0] st);
+        begin
+            if (fwd_q == 2'd1) eng_rst_q <= 1'b1;
+            if (fwd_q == 2'd2) ld_rewind <= 1'b1;
+            hv_q  <= 1'b0;
+            fwd_q <= 2'd0;
+            reply(st, 16'd0);
+        end
+    endtask
+
     wire [15:0] len_full = {rx_data, len_q[7:0]};
     wire        rx_wait  = rx_in_frame | (m_q == M_CRC);
     wire        timeout  = rx_wait & (idle_q == TIMEOUT);
@@ -353,13 +365,8 @@ module host_link #(
                         default: status_q <= ST_UNKNOWN;
                     endcase
                 end
-                M_PAY: if (timeout) begin
-                    if (fwd_q == 2'd1) eng_rst_q <= 1'b1;
-                    if (fwd_q == 2'd2) ld_rewind <= 1'b1;
-                    hv_q  <= 1'b0;
-                    fwd_q <= 2'd0;
-                    reply(ST_TIMEOUT, 16'd0);
-                end else if (rx_valid) begin
+                M_PAY: if (timeout) drop(ST_TIMEOUT);
+                else if (rx_valid) begin
                     if (fwd_q != 2'd0) begin
                         hv_q <= 1'b1;
                         hd_q <= rx_data;
@@ -370,18 +377,10 @@ module host_link #(
                     cnt_q <= cnt_q + 16'd1;
                     if (cnt_q + 16'd1 == len_q) m_q <= M_CRC;
                 end
-                M_CRC: if (timeout) begin
-                    if (fwd_q == 2'd1) eng_rst_q <= 1'b1;
-                    if (fwd_q == 2'd2) ld_rewind <= 1'b1;
-                    hv_q  <= 1'b0;
-                    fwd_q <= 2'd0;
-                    reply(ST_TIMEOUT, 16'd0);
-                end else if (rx_valid) begin
+                M_CRC: if (timeout) drop(ST_TIMEOUT);
+                else if (rx_valid) begin
                     if (rx_data != rx_crc) begin
-                        if (fwd_q == 2'd1) eng_rst_q <= 1'b1;
-                        if (fwd_q == 2'd2) ld_rewind <= 1'b1;
-                        fwd_q <= 2'd0;
-                        reply(ST_CRC8, 16'd0);
+                        drop(ST_CRC8);
                     end else if (status_q != ST_OK) begin
                         reply(status_q, 16'd0);
                     end else begin
