@@ -1,7 +1,8 @@
 // net_loader: checks a network image (docs/board.md, format version 1) and copies its payload
 // into the engine's weight write ports.
 //
-// A cycle with start = 1 begins an image: the next 48 bytes on s_* are its header. Bytes 0..39
+// Bytes pass an input register (s_ready is low while it is full). A cycle with start = 1
+// begins an image: the next 48 bytes on s_* are its header. Bytes 0..39
 // must equal `header` (the header this bitstream was built for, from the parameters below;
 // its CRC fields are zero), bytes 44..47 must be the CRC-32 of bytes 0..43. Otherwise the
 // load ends with err_code 6 (magic, version or header size wrong), 7 (header CRC wrong) or
@@ -118,21 +119,21 @@ module net_loader #(
     end
 `endif
 
-    localparam [1:0] S_IDLE = 2'd0, S_HDR = 2'd1, S_PAY = 2'd2, S_CHECK = 2'd3;
+    localparam [2:0] S_IDLE = 3'd0, S_HDR = 3'd1, S_PAY = 3'd2, S_CHECK = 3'd3, S_HCHK = 3'd4;
     localparam [3:0] E_NONE = 4'd0, E_LENGTH = 4'd2, E_SHAPE = 4'd5, E_MAGIC = 4'd6, E_CRC = 4'd7;
 
     // ---------------------------------------------------------------- load state (saved by mark)
-    reg [1:0]       state_q;
+    reg [2:0]       state_q;
     reg [5:0]       hb_q;          // header byte index
     reg             bad_magic_q, bad_shape_q;
     reg [31:0]      pcrc_q;        // payload CRC-32 from the header
-    reg [23:0]      hcrc_q;        // header CRC-32 from the header: bytes 44..46
+    reg [31:0]      hcrc_q;        // header CRC-32 from the header
     reg             in_w1_q;       // payload: output-layer words
     reg [WORD_W-1:0] word_q;       // word index within the layer
     reg [4:0]       bi_q;          // byte index within the word
     reg [BUF_W-1:0] buf_q;         // word being assembled (bytes enter at the top)
     // saved copies
-    reg [1:0]       m_state;
+    reg [2:0]       m_state;
     reg             m_in_w1, m_valid;
     reg [WORD_W-1:0] m_word;
     reg [31:0]      m_crc;
@@ -140,36 +141,54 @@ module net_loader #(
     reg [BUF_W-1:0] m_buf;
     reg [3:0]       m_err;
     reg             m_after;
+    reg             m_in_v;
+    reg  [7:0]      m_in_d;
     reg             after_q;       // a payload has ended since the last start
 
-    wire       take     = s_valid & s_ready;
-    wire [BUF_W-1:0] buf_d = {s_data, buf_q[BUF_W-1:8]};
+    // input register: a byte is taken into it (s_ready = empty and no CRC check running) and
+    // processed from it in the next cycle, so no path runs from the source into the load state
+    reg        in_v_q;
+    reg  [7:0] in_d_q;
+    wire       take     = in_v_q & (state_q != S_CHECK) & (state_q != S_HCHK);  // the input byte is used
+    wire [7:0] b        = in_d_q;
+    wire [BUF_W-1:0] buf_d = {b, buf_q[BUF_W-1:8]};
     wire [WORD_W-1:0] w_last_word = in_w1_q ? W1_LAST : W0_LAST;
     wire [4:0]  bi_last  = in_w1_q ? P_W1B_LAST[4:0] : 5'd7;
     wire        word_end = (bi_q == bi_last);
     wire        pay_end  = in_w1_q & word_end & (word_q == W1_LAST);
     wire [7:0]  exp_byte = HDR[{hb_q, 3'b000} +: 8];
 
-    assign s_ready = (state_q != S_CHECK);
+    assign s_ready = ~in_v_q & (state_q != S_CHECK);
     assign busy    = (state_q != S_IDLE);
     assign loading = (state_q == S_PAY) | (state_q == S_CHECK);
 
     // one CRC-32: the header's bytes 0..43, then (cleared) the payload
-    wire crc_clr = start | ((state_q == S_HDR) & take & (hb_q == 6'd47));
+    wire crc_clr = start | (state_q == S_HCHK);
     wire crc_en  = take & (((state_q == S_HDR) & (hb_q < 6'd44)) | (state_q == S_PAY));
     crc32 u_crc (
-        .clk(clk), .rst(rst), .clr(crc_clr), .en(crc_en), .data(s_data),
+        .clk(clk), .rst(rst), .clr(crc_clr), .en(crc_en), .data(b),
         .ld(rewind), .ld_crc(m_crc), .crc(crc)
     );
 
     always @(posedge clk) begin
         w_we  <= 1'b0;
         w1_we <= 1'b0;
+        if (take) in_v_q <= 1'b0;
+        if (s_valid & s_ready) begin
+            in_v_q <= 1'b1;
+            in_d_q <= s_data;
+        end
+        if (rst | start | cancel) in_v_q <= 1'b0;   // a byte not yet used is dropped
+        if (rewind & ~rst) begin
+            in_v_q <= m_in_v;
+            in_d_q <= m_in_d;
+        end
         if (rst) begin
             state_q   <= S_IDLE;
             net_valid <= 1'b0;
             err_code  <= E_NONE;
             m_state   <= S_IDLE;
+            m_in_v    <= 1'b0;
             m_valid   <= 1'b0;
             m_err     <= E_NONE;
             m_after   <= 1'b0;
@@ -194,7 +213,7 @@ module net_loader #(
             if (state_q != S_IDLE) begin
                 state_q   <= S_IDLE;
                 err_code  <= E_LENGTH;
-                net_valid <= net_valid & (state_q == S_HDR);
+                net_valid <= net_valid & ((state_q == S_HDR) | (state_q == S_HCHK));
             end
         end else begin
             case (state_q)
@@ -204,16 +223,18 @@ module net_loader #(
                 end
                 S_HDR: if (take) begin
                     hb_q <= hb_q + 6'd1;
-                    if (hb_q < 6'd8 && s_data != exp_byte) bad_magic_q <= 1'b1;
-                    if (hb_q >= 6'd8 && hb_q < 6'd40 && s_data != exp_byte) bad_shape_q <= 1'b1;
-                    if (hb_q >= 6'd40 && hb_q < 6'd44) pcrc_q <= {s_data, pcrc_q[31:8]};
-                    if (hb_q >= 6'd44) hcrc_q <= {s_data, hcrc_q[23:8]};
-                    if (hb_q == 6'd47) begin
-                        // crc holds the CRC-32 of bytes 0..43 (this cycle's byte is not folded)
+                    if (hb_q < 6'd8 && b != exp_byte) bad_magic_q <= 1'b1;
+                    if (hb_q >= 6'd8 && hb_q < 6'd40 && b != exp_byte) bad_shape_q <= 1'b1;
+                    if (hb_q >= 6'd40 && hb_q < 6'd44) pcrc_q <= {b, pcrc_q[31:8]};
+                    if (hb_q >= 6'd44) hcrc_q <= {b, hcrc_q[31:8]};
+                    if (hb_q == 6'd47) state_q <= S_HCHK;
+                end
+                S_HCHK: begin   // the whole header is in; crc holds the CRC-32 of bytes 0..43
+                    begin
                         if (bad_magic_q) begin
                             state_q  <= S_IDLE;
                             err_code <= E_MAGIC;
-                        end else if ({s_data, hcrc_q} != crc) begin
+                        end else if (hcrc_q != crc) begin
                             state_q  <= S_IDLE;
                             err_code <= E_CRC;
                         end else if (bad_shape_q) begin
@@ -264,6 +285,8 @@ module net_loader #(
             m_err   <= err_code;
             m_crc   <= crc;
             m_after     <= after_q;
+            m_in_v      <= in_v_q;
+            m_in_d      <= in_d_q;
         end
     end
 

@@ -104,12 +104,11 @@ class TB:
             while rng.random() < gap:
                 d.s_valid.value = 0
                 await FallingEdge(d.clk)
+            while d.s_ready.value != 1:  # s_ready is settled after the falling edge
+                await FallingEdge(d.clk)
             d.s_valid.value = 1
             d.s_data.value = b
-            await RisingEdge(d.clk)
-            while d.s_ready.value != 1:
-                await RisingEdge(d.clk)
-            await FallingEdge(d.clk)
+            await FallingEdge(d.clk)  # taken at the rising edge in between
             d.s_valid.value = 0
 
     async def load(self, image: bytes, rng, gap: float = 0.3):
@@ -222,6 +221,8 @@ async def rewind(dut):
             mm.check(n, "status after a dropped header", tb.status(), before)
         await tb.pulse("mark", "start")
         await tb.send(img[:48], rng, 0.2)
+        for _ in range(3):  # marks are taken in the payload phase (header checked)
+            await FallingEdge(dut.clk)
         pos = 48
         while pos < len(img):
             chunk = img[pos : pos + rng.randrange(1, 40)]
