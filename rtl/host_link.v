@@ -34,7 +34,7 @@ module host_link #(
     output wire                     tx,
     // flash reader (spi_flash_reader)
     output reg                      fl_start,
-    output reg  [23:0]              fl_addr,
+    output wire [23:0]              fl_addr,
     output reg                      fl_stop,
     input  wire                     fl_valid,
     output wire                     fl_ready,
@@ -124,7 +124,9 @@ module host_link #(
     reg  [7:0]      status_q;      // reply status decided at the length (0 = none yet)
     reg  [1:0]      fwd_q;         // payload goes to: 0 nowhere, 1 engine, 2 loader
     reg  [TO_W-1:0] idle_q;        // cycles since the last byte of this frame
-    reg  [31:0]     n_q;           // SELFTEST N (payload, little-endian)
+    reg  [15:0]     n_q;           // SELFTEST N, low 16 bits (payload, little-endian)
+    reg             n_big_q;       // SELFTEST N >= 65536
+    reg             fl_test_q;     // the flash read is of the test block (else the network)
     reg             load_open_q;   // a LOAD_BEGIN was accepted and LOAD_END not yet seen
     reg             eng_rst_q;
     reg  [31:0]     net_crc_q;     // payload CRC of the loaded network
@@ -152,15 +154,18 @@ module host_link #(
     localparam [1:0] R_HDR = 2'd0, R_LABEL = 2'd1, R_PIX = 2'd2, R_END = 2'd3;
     reg  [1:0]   rs_q;              // what the next flash byte is
     reg  [4:0]   th_q;              // test header byte index
-    reg  [127:0] thdr_q;            // test header bytes (byte k at [8k +: 8])
+    reg          tbad_q;            // a fixed test header field differs
+    reg  [15:0]  tcount_q;          // test header count, low 16 bits
+    reg          tbig_q;            // ... >= 65536
     reg  [10:0]  pix_q;             // pixel index within the record
-    reg  [31:0]  issued_q;          // records whose label was read
-    reg  [31:0]  done_q;            // results sent
+    reg  [15:0]  issued_q;          // records whose label was read
+    reg  [15:0]  done_q;            // results sent
+    reg  [1:0]   fly_q;             // records read whose class is not yet sent (<= 2)
     reg  [7:0]   lab0_q, lab1_q;    // labels of records with even / odd index
-    reg  [31:0]  correct_q;
-    reg  [63:0]  cycles_q;          // engine busy cycles (CLASSIFY: this image; SELFTEST: total)
+    reg  [15:0]  correct_q;
+    reg  [39:0]  cycles_q;          // engine busy cycles (CLASSIFY: this image; SELFTEST: total)
     reg          selftest_q;        // SELFTEST records stream (M_REPLY)
-    wire         in_flight2 = (issued_q - done_q) == 32'd2;
+    wire         in_flight2 = fly_q[1];
     wire         st_stream  = selftest_q & (rs_q != R_END);
     wire         st_label_ok = (rs_q == R_LABEL) & ~in_flight2 & (issued_q != n_q);
     wire         st_pix     = st_stream & (rs_q == R_PIX);
@@ -187,24 +192,19 @@ module host_link #(
     wire [511:0] info_vec = {P_BAUD, P_CLK, 4'd0, ld_err, 6'd0, st_now, (ld_net_valid ? net_crc_q : 32'd0),
                              ld_header, 16'd1};
     // CLASSIFY payload: u8 class, N_OUT x i32 score, u32 cycles
-    wire [8*(1+4*N_OUT+4)-1:0] cls_vec;
-    genvar o;
-    generate
-        for (o = 0; o < N_OUT; o = o + 1) begin : g_score
-            wire [SCORE_W-1:0] sc = eng_scores[o*SCORE_W +: SCORE_W];
-            if (SCORE_W == 32) begin : g_full
-                assign cls_vec[8 + 32*o +: 32] = sc;
-            end else begin : g_ext
-                assign cls_vec[8 + 32*o +: 32] = {{(32-SCORE_W){sc[SCORE_W-1]}}, sc};
-            end
-        end
-    endgenerate
-    assign cls_vec[7:0] = {{(8-CLS_W){1'b0}}, eng_class};
-    assign cls_vec[8 + 32*N_OUT +: 32] = cycles_q[31:0];
+    // (byte cnt: 0 class; then score sc_q byte bs_q; sc_q = N_OUT: the cycle count)
+    reg  [4:0]   sc_q;
+    reg  [1:0]   bs_q;
+    wire [SCORE_W-1:0] sc_sel = eng_scores[sc_q*SCORE_W +: SCORE_W];
+    localparam [4:0] SC_CYC = N_OUT;
+    wire [63:0]  sc_wide = {{(64-SCORE_W){sc_sel[SCORE_W-1]}}, sc_sel};
+    wire [31:0]  sc_ext  = (sc_q == SC_CYC) ? cycles_q[31:0] : sc_wide[31:0];
+    wire         unused_sc_wide = &{sc_wide[63:32], 1'b0};
+    wire [7:0]   sc_byte = sc_ext[{bs_q, 3'b000} +: 8];
     // SELFTEST payload: u32 N, N class bytes, u32 correct, u64 cycles (12 trailer bytes)
-    wire [127:0] st_tail = {cycles_q, correct_q, n_q};   // N first, then the trailer
-    wire [31:0]  nb      = n_q + 32'd4;                  // payload index of the first trailer byte
-    wire         st_cls  = selftest_q & (cnt_q >= 16'd4) & ({16'd0, cnt_q} < nb);
+    wire [127:0] st_tail = {24'd0, cycles_q, 16'd0, correct_q, 16'd0, n_q};   // N first, then the trailer
+    wire [15:0]  nb      = n_q + 16'd4;                  // payload index of the first trailer byte
+    wire         st_cls  = selftest_q & (cnt_q >= 16'd4) & (cnt_q < nb);
     wire [3:0]   tail_i  = (cnt_q < 16'd4) ? cnt_q[3:0] : cnt_q[3:0] - nb[3:0] + 4'd4;
 
     reg  [7:0] pay_byte;
@@ -222,7 +222,7 @@ module host_link #(
         end else if (cmd_q == C_INFO) begin
             pay_byte = info_vec[{cnt_q[5:0], 3'b000} +: 8];
         end else if (cmd_q == C_CLASSIFY) begin
-            pay_byte = cls_vec[{cnt_q[5:0], 3'b000} +: 8];
+            pay_byte = (cnt_q == 16'd0) ? {{(8-CLS_W){1'b0}}, eng_class} : sc_byte;
         end else begin
             pay_byte = ld_crc[{cnt_q[1:0], 3'b000} +: 8];   // LOAD_END
         end
@@ -249,9 +249,9 @@ module host_link #(
     end
 
     // test-image block header: "ISIM", version 1, 16 header bytes, count, N_IN pixels, 0
-    wire [31:0] t_count = thdr_q[64 +: 32];
-    wire        t_ok    = (thdr_q[63:0] == {16'd16, 16'd1, 32'h4D495349}) & (thdr_q[127:96] == {16'd0, L_PIX})
-                        & (n_q <= t_count) & (n_q <= 32'd65519);
+    localparam [127:0] T_HDR = {16'd0, L_PIX, 32'd0, 16'd16, 16'd1, 32'h4D495349};  // count not compared
+    wire        t_ok    = ~tbad_q & ~n_big_q & (tbig_q | (n_q <= tcount_q)) & (n_q <= 16'd65519);
+    assign fl_addr = fl_test_q ? TEST_ADDR : NET_ADDR;
 
     task reply(input [7:0] st, input [15:0] len);
         begin
@@ -259,7 +259,21 @@ module host_link #(
             rlen_q   <= len;
             rp_q     <= P_SYNC;
             cnt_q    <= 16'd0;
+            sc_q     <= 5'd0;
+            bs_q     <= 2'd0;
             m_q      <= M_REPLY;
+        end
+    endtask
+
+    // a frame that fails after its payload was forwarded: undo it (engine reset / loader
+    // rewind) and reply st
+    task drop(input [7:0] st);
+        begin
+            if (fwd_q == 2'd1) eng_rst_q <= 1'b1;
+            if (fwd_q == 2'd2) ld_rewind <= 1'b1;
+            hv_q  <= 1'b0;
+            fwd_q <= 2'd0;
+            reply(st, 16'd0);
         end
     endtask
 
@@ -278,13 +292,14 @@ module host_link #(
         cls_ack_q <= 1'b0;
         net_valid_d <= ld_net_valid;
         if (ld_net_valid & ~net_valid_d) net_crc_q <= ld_crc;
-        if (eng_busy) cycles_q <= cycles_q + 64'd1;
+        if (eng_busy) cycles_q <= cycles_q + 40'd1;
         if (hold_take) hv_q <= 1'b0;
         if (rst) begin
             m_q         <= M_BOOT;
             booted_q    <= 1'b0;
             fl_start    <= 1'b1;
-            fl_addr     <= NET_ADDR;
+            fl_test_q   <= 1'b0;
+            fly_q       <= 2'd0;
             ld_start    <= 1'b1;
             hv_q        <= 1'b0;
             fwd_q       <= 2'd0;
@@ -331,7 +346,7 @@ module host_link #(
                             else if (~ld_net_valid) status_q <= ST_NOT_READY;
                             else begin
                                 fwd_q    <= 2'd1;
-                                cycles_q <= 64'd0;
+                                cycles_q <= 40'd0;
                             end
                         C_BEGIN: if (len_full != 16'd48) status_q <= ST_LENGTH;
                             else begin
@@ -350,33 +365,22 @@ module host_link #(
                         default: status_q <= ST_UNKNOWN;
                     endcase
                 end
-                M_PAY: if (timeout) begin
-                    if (fwd_q == 2'd1) eng_rst_q <= 1'b1;
-                    if (fwd_q == 2'd2) ld_rewind <= 1'b1;
-                    hv_q  <= 1'b0;
-                    fwd_q <= 2'd0;
-                    reply(ST_TIMEOUT, 16'd0);
-                end else if (rx_valid) begin
+                M_PAY: if (timeout) drop(ST_TIMEOUT);
+                else if (rx_valid) begin
                     if (fwd_q != 2'd0) begin
                         hv_q <= 1'b1;
                         hd_q <= rx_data;
                     end
-                    n_q   <= {rx_data, n_q[31:8]};
+                    if (cnt_q[15:1] == 15'd0) n_q <= {rx_data, n_q[15:8]};
+                    if (cnt_q == 16'd0) n_big_q <= 1'b0;
+                    if (cnt_q[15:1] == 15'd1 && rx_data != 8'd0) n_big_q <= 1'b1;
                     cnt_q <= cnt_q + 16'd1;
                     if (cnt_q + 16'd1 == len_q) m_q <= M_CRC;
                 end
-                M_CRC: if (timeout) begin
-                    if (fwd_q == 2'd1) eng_rst_q <= 1'b1;
-                    if (fwd_q == 2'd2) ld_rewind <= 1'b1;
-                    hv_q  <= 1'b0;
-                    fwd_q <= 2'd0;
-                    reply(ST_TIMEOUT, 16'd0);
-                end else if (rx_valid) begin
+                M_CRC: if (timeout) drop(ST_TIMEOUT);
+                else if (rx_valid) begin
                     if (rx_data != rx_crc) begin
-                        if (fwd_q == 2'd1) eng_rst_q <= 1'b1;
-                        if (fwd_q == 2'd2) ld_rewind <= 1'b1;
-                        fwd_q <= 2'd0;
-                        reply(ST_CRC8, 16'd0);
+                        drop(ST_CRC8);
                     end else if (status_q != ST_OK) begin
                         reply(status_q, 16'd0);
                     end else begin
@@ -409,8 +413,10 @@ module host_link #(
                         end
                         default: begin          // C_SELFTEST: the test block header first
                             fl_start <= 1'b1;
-                            fl_addr  <= TEST_ADDR;
+                            fl_test_q <= 1'b1;
                             th_q     <= 5'd0;
+                            tbad_q   <= 1'b0;
+                            tbig_q   <= 1'b0;
                             m_q      <= M_THDR;
                         end
                     endcase
@@ -418,18 +424,21 @@ module host_link #(
                 M_CLS: if (eng_m_valid) reply(ST_OK, L_CLS);
                 M_THDR: begin
                     if (fl_take) begin
-                        thdr_q <= {fl_data, thdr_q[127:8]};
-                        th_q   <= th_q + 5'd1;
+                        th_q <= th_q + 5'd1;
+                        if ((th_q[3:2] != 2'd2) && fl_data != T_HDR[{th_q[3:0], 3'b000} +: 8]) tbad_q <= 1'b1;
+                        if (th_q == 5'd8) tcount_q[7:0] <= fl_data;
+                        if (th_q == 5'd9) tcount_q[15:8] <= fl_data;
+                        if ((th_q == 5'd10 || th_q == 5'd11) && fl_data != 8'd0) tbig_q <= 1'b1;
                     end
                     if (th_q == 5'd16) begin
                         if (t_ok) begin
                             selftest_q <= 1'b1;
                             rs_q       <= R_LABEL;    // the records follow the header
-                            issued_q   <= 32'd0;
-                            done_q     <= 32'd0;
-                            correct_q  <= 32'd0;
-                            cycles_q   <= 64'd0;
-                            reply(ST_OK, n_q[15:0] + 16'd16);
+                            issued_q   <= 16'd0;
+                            done_q     <= 16'd0;
+                            correct_q  <= 16'd0;
+                            cycles_q   <= 40'd0;
+                            reply(ST_OK, n_q + 16'd16);
                         end else begin
                             fl_stop <= 1'b1;
                             reply(ST_RANGE, 16'd0);
@@ -446,10 +455,14 @@ module host_link #(
                         P_PAY: begin
                             cnt_q <= cnt_q + 16'd1;
                             if (cnt_q + 16'd1 == rlen_q) rp_q <= P_CRC;
+                            if (cnt_q != 16'd0) begin           // CLASSIFY: next score byte
+                                bs_q <= bs_q + 2'd1;
+                                if (bs_q == 2'd3) sc_q <= sc_q + 5'd1;
+                            end
                             if (st_cls) begin
-                                done_q <= done_q + 32'd1;
+                                done_q <= done_q + 16'd1;
                                 if ({{(8-CLS_W){1'b0}}, eng_class} == (done_q[0] ? lab1_q : lab0_q))
-                                    correct_q <= correct_q + 32'd1;
+                                    correct_q <= correct_q + 16'd1;
                             end
                         end
                         default: begin
@@ -464,13 +477,15 @@ module host_link #(
                     m_q        <= M_SYNC;
                 end
             endcase
-            // SELFTEST record stream (while the reply is sent)
+            // SELFTEST record stream (while the reply is sent); fly_q: records in the engine
+            fly_q <= fly_q + {1'b0, st_stream & fl_take & (rs_q == R_LABEL)}
+                           - {1'b0, (m_q == M_REPLY) & (rp_q == P_PAY) & st_cls & tx_fire};
             if (st_stream & fl_take) begin
                 case (rs_q)
                     R_LABEL: begin
                         if (issued_q[0]) lab1_q <= fl_data;
                         else lab0_q <= fl_data;
-                        issued_q <= issued_q + 32'd1;
+                        issued_q <= issued_q + 16'd1;
                         pix_q    <= 11'd0;
                         rs_q     <= R_PIX;
                     end

@@ -1,7 +1,8 @@
 // net_loader: checks a network image (docs/board.md, format version 1) and copies its payload
 // into the engine's weight write ports.
 //
-// A cycle with start = 1 begins an image: the next 48 bytes on s_* are its header. Bytes 0..39
+// Bytes pass an input register (s_ready is low while it is full). A cycle with start = 1
+// begins an image: the next 48 bytes on s_* are its header. Bytes 0..39
 // must equal `header` (the header this bitstream was built for, from the parameters below;
 // its CRC fields are zero), bytes 44..47 must be the CRC-32 of bytes 0..43. Otherwise the
 // load ends with err_code 6 (magic, version or header size wrong), 7 (header CRC wrong) or
@@ -14,9 +15,10 @@
 // payload (before the next start) ends in err_code 2 (too long) and clears net_valid; bytes
 // after a header error are ignored; cancel = 1 ends a
 // load in progress with err_code 2 (too short).
-// Rewind (the host link drops a frame whose CRC-8 is bad): mark = 1 saves the whole load
-// state; rewind = 1 restores it, so the bytes given since the mark are as if never given
-// (weight words they wrote lie at or after the saved position and are written again).
+// Rewind (the host link drops a frame whose CRC-8 is bad): mark = 1 saves the load state;
+// rewind = 1 restores it, so the bytes given since the mark are as if never given (weight
+// words they wrote lie at or after the saved position and are written again). A mark is
+// taken with or before a start, or during the payload (the header fields are not saved).
 // err_code: 0 none, 2 BAD_LENGTH, 5 SHAPE_MISMATCH, 6 BAD_MAGIC_OR_VERSION, 7 IMAGE_CRC (the
 // host protocol's status codes); it holds the outcome of the last load until the next start.
 `default_nettype none
@@ -79,8 +81,11 @@ module net_loader #(
     localparam [31:0] P_W0    = W0_WORDS;
     localparam [31:0] P_W1B   = W1_BYTES;
     localparam [31:0] P_PAY   = PAYLOAD;
-    localparam [31:0] P_W0_LAST  = W0_WORDS - 1;
-    localparam [31:0] P_W1_LAST  = N_HID - 1;
+    localparam WORD_W = (W0_AW > HID_AW) ? W0_AW : HID_AW;
+    localparam integer W0_LAST_I = W0_WORDS - 1;
+    localparam integer W1_LAST_I = N_HID - 1;
+    localparam [WORD_W-1:0] W0_LAST = W0_LAST_I[WORD_W-1:0];
+    localparam [WORD_W-1:0] W1_LAST = W1_LAST_I[WORD_W-1:0];
     localparam [31:0] P_W1B_LAST = W1_BYTES - 1;
     localparam [383:0] HDR = {
         32'd0,                // 44 header CRC-32 (not part of the comparison)
@@ -114,60 +119,76 @@ module net_loader #(
     end
 `endif
 
-    localparam [1:0] S_IDLE = 2'd0, S_HDR = 2'd1, S_PAY = 2'd2, S_CHECK = 2'd3;
+    localparam [2:0] S_IDLE = 3'd0, S_HDR = 3'd1, S_PAY = 3'd2, S_CHECK = 3'd3, S_HCHK = 3'd4;
     localparam [3:0] E_NONE = 4'd0, E_LENGTH = 4'd2, E_SHAPE = 4'd5, E_MAGIC = 4'd6, E_CRC = 4'd7;
 
     // ---------------------------------------------------------------- load state (saved by mark)
-    reg [1:0]       state_q;
+    reg [2:0]       state_q;
     reg [5:0]       hb_q;          // header byte index
     reg             bad_magic_q, bad_shape_q;
     reg [31:0]      pcrc_q;        // payload CRC-32 from the header
-    reg [23:0]      hcrc_q;        // header CRC-32 from the header: bytes 44..46
+    reg [31:0]      hcrc_q;        // header CRC-32 from the header
     reg             in_w1_q;       // payload: output-layer words
-    reg [31:0]      word_q;        // word index within the layer
+    reg [WORD_W-1:0] word_q;       // word index within the layer
     reg [4:0]       bi_q;          // byte index within the word
     reg [BUF_W-1:0] buf_q;         // word being assembled (bytes enter at the top)
     // saved copies
-    reg [1:0]       m_state;
+    reg [2:0]       m_state;
     reg             m_in_w1, m_valid;
-    reg [31:0]      m_word, m_crc;
+    reg [WORD_W-1:0] m_word;
+    reg [31:0]      m_crc;
     reg [4:0]       m_bi;
     reg [BUF_W-1:0] m_buf;
     reg [3:0]       m_err;
-    reg [5:0]       m_hb;
-    reg             m_bad_magic, m_bad_shape, m_after;
-    reg [31:0]      m_pcrc;
-    reg [23:0]      m_hcrc;
+    reg             m_after;
+    reg             m_in_v;
+    reg  [7:0]      m_in_d;
     reg             after_q;       // a payload has ended since the last start
 
-    wire       take     = s_valid & s_ready;
-    wire [BUF_W-1:0] buf_d = {s_data, buf_q[BUF_W-1:8]};
-    wire [31:0] w_last_word = in_w1_q ? P_W1_LAST : P_W0_LAST;
+    // input register: a byte is taken into it (s_ready = empty and no CRC check running) and
+    // processed from it in the next cycle, so no path runs from the source into the load state
+    reg        in_v_q;
+    reg  [7:0] in_d_q;
+    wire       take     = in_v_q & (state_q != S_CHECK) & (state_q != S_HCHK);  // the input byte is used
+    wire [7:0] b        = in_d_q;
+    wire [BUF_W-1:0] buf_d = {b, buf_q[BUF_W-1:8]};
+    wire [WORD_W-1:0] w_last_word = in_w1_q ? W1_LAST : W0_LAST;
     wire [4:0]  bi_last  = in_w1_q ? P_W1B_LAST[4:0] : 5'd7;
     wire        word_end = (bi_q == bi_last);
-    wire        pay_end  = in_w1_q & word_end & (word_q == P_W1_LAST);
+    wire        pay_end  = in_w1_q & word_end & (word_q == W1_LAST);
     wire [7:0]  exp_byte = HDR[{hb_q, 3'b000} +: 8];
 
-    assign s_ready = (state_q != S_CHECK);
+    assign s_ready = ~in_v_q & (state_q != S_CHECK);
     assign busy    = (state_q != S_IDLE);
     assign loading = (state_q == S_PAY) | (state_q == S_CHECK);
 
     // one CRC-32: the header's bytes 0..43, then (cleared) the payload
-    wire crc_clr = start | ((state_q == S_HDR) & take & (hb_q == 6'd47));
+    wire crc_clr = start | (state_q == S_HCHK);
     wire crc_en  = take & (((state_q == S_HDR) & (hb_q < 6'd44)) | (state_q == S_PAY));
     crc32 u_crc (
-        .clk(clk), .rst(rst), .clr(crc_clr), .en(crc_en), .data(s_data),
+        .clk(clk), .rst(rst), .clr(crc_clr), .en(crc_en), .data(b),
         .ld(rewind), .ld_crc(m_crc), .crc(crc)
     );
 
     always @(posedge clk) begin
         w_we  <= 1'b0;
         w1_we <= 1'b0;
+        if (take) in_v_q <= 1'b0;
+        if (s_valid & s_ready) begin
+            in_v_q <= 1'b1;
+            in_d_q <= s_data;
+        end
+        if (rst | start | cancel) in_v_q <= 1'b0;   // a byte not yet used is dropped
+        if (rewind & ~rst) begin
+            in_v_q <= m_in_v;
+            in_d_q <= m_in_d;
+        end
         if (rst) begin
             state_q   <= S_IDLE;
             net_valid <= 1'b0;
             err_code  <= E_NONE;
             m_state   <= S_IDLE;
+            m_in_v    <= 1'b0;
             m_valid   <= 1'b0;
             m_err     <= E_NONE;
             m_after   <= 1'b0;
@@ -180,11 +201,6 @@ module net_loader #(
             buf_q     <= m_buf;
             net_valid <= m_valid;
             err_code  <= m_err;
-            hb_q        <= m_hb;
-            bad_magic_q <= m_bad_magic;
-            bad_shape_q <= m_bad_shape;
-            pcrc_q      <= m_pcrc;
-            hcrc_q      <= m_hcrc;
             after_q     <= m_after;
         end else if (start) begin
             state_q     <= S_HDR;
@@ -197,7 +213,7 @@ module net_loader #(
             if (state_q != S_IDLE) begin
                 state_q   <= S_IDLE;
                 err_code  <= E_LENGTH;
-                net_valid <= net_valid & (state_q == S_HDR);
+                net_valid <= net_valid & ((state_q == S_HDR) | (state_q == S_HCHK));
             end
         end else begin
             case (state_q)
@@ -207,16 +223,18 @@ module net_loader #(
                 end
                 S_HDR: if (take) begin
                     hb_q <= hb_q + 6'd1;
-                    if (hb_q < 6'd8 && s_data != exp_byte) bad_magic_q <= 1'b1;
-                    if (hb_q >= 6'd8 && hb_q < 6'd40 && s_data != exp_byte) bad_shape_q <= 1'b1;
-                    if (hb_q >= 6'd40 && hb_q < 6'd44) pcrc_q <= {s_data, pcrc_q[31:8]};
-                    if (hb_q >= 6'd44) hcrc_q <= {s_data, hcrc_q[23:8]};
-                    if (hb_q == 6'd47) begin
-                        // crc holds the CRC-32 of bytes 0..43 (this cycle's byte is not folded)
+                    if (hb_q < 6'd8 && b != exp_byte) bad_magic_q <= 1'b1;
+                    if (hb_q >= 6'd8 && hb_q < 6'd40 && b != exp_byte) bad_shape_q <= 1'b1;
+                    if (hb_q >= 6'd40 && hb_q < 6'd44) pcrc_q <= {b, pcrc_q[31:8]};
+                    if (hb_q >= 6'd44) hcrc_q <= {b, hcrc_q[31:8]};
+                    if (hb_q == 6'd47) state_q <= S_HCHK;
+                end
+                S_HCHK: begin   // the whole header is in; crc holds the CRC-32 of bytes 0..43
+                    begin
                         if (bad_magic_q) begin
                             state_q  <= S_IDLE;
                             err_code <= E_MAGIC;
-                        end else if ({s_data, hcrc_q} != crc) begin
+                        end else if (hcrc_q != crc) begin
                             state_q  <= S_IDLE;
                             err_code <= E_CRC;
                         end else if (bad_shape_q) begin
@@ -226,7 +244,7 @@ module net_loader #(
                             state_q   <= S_PAY;
                             net_valid <= 1'b0;
                             in_w1_q   <= 1'b0;
-                            word_q    <= 32'd0;
+                            word_q    <= {WORD_W{1'b0}};
                             bi_q      <= 5'd0;
                         end
                     end
@@ -235,7 +253,7 @@ module net_loader #(
                     buf_q <= buf_d;
                     bi_q  <= word_end ? 5'd0 : bi_q + 5'd1;
                     if (word_end) begin
-                        word_q <= (word_q == w_last_word) ? 32'd0 : word_q + 32'd1;
+                        word_q <= (word_q == w_last_word) ? {WORD_W{1'b0}} : word_q + 1'b1;
                         if (word_q == w_last_word) in_w1_q <= 1'b1;
                         if (in_w1_q) begin
                             w1_we   <= 1'b1;
@@ -266,12 +284,9 @@ module net_loader #(
             m_valid <= net_valid;
             m_err   <= err_code;
             m_crc   <= crc;
-            m_hb        <= hb_q;
-            m_bad_magic <= bad_magic_q;
-            m_bad_shape <= bad_shape_q;
-            m_pcrc      <= pcrc_q;
-            m_hcrc      <= hcrc_q;
             m_after     <= after_q;
+            m_in_v      <= in_v_q;
+            m_in_d      <= in_d_q;
         end
     end
 

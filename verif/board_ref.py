@@ -100,7 +100,7 @@ def frame(cmd: int, payload: bytes = b"") -> bytes:
     return b"\xa5" + body + bytes([crc8(body)])
 
 
-def test_block(images, labels) -> bytes:
+def selftest_block(images, labels) -> bytes:
     """Test-image block: header (ISIM, 1, 16, count, pixels, 0), records (label, pixels), CRC-32."""
     import struct
 

@@ -34,7 +34,7 @@ import numpy as np
 import pytest
 from cocotb.triggers import FallingEdge, Timer
 
-from board_ref import crc8, crc32, frame, network_image, test_block
+from board_ref import crc8, crc32, frame, network_image, selftest_block
 from icespike import golden, rtlsim
 from icespike.export import engine_params
 from icespike.network import IntLayer, IntNetwork
@@ -70,9 +70,7 @@ def flash_bytes(net: IntNetwork, corrupt: bool = False) -> bytes:
     if corrupt:
         img[60] ^= 0x10
     x = images(99, N_TEST)
-    labels = golden.run(net, x).predictions.copy()
-    labels[::3] = (labels[::3] + 1) % 3  # some wrong labels, so `correct` is not simply N
-    body = bytes(img) + b"\xff" * (TEST_ADDR - NET_ADDR - len(img)) + test_block(x, labels)
+    body = bytes(img) + b"\xff" * (TEST_ADDR - NET_ADDR - len(img)) + selftest_block(x, block_labels(net, x))
     return body
 
 
@@ -168,13 +166,24 @@ async def classify_check(host: Host, net: IntNetwork, x: np.ndarray, mm: Mismatc
         mm.check(k, f"{tag} image {k} (class, scores, cycles)", (cmd, st, got), (CLASSIFY, 0, want))
 
 
-@cocotb.test()
-async def info_classify(dut):
-    net = net_of_test()
+async def booted(dut, name: str):
+    """The test's network, a host on the UART of the booted board, and a mismatch collector."""
     host = Host(dut)
     await host.start()
     await host.wait_boot()
-    mm = Mismatches("board info/classify")
+    return net_of_test(), host, Mismatches(name)
+
+
+def block_labels(net: IntNetwork, x: np.ndarray) -> np.ndarray:
+    """Labels of the flash test block: the golden classes, every third one changed."""
+    labels = golden.run(net, x).predictions.copy()
+    labels[::3] = (labels[::3] + 1) % 3  # some wrong labels, so `correct` is not simply N
+    return labels
+
+
+@cocotb.test()
+async def info_classify(dut):
+    net, host, mm = await booted(dut, "board info/classify")
     img = network_image(net)
     cmd, st, pay = await host.call(INFO)
     p = tb_params()
@@ -191,11 +200,7 @@ async def info_classify(dut):
 
 @cocotb.test()
 async def bad_frames(dut):
-    net = net_of_test()
-    host = Host(dut)
-    await host.start()
-    await host.wait_boot()
-    mm = Mismatches("board bad frames")
+    net, host, mm = await booted(dut, "board bad frames")
     x = images(2, 3)
     await host.send(b"\x00\x13\x5a\xff")  # garbage before a sync byte: skipped
     await classify_check(host, net, x[:1], mm, "after garbage")
@@ -269,15 +274,10 @@ async def load_network(dut):
 
 @cocotb.test()
 async def selftest(dut):
-    net = net_of_test()
-    host = Host(dut)
-    await host.start()
-    await host.wait_boot()
-    mm = Mismatches("board selftest")
+    net, host, mm = await booted(dut, "board selftest")
     x = images(99, N_TEST)
     g = golden.run(net, x)
-    labels = g.predictions.copy()
-    labels[::3] = (labels[::3] + 1) % 3
+    labels = block_labels(net, x)
     cyc = rtlsim.cycle_model(engine_params(net), x, 1)
     for n in (N_TEST, 1, 5, 0):
         cls = bytes(int(c) for c in g.predictions[:n])

@@ -11,8 +11,10 @@ cocotb tests:
                       version / header-size byte (6), any other header field (5), header CRC (7)
                       leave the loaded network valid; a changed payload byte or payload CRC (7),
                       a short image ended by cancel (2) and a byte too many (2) clear net_valid.
-* ``rewind``          the image in random chunks; after a mark, random junk then rewind, then the
-                      right chunk: the final weights and CRC are those of the image alone.
+* ``rewind``          a header cut off after a mark and rewound (the old state returns), then the
+                      image with its payload in random chunks; after a mark, random junk then
+                      rewind, then the right chunk: the final weights and CRC are those of the
+                      image alone.
 """
 
 from __future__ import annotations
@@ -89,10 +91,12 @@ class TB:
             if d.w1_we.value == 1:
                 self.w1.setdefault(read_unsigned(d.w1_addr), []).append(read_unsigned(d.w1_data))
 
-    async def pulse(self, name: str):
-        getattr(self.dut, name).value = 1
+    async def pulse(self, *names: str):
+        for name in names:
+            getattr(self.dut, name).value = 1
         await FallingEdge(self.dut.clk)
-        getattr(self.dut, name).value = 0
+        for name in names:
+            getattr(self.dut, name).value = 0
 
     async def send(self, data: bytes, rng, gap: float = 0.3):
         d = self.dut
@@ -100,12 +104,11 @@ class TB:
             while rng.random() < gap:
                 d.s_valid.value = 0
                 await FallingEdge(d.clk)
+            while d.s_ready.value != 1:  # s_ready is settled after the falling edge
+                await FallingEdge(d.clk)
             d.s_valid.value = 1
             d.s_data.value = b
-            await RisingEdge(d.clk)
-            while d.s_ready.value != 1:
-                await RisingEdge(d.clk)
-            await FallingEdge(d.clk)
+            await FallingEdge(d.clk)  # taken at the rising edge in between
             d.s_valid.value = 0
 
     async def load(self, image: bytes, rng, gap: float = 0.3):
@@ -208,8 +211,19 @@ async def rewind(dut):
     for n in range(max(3, tb_txns() // 50)):
         tb.w0.clear()
         tb.w1.clear()
-        await tb.pulse("start")
-        pos = 0
+        before = tb.status()
+        if rng.random() < 0.5:  # a LOAD_BEGIN frame dropped after some header bytes
+            await tb.pulse("mark", "start")
+            await tb.send(img[: rng.randrange(1, 48)], rng, 0.2)
+            await FallingEdge(dut.clk)
+            await tb.pulse("rewind")
+            await FallingEdge(dut.clk)
+            mm.check(n, "status after a dropped header", tb.status(), before)
+        await tb.pulse("mark", "start")
+        await tb.send(img[:48], rng, 0.2)
+        for _ in range(3):  # marks are taken in the payload phase (header checked)
+            await FallingEdge(dut.clk)
+        pos = 48
         while pos < len(img):
             chunk = img[pos : pos + rng.randrange(1, 40)]
             await tb.pulse("mark")

@@ -181,9 +181,7 @@ TESTS = {"uart_rx": ["rx_stream"], "uart_tx": ["tx_stream", "tx_back_to_back"]}
 
 
 @pytest.mark.parametrize("top", sorted(TESTS))
-@pytest.mark.parametrize(
-    "sim,tier,name,params", matrix(PARAM_SETS, fast=["cpb8", "cpb5"], fast_verilator=["cpb16"])
-)
+@pytest.mark.parametrize("sim,tier,name,params", matrix(PARAM_SETS, fast=["cpb8", "cpb5"], fast_verilator=[]))
 def test_uart(top, sim, tier, name, params):
     env = {"ICESPIKE_TXNS": tier_txns(tier)}
     run(top, rtl(top), "test_uart", sim=sim, parameters=params, extra_env=env, testcase=TESTS[top])

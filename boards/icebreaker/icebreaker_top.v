@@ -7,14 +7,17 @@
 // The network parameters come from the exported net_params.vh (`SNN_* macros), as in
 // synth/top_engine.v. `ifdef ICESPIKE_SIM_NO_PLL the PLL is bypassed: CLK drives the engine
 // clock directly (simulation and gate-level runs drive CLK at CLK_HZ).
-// PLL (DIVR 0, DIVQ 4, FILTER_RANGE 1, simple feedback): CLK_HZ = 12 MHz * (DIVF + 1) / 16,
-// so CLK_HZ must be a multiple of 750 kHz between 33.75 and 66 MHz (VCO 533..1066 MHz);
-// 48 MHz gives DIVF 63, as `icepll -i 12 -o 48` (fpga-icestorm) prints.
+// PLL (DIVR 0, FILTER_RANGE 1, simple feedback): CLK_HZ = 12 MHz * (DIVF + 1) / 2^DIVQ with
+// DIVQ 4 from 33.75 MHz (CLK_HZ a multiple of 750 kHz, up to 66 MHz) and DIVQ 5 below (a
+// multiple of 375 kHz, from 16.875 MHz), the VCO between 540 and 1056 MHz. `icepll -i 12 -o 24`
+// (fpga-icestorm) gives DIVF 63, DIVQ 5 for the default 24 MHz; -o 48: DIVF 63, DIVQ 4.
+// The default is 24 MHz: the board logic with a 784-64-10 ternary engine closes at 26.7 MHz
+// (nextpnr-ice40, UP5K), not at 48 MHz.
 `default_nettype none
 `include "net_params.vh"
 
 module icebreaker_top #(
-    parameter CLK_HZ = 48000000,  // engine clock (the PLL output)
+    parameter CLK_HZ = 24000000,  // engine clock (the PLL output)
     parameter BAUD   = 3000000    // UART; CLK_HZ / BAUD integer >= 8
 ) (
     input  wire CLK,        // 12 MHz (CLK_HZ with ICESPIKE_SIM_NO_PLL)
@@ -32,8 +35,11 @@ module icebreaker_top #(
     input  wire FLASH_IO1   // MISO
 );
 
-    localparam integer DIVF_I = CLK_HZ / 750000 - 1;
+    localparam integer DIVQ_I = (CLK_HZ >= 33750000) ? 4 : 5;
+    localparam integer STEP   = (DIVQ_I == 4) ? 750000 : 375000;   // 12 MHz / 2^DIVQ
+    localparam integer DIVF_I = CLK_HZ / STEP - 1;
     localparam [6:0]   DIVF   = DIVF_I[6:0];
+    localparam [2:0]   DIVQ   = DIVQ_I[2:0];
 
 `ifndef SYNTHESIS
     initial begin
@@ -42,8 +48,8 @@ module icebreaker_top #(
             $finish;
         end
 `ifndef ICESPIKE_SIM_NO_PLL
-        if (CLK_HZ % 750000 != 0 || DIVF_I < 44 || DIVF_I > 87) begin
-            $display("icebreaker_top: the PLL cannot make %0d Hz from 12 MHz (multiple of 750 kHz, 33.75..66 MHz)",
+        if (CLK_HZ % STEP != 0 || DIVF_I < 44 || DIVF_I > 87) begin
+            $display("icebreaker_top: the PLL cannot make %0d Hz from 12 MHz (16.875..66 MHz, see the header)",
                      CLK_HZ);
             $finish;
         end
@@ -62,7 +68,7 @@ module icebreaker_top #(
         .FEEDBACK_PATH("SIMPLE"),
         .DIVR(4'b0000),
         .DIVF(DIVF),
-        .DIVQ(3'b100),
+        .DIVQ(DIVQ),
         .FILTER_RANGE(3'b001)
     ) u_pll (
         .PACKAGEPIN  (CLK),
