@@ -6,12 +6,13 @@ wrote; its UART is bridged to ``socket://127.0.0.1:PORT`` by verif/board_bridge.
 test talks to it through icespike.board.client.BoardClient, as ``board run`` talks to a real
 board (icespike.board.sim). The bridge on its own is checked against a register loopback.
 
-Fast tier (measured on the shared 2-core machine under load, one Verilator build of the board
-included, about 2.5 minutes, cached per parameter set): the bridge on a loopback (Icarus, 8 s),
-``board sim`` with 20 MNIST images (67 s), boot + LEDs + SELFTEST (30 s), malformed frames
-(25 s), the button in the middle of a frame (30 s), two corrupt flash images (21 s).
-Slow tier: LOAD of a second network then CLASSIFY (110 s), LOAD corrupted in flight, the Icarus
-case (4 min), the gate-level run, and the RTL mutants (about 3 minutes each: one build each).
+Fast tier (measured at the 24 MHz engine clock on the shared 2-core machine; one Verilator build
+of the board, a few minutes under load, cached per parameter set): ``board sim`` with 20 MNIST
+images (100 s), LOAD of a second network then CLASSIFY (46 s), the button in the middle of a
+frame (14 s), boot + LEDs + SELFTEST (12 s), malformed frames (9 s), two corrupt flash images
+(12 s), the bridge on a loopback (Icarus, 4 s).
+Slow tier: LOAD corrupted in flight, the Icarus case (4 min at 48 MHz), the gate-level run, and
+the RTL mutants (about 3 minutes each: one build each).
 """
 
 from __future__ import annotations
@@ -306,7 +307,6 @@ def test_board_bad_frames(board_dir, nets):
         scenario_bad_frames(sim, net, other, x)
 
 
-@pytest.mark.slow
 @pytest.mark.verilator
 def test_board_load_second_network(board_dir, nets):
     net, other, x, _ = nets
