@@ -407,14 +407,14 @@ MUTANTS = {
     ),
     "loader-ignores-shape": (
         "net_loader.v",
-        "s_data != exp_byte) bad_shape_q <= 1'b1;",
-        "s_data != exp_byte) bad_shape_q <= 1'b0;",
+        "&& b != exp_byte) bad_shape_q <= 1'b1;",
+        "&& b != exp_byte) bad_shape_q <= 1'b0;",
         "bad-frames",
     ),
     "loader-ignores-magic": (
         "net_loader.v",
-        "if (hb_q < 6'd8 && s_data != exp_byte) bad_magic_q <= 1'b1;",
-        "if (hb_q < 6'd8 && s_data != exp_byte) bad_magic_q <= 1'b0;",
+        "if (hb_q < 6'd8 && b != exp_byte) bad_magic_q <= 1'b1;",
+        "if (hb_q < 6'd8 && b != exp_byte) bad_magic_q <= 1'b0;",
         "corrupt-magic",
     ),
 }
