@@ -52,6 +52,11 @@ module snn_engine #(
     input  wire [((N_IN * ((N_HID + 64 / CODE_W0 - 1) / (64 / CODE_W0)) > 2) ?
                   $clog2(N_IN * ((N_HID + 64 / CODE_W0 - 1) / (64 / CODE_W0))) : 1)-1:0] w_addr,  // W0_AW bits
     input  wire [63:0]                w_data,
+    // output-layer weight write port (loader): word w1_addr = the N_OUT codes of hidden neuron
+    // w1_addr (the layout of W1_FILE); written into every lane's copy
+    input  wire                       w1_we,
+    input  wire [((N_HID > 2) ? $clog2(N_HID) : 1)-1:0] w1_addr,  // HID_AW bits
+    input  wire [N_OUT*CODE_W1-1:0]   w1_data,
     // bias write port (HAS_BIAS = 1; ignored otherwise): address j < N_HID is hidden neuron j
     // (ACC_W bits of b_data), N_HID + o is output o (SCORE_W bits); takes effect from the next image
     input  wire                       b_we,
@@ -452,7 +457,7 @@ module snn_engine #(
             );
             // one copy of the output weights per lane (one read port each), same image
             ram_sdp #(.DATA_W(W1_DATA_W), .DEPTH(N_HID), .INIT_FILE(W1_FILE)) u_w1 (
-                .clk(clk), .we(1'b0), .waddr({HID_AW{1'b0}}), .wdata({W1_DATA_W{1'b0}}),
+                .clk(clk), .we(w1_we), .waddr(w1_addr), .wdata(w1_data),
                 .re(s3_valid_q), .raddr(s3_j_q | Q_J), .rdata(w1_rdata[q*W1_DATA_W +: W1_DATA_W])
             );
             assign v_next[q*MEM_W +: MEM_W] = v_new;

@@ -16,6 +16,11 @@ Runs one configuration at a time (the WebAssembly tools use up to 2 cores each).
 build/synth/<config>/<device>/report.json, build/reports/synth.json, build/reports/synth.md,
 and the table between the <!-- synth-table --> markers of README.md when they exist.
 
+Board builds: the ternary and binary 784-128-10 networks as whole iCEBreaker bitstreams
+(`icespike board build`: engine, flash loader, UART host link, PLL) as separate rows
+(configurations icebreaker-784-128-10-<format>, build/board-synth/), with what the board logic
+costs over the engine's own registered top.
+
 Usage: python scripts/synth_all.py [--only CONFIG ...] [--devices up5k,hx8k] [--table-only]
 """
 
@@ -39,6 +44,7 @@ from icespike.network import IntLayer, IntNetwork  # noqa: E402
 from icespike.tracked import TrackedWriter  # noqa: E402
 
 MAIN_SIZES = (784, 128, 10)
+BOARD_BUILDS = (("icebreaker", MAIN_SIZES, 2), ("icebreaker", MAIN_SIZES, 1))
 MAIN_BITS = (16, 8, 4, 2, 1)
 RANDOM_THRESHOLD = 1000  # threshold of the random stand-in networks (any legal value)
 
@@ -165,6 +171,50 @@ def claim_check(runs, out_root: Path, export_root: Path, table_only: bool) -> st
     )
 
 
+def board_builds(devices, only, table_only: bool) -> tuple[list[dict], list[str]]:
+    """Run (unless ``table_only``) and collect the board builds; their rows and cost notes."""
+    from icespike.board import build as bb
+
+    reps, notes = [], []
+    for name, sizes, bits in BOARD_BUILDS:
+        b = bb.board(name)
+        engine_config = f"{'-'.join(map(str, sizes))}-{weight_format(bits).name}"
+        config = f"{name}-{engine_config}"
+        if b.device not in devices or (only is not None and config not in only):
+            continue
+        d = ROOT / "build" / "board-synth" / config
+        if not table_only:
+            ck = checkpoint_for(sizes, bits)
+            if ck is None:
+                print(f"    {config}: no trained checkpoint, skipped", file=sys.stderr, flush=True)
+                continue
+            print(f"[board] {config}", file=sys.stderr, flush=True)
+            bb.build(ck, name, d, progress_log=lambda m: print("    " + m, file=sys.stderr, flush=True))
+        if not (d / bb.REPORT_JSON).is_file() or not (d / "synth" / "report.json").is_file():
+            continue
+        board_rep = json.loads((d / bb.REPORT_JSON).read_text())
+        rep = json.loads((d / "synth" / "report.json").read_text())
+        reps.append(rep)
+        eng = ROOT / "build" / "synth" / engine_config / b.device / "report.json"
+        cost = ""
+        if eng.is_file():
+            e = json.loads(eng.read_text())
+            cost = ", ".join(
+                f"{rep[k] - e[k]:+,} {label}"
+                for k, label in (("lut4", "LUT4"), ("ff", "DFF"), ("ebr", "EBR"), ("carry", "SB_CARRY"))
+                if rep.get(k) is not None and e.get(k) is not None
+            )
+            cost = (
+                f"; board logic (PLL, flash loader, UART host link) over the engine's registered top: {cost}"
+            )
+        notes.append(
+            f"Board {config}: engine clock {board_rep['clock_mhz']:g} MHz from the PLL (timing met: "
+            f"{board_rep['timing_met']}); {board_rep['engine_inferences_per_s']:,.0f} images/s in the engine, "
+            f"{board_rep['uart_inferences_per_s']:,.0f} images/s over the UART at {board_rep['baud']:,} baud{cost}."
+        )
+    return reps, notes
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--devices", default="up5k,hx8k", help="comma list of devices")
@@ -209,6 +259,9 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(
             f"synth_all: no reports under {args.out}: nothing to tabulate (run without --table-only)"
         )
+    board_reps, board_notes = board_builds(devices, args.only, args.table_only)
+    reports += board_reps
+    notes += board_notes
     args.reports.mkdir(parents=True, exist_ok=True)
     (args.reports / "synth.json").write_text(json.dumps(reports, indent=2, default=str) + "\n")
     table = synth.markdown_table(reports)

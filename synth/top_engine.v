@@ -146,6 +146,9 @@ module top_engine #(
         .w_we       (ld_q),
         .w_addr     (wsh_q[AW+63:64]),
         .w_data     (wsh_q[63:0]),
+        .w1_we      (1'b0),  // output-layer weights: from W1_FILE (EBR initialised by the bitstream)
+        .w1_addr    ({`SNN_HID_AW{1'b0}}),
+        .w1_data    ({`SNN_W1_DATA_W{1'b0}}),
         .b_we       (1'b0),            // biases stay as configured (the port is for system loaders)
         .b_addr     ({BAW{1'b0}}),
         .b_data     (64'd0),

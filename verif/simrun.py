@@ -166,6 +166,7 @@ def run(
     testcase: str | Sequence[str] | None = None,
     seed: int | None = None,
     build_args: Sequence[str] = (),
+    plusargs: Sequence[str] = (),
     check: bool = True,
     tag: str = "",
 ) -> SimResult:
@@ -177,6 +178,7 @@ def run(
     With ``check=True`` a failing run raises :class:`SimulationFailed` (after writing an FST
     waveform, see the module docstring); with ``check=False`` the result is returned for the
     caller to judge (used by the checks that an injected bug is caught).
+    ``plusargs`` (``+name=value``) reach the simulation at run time, without a rebuild.
     ``tag`` only separates the run directories of otherwise identical runs.
     """
     if sim not in SIMULATORS:
@@ -203,7 +205,10 @@ def run(
     runner = _runner.get_runner(sim)
     bargs = dict(srcs=srcs, toplevel=toplevel, params=params, defs=defs, incs=incs, build_args=build_args)
 
+    run_plusargs = [str(p) for p in plusargs]
     run_key = {"module": test_module, "testcase": testcase, "env": env, "seed": seed, "tag": tag}
+    if plusargs:
+        run_key["plusargs"] = list(plusargs)
 
     def _once(build_dir: Path, wave_suffix: str | None) -> tuple[int, int, Path, Path, Path | None]:
         # each invocation gets its own directory (results, log, waveform)
@@ -213,12 +218,12 @@ def run(
         results.unlink(missing_ok=True)
         waves = wave_suffix is not None
         fst = test_dir / f"{toplevel}.{wave_suffix}"
-        plusargs: list[str] = []
+        plusargs_run: list[str] = list(run_plusargs)
         test_args: list[str] = []
         if waves:
             fst.unlink(missing_ok=True)
             if sim == "icarus":
-                plusargs.append(f"+dumpfile_path={fst}")
+                plusargs_run.append(f"+dumpfile_path={fst}")
             else:
                 test_args += ["--trace-file", str(fst)]
         _patch_env(runner, env)
@@ -235,7 +240,7 @@ def run(
                 test_dir=test_dir,
                 results_xml=str(results),
                 timescale=TIMESCALE,
-                plusargs=plusargs,
+                plusargs=plusargs_run,
                 test_args=test_args,
                 log_file=test_dir / ("sim_waves.log" if waves else "sim.log"),
             )

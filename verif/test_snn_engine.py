@@ -11,8 +11,8 @@ with biases (``HAS_BIAS = 1``).
 cocotb tests (in order, one simulator process):
 * ``images``      N images with random input gaps and output back-pressure, whole-trace compare;
 * ``reset_mid``   reset in the middle of an image's input and again while it computes, then recovery;
-* ``weight_port`` layer-0 weights rewritten through w_we/w_addr/w_data (another network's), checked,
-                  then restored;
+* ``weight_port`` layer-0 rows and all output-layer words rewritten through w_we/w_addr/w_data and
+                  w1_we/w1_addr/w1_data (another network's), checked, then restored.
 * ``bias_port``   (networks with biases) every bias rewritten through b_we/b_addr/b_data, checked,
                   then restored.
 The fast Verilator harness (verif/harness/tb_engine.v, no Python per cycle) is checked at the end.
@@ -35,7 +35,7 @@ from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 import mutants
 from icespike import golden, rtlsim
 from icespike.data import load_mnist
-from icespike.export import engine_params, export_network, load_export, pack_biases, pack_w0
+from icespike.export import engine_params, export_network, load_export, pack_biases, pack_w0, pack_w1
 from icespike.formats import weight_format
 from icespike.network import IntLayer, IntNetwork
 from simrun import (
@@ -190,8 +190,8 @@ class Engine:
         self.gap_pct = 0
         self.bp_pct = 0
         self.in_reset = True
-        # queued writes (addr, word) per write port: w (layer-0 weights), b (biases)
-        self.writes: dict[str, list[tuple[int, int]]] = {"w": [], "b": []}
+        # queued writes (addr, word) per write port: w (layer-0 weights), w1 (output layer), b (biases)
+        self.writes: dict[str, list[tuple[int, int]]] = {"w": [], "w1": [], "b": []}
         self.hold = False  # True: m_ready low whatever bp_pct says (whole-image stalls)
         self.s_blocked = 0  # cycles with s_valid high and s_ready low (input back-pressure)
         self.unstable: list[str] = []  # results that changed or vanished while not taken
@@ -295,8 +295,8 @@ class Engine:
             await RisingEdge(self.dut.clk)
 
     async def write(self, port: str, items: list[tuple[int, int]]):
-        """Write (addr, word) items through write port ``port`` ("w": layer-0 weights, "b":
-        biases), one per cycle in the given order."""
+        """Write (addr, word) items through write port ``port`` ("w": layer-0 weights, "w1":
+        output-layer weights, "b": biases), one per cycle in the given order."""
         self.writes[port] = list(reversed(items))
         while self.writes[port]:
             await RisingEdge(self.dut.clk)
@@ -380,6 +380,9 @@ async def init(dut, net, rng) -> Engine:
     dut.b_we.value = 0
     dut.b_addr.value = 0
     dut.b_data.value = 0
+    dut.w1_we.value = 0
+    dut.w1_addr.value = 0
+    dut.w1_data.value = 0
     eng = Engine(dut, net, rng, p_lif)
     eng.start()
     await eng.reset()
@@ -430,11 +433,12 @@ async def reset_mid(dut):
 
 @cocotb.test()
 async def weight_port(dut):
-    """Rewrite layer-0 rows through the write port with another network's; check; restore.
+    """Rewrite layer-0 rows and the output layer through the write ports with another
+    network's; check; restore.
 
-    The rows rewritten are those of pixels that the test images use (up to 96 of them, in a
-    random order), so the rewritten weights change the results; the golden model runs the
-    mixed network.
+    The layer-0 rows rewritten are those of pixels that the test images use (up to 96 of them)
+    and every output-layer word, all in one random order, so the rewritten weights change the
+    results; the golden model runs the mixed network.
     """
     net, p, x, rng = tb_setup(dut)
     other = load_export(os.environ["ICESPIKE_ENGINE_EXPORT_ALT"])
@@ -457,17 +461,22 @@ async def weight_port(dut):
                 mem_width=h.mem_width,
                 bias=h.bias,
             ),
-            IntLayer(net.layers[1].codes, net.layers[1].bits, bias=net.layers[1].bias),
+            IntLayer(other.layers[1].codes, net.layers[1].bits, bias=net.layers[1].bias),
         ],
         net.timesteps,
     )
-    new_words, old_words = pack_w0(other), pack_w0(net)
+    (new0, new1), (old0, old1) = (pack_w0(other), pack_w1(other)), (pack_w0(net), pack_w1(net))
     addrs = [i * p.WPR + k for i in rows for k in range(p.WPR)]
     rng.shuffle(addrs)  # any order
-    await eng.write("w", [(a, new_words[a]) for a in addrs])
-    await run_as(eng, mixed, xs, f"{len(rows)} layer-0 rows written through the port")
-    await eng.write("w", [(a, old_words[a]) for a in addrs])
-    await run_as(eng, net, xs, "original rows restored through the port")
+    hid = list(range(p.N_HID))
+    rng.shuffle(hid)
+    await eng.write("w", [(a, new0[a]) for a in addrs])
+    await eng.write("w1", [(j, new1[j]) for j in hid])
+    what = f"{len(rows)} layer-0 rows and the output layer written through the ports"
+    await run_as(eng, mixed, xs, what)
+    await eng.write("w", [(a, old0[a]) for a in addrs])
+    await eng.write("w1", [(j, old1[j]) for j in hid])
+    await run_as(eng, net, xs, "original weights restored through the ports")
 
 
 async def run_as(eng, net2, xs, what: str):
@@ -634,11 +643,14 @@ SLOW_ONLY = ("ternary-p2", "q8-p4")  # P_LIF 2 and 4 stay in the fast tier throu
 
 
 def alt_network(net: IntNetwork) -> IntNetwork:
-    """Same parameters, other layer-0 weights (the columns rolled by 97 pixels, codes negated)."""
+    """Same parameters, other weights (columns rolled by 97 pixels / 5 hidden neurons, codes negated)."""
     h, o = net.layers
     codes = -np.roll(h.codes, 97, axis=1)
+    out_codes = -np.roll(o.codes, 5, axis=1)
     if h.bits > 2:
         codes = np.clip(codes, weight_format(h.bits).qmin, weight_format(h.bits).qmax)
+    if o.bits > 2:
+        out_codes = np.clip(out_codes, weight_format(o.bits).qmin, weight_format(o.bits).qmax)
     return IntNetwork(
         [
             IntLayer(
@@ -650,7 +662,7 @@ def alt_network(net: IntNetwork) -> IntNetwork:
                 mem_width=h.mem_width,
                 bias=h.bias,
             ),
-            IntLayer(o.codes.copy(), o.bits, bias=o.bias),
+            IntLayer(out_codes, o.bits, bias=o.bias),
         ],
         net.timesteps,
     )

@@ -94,6 +94,7 @@ module tb_engine;
         .s_valid(s_valid), .s_ready(s_ready), .s_data(s_data),
         .m_valid(m_valid), .m_ready(m_ready), .m_class(m_class), .m_scores(m_scores),
         .w_we(1'b0), .w_addr({W0_AW{1'b0}}), .w_data(64'd0),
+        .w1_we(1'b0), .w1_addr({HID_AW{1'b0}}), .w1_data({(N_OUT*CODE_W1){1'b0}}),
         .b_we(1'b0), .b_addr({B_AW{1'b0}}), .b_data(64'd0),
         .busy(busy),
         .trace_valid(trace_valid), .trace_t(trace_t), .trace_n(trace_n),
