@@ -1,5 +1,5 @@
 """crc8 (CRC-8/SMBUS) and crc32 (CRC-32/ISO-HDLC): byte-wise checksum registers against the
-reference functions in verif/board_ref.py (zlib.crc32; the host protocol's CRC-8).
+reference functions of the host package (icespike.board.image.crc32 = zlib.crc32, icespike.board.protocol.crc8).
 
 Each transaction is a message of random length (0..40 bytes, corners: empty, one byte, all
 0x00, all 0xFF) fed with random idle cycles between bytes; the checksum is compared after
@@ -15,7 +15,8 @@ import random
 import cocotb
 import pytest
 
-from board_ref import crc8, crc32
+from icespike.board.image import crc32
+from icespike.board.protocol import crc8
 from simrun import (
     Mismatches,
     matrix,

@@ -1,6 +1,6 @@
 """host_link in its board (rtl/snn_board.v: host_link + net_loader + spi_flash_reader + snn_engine)
 with the behavioural SPI flash, driven through the UART exactly as a host does: frames built
-and replies checked with verif/board_ref.py (the host format), classes and scores against
+and replies checked with icespike.board (the host format), classes and scores against
 icespike.golden, cycle counts against icespike.rtlsim.cycle_model.
 
 A small seeded network (20-12-3, ternary) keeps the run short; the flash holds its network
@@ -34,8 +34,11 @@ import numpy as np
 import pytest
 from cocotb.triggers import FallingEdge, Timer
 
-from board_ref import crc8, crc32, frame, network_image, selftest_block
 from icespike import golden, rtlsim
+from icespike.board.image import crc32, network_image
+from icespike.board.image import test_block as selftest_block
+from icespike.board.protocol import crc8
+from icespike.board.protocol import encode_request as frame
 from icespike.export import engine_params
 from icespike.network import IntLayer, IntNetwork
 from simrun import ROOT, Mismatches, rtl, run, start_clock, tb_params

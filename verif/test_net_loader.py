@@ -1,4 +1,4 @@
-"""net_loader: network images (verif/board_ref.py, the host format) into the engine's weight
+"""net_loader: network images (icespike.board.image, the host format) into the engine's weight
 write ports, against icespike.export's packing of the same network.
 
 Networks are seeded random codes at small sizes (fast) with the widths that matter: ternary,
@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 from cocotb.triggers import FallingEdge, RisingEdge
 
-from board_ref import crc32, network_image
+from icespike.board.image import crc32, network_image
 from icespike.export import engine_params, pack_w0, pack_w1
 from icespike.network import IntLayer, IntNetwork
 from simrun import Mismatches, read_unsigned, rtl, run, start_clock, tb_seed, tb_txns, tier_txns
