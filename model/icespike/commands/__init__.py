@@ -40,7 +40,20 @@ __all__ = [
 ]
 
 # Commands in the order `icespike --help` lists them.
-COMMANDS = ("data", "train", "eval", "export", "sim", "synth", "estimate", "board", "report", "nir", "sweep", "studio")
+COMMANDS = (
+    "data",
+    "train",
+    "eval",
+    "export",
+    "sim",
+    "synth",
+    "estimate",
+    "board",
+    "report",
+    "nir",
+    "sweep",
+    "studio",
+)
 
 
 class UserError(Exception):
