@@ -79,6 +79,7 @@ module snn_board #(
     );
 
     // engine
+    localparam B_AW = ((N_HID + N_OUT) > 2) ? $clog2(N_HID + N_OUT) : 1;
     wire                     eng_rst, eng_valid, eng_ready, eng_m_valid, eng_m_ready, eng_busy;
     wire [7:0]               eng_data;
     wire [CLS_W-1:0]         eng_class;
@@ -94,6 +95,8 @@ module snn_board #(
         .m_valid(eng_m_valid), .m_ready(eng_m_ready), .m_class(eng_class), .m_scores(eng_scores),
         .w_we(w_we), .w_addr(w_addr), .w_data(w_data),
         .w1_we(w1_we), .w1_addr(w1_addr), .w1_data(w1_data),
+        // biases: image format version 1 has none (HAS_BIAS = 0 here), so the port is idle
+        .b_we(1'b0), .b_addr({B_AW{1'b0}}), .b_data(64'd0),
         .busy(eng_busy),
         // trace outputs are for testbenches
         /* verilator lint_off PINCONNECTEMPTY */

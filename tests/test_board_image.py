@@ -225,3 +225,17 @@ def test_flash_split_refuses_a_corrupt_network():
 def test_all_mnist_test_images_fit(mnist):
     blk_bytes = 16 + len(mnist.test_images) * 785 + 4
     assert im.FLASH_TEST_OFFSET + blk_bytes <= im.FLASH_SIZE
+
+
+def test_a_network_with_biases_is_refused():
+    """Format version 1 has no bias section: a biased network gets one clear error, no image."""
+    rng = np.random.default_rng(3)
+    net = IntNetwork(
+        [
+            IntLayer(rng.integers(-1, 2, (40, 784)), 2, threshold=900, bias=rng.integers(-50, 50, 40)),
+            IntLayer(rng.integers(-1, 2, (10, 40)), 2, bias=rng.integers(-5, 5, 10)),
+        ],
+        4,
+    )
+    with pytest.raises(im.ImageError, match=r"format version 1 carries no biases"):
+        im.network_image(net)

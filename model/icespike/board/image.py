@@ -190,6 +190,11 @@ def _payload(w0: list[int], w1: list[int], w1_word_bytes: int) -> bytes:
 def network_image(net: IntNetwork) -> bytes:
     """The network image of ``net``: header + payload (w0 words, then w1 words)."""
     p = engine_params(net)
+    if p.HAS_BIAS:
+        raise ImageError(
+            "network image format version 1 carries no biases (flag bit 0 is reserved for them): "
+            "the board runs bias-free networks"
+        )
     payload = _payload(pack_w0(net), pack_w1(net), _w1_word_bytes(p))
     hdr = header_for(p, crc32(payload))
     if len(payload) != hdr.payload_bytes:  # the two derivations of the size must agree
