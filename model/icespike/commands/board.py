@@ -43,6 +43,7 @@ def default_dir(board_name: str = "icebreaker") -> Path:
 def _sub(subs, name: str, help: str) -> argparse.ArgumentParser:
     p = subs.add_parser(name, help=help, description=help)
     add_json_option(p)
+    p.set_defaults(func=run)  # run() dispatches on board_command
     return p
 
 
