@@ -3,6 +3,7 @@
 
     python scripts/models.py                  # everything (about 10-15 min on 2 free cores)
     python scripts/models.py --only ternary   # one width (needs the float model for --init)
+    python scripts/models.py --recipe scripts/recipes/mnist-784-256-128-10.json   # another network
 
 1. The float model trains from scratch (``--float-epochs``, Adam, cosine schedule).
 2. Every width (16, 8, 4, ternary, binary) is trained with QAT, initialised from the float
@@ -12,6 +13,11 @@ Runs are resumable: training checkpoints (with optimiser state) live in ``build/
 an interrupted run continues where it stopped when this script is started again. The
 committed copies in ``models/`` hold no optimiser state. ``models/models.json`` records
 the settings, the golden-model accuracies and the wall time of each step.
+
+A recipe (``--recipe``, JSON) trains another network from data instead of the options: its
+``common`` settings and a list of ``steps``, each a ``TrainConfig`` with an optional
+``init_from`` (the width whose finished model initialises it). Its summary goes to
+``models/models-<network>.json``; the manifests name the recipe.
 """
 
 from __future__ import annotations
@@ -35,12 +41,36 @@ from icespike.train import TrainConfig  # noqa: E402
 WIDTHS = ("float", 16, 8, 4, 2, 1)
 
 
-def model_path(directory: Path, bits, hidden: int = 128) -> Path:
-    return directory / f"mnist-784-{hidden}-10-{bits_name(bits)}.npz"
+def model_path(directory: Path, bits, hidden=128) -> Path:
+    sizes = "-".join(str(h) for h in (784, *([hidden] if isinstance(hidden, int) else hidden), 10))
+    return directory / f"mnist-{sizes}-{bits_name(bits)}.npz"
+
+
+def load_recipe(path: Path) -> tuple[str, tuple[int, ...], list]:
+    """(network name, hidden sizes, [(bits, TrainConfig, init width or None)]) of a recipe file."""
+    d = json.loads(Path(path).read_text())
+    plan = []
+    for step in d["steps"]:
+        step = dict(step)
+        init = step.pop("init_from", None)
+        cfg = TrainConfig.from_dict({**d["common"], **step})
+        cfg.validate()
+        plan.append((cfg.bits, cfg, None if init is None else parse_bits(init)))
+    hidden = tuple(d["common"]["hidden"])
+    name = "-".join(str(h) for h in (784, *hidden, 10))
+    if d.get("network", name) != name:
+        raise SystemExit(f"models: {path}: network {d['network']!r} differs from its hidden sizes ({name})")
+    return name, hidden, plan
 
 
 def _train(
-    cfg: TrainConfig, work: Path, final: Path, mnist, init: Path | None, previous: dict | None
+    cfg: TrainConfig,
+    work: Path,
+    final: Path,
+    mnist,
+    init: Path | None,
+    previous: dict | None,
+    extra: dict | None = None,
 ) -> dict:
     t0 = time.perf_counter()
     resume = reuse = False
@@ -73,7 +103,7 @@ def _train(
         ck.config,
         history=ck.history,
         data_checksum=ck.manifest["data_checksum"],
-        extra={"source": "scripts/models.py"},
+        extra={"source": "scripts/models.py", **(extra or {})},
     )
     ck = load_checkpoint(final)
     x = mnist.test_images.reshape(len(mnist.test_images), -1)
@@ -94,6 +124,27 @@ def _train(
     }
 
 
+def _plan(args) -> list:
+    """[(bits, TrainConfig, init width or None)] of the options: float first, then QAT from it."""
+    common = dict(timesteps=args.timesteps, hidden=(args.hidden,), seed=args.seed, augment=args.augment)
+    plan = []
+    for bits in WIDTHS:
+        if bits == "float":
+            plan.append(
+                (
+                    "float",
+                    TrainConfig(bits="float", epochs=args.float_epochs, lr=args.float_lr, **common),
+                    None,
+                )
+            )
+            continue
+        low = bits in (2, 1)
+        kw = {**common, "augment": args.lowbit_augment} if low else common
+        epochs = args.lowbit_epochs if low else args.qat_epochs
+        plan.append((bits, TrainConfig(bits=bits, epochs=epochs, lr=args.qat_lr, **kw), "float"))
+    return plan
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--float-epochs", type=int, default=40)
@@ -107,6 +158,7 @@ def main(argv=None) -> int:
     ap.add_argument("--lowbit-epochs", type=int, default=40, help="QAT epochs for ternary and binary")
     ap.add_argument("--lowbit-augment", type=int, default=0, help="random pixel shift for ternary and binary")
     ap.add_argument("--only", default=None, help="comma list of widths (float,16,8,4,2,1 or names)")
+    ap.add_argument("--recipe", type=Path, default=None, help="train the steps of this recipe (JSON)")
     ap.add_argument("--out", type=Path, default=REPO / "models")
     ap.add_argument("--work", type=Path, default=REPO / "build" / "models")
     ap.add_argument("--data", type=Path, default=None)
@@ -116,34 +168,39 @@ def main(argv=None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     args.work.mkdir(parents=True, exist_ok=True)
     summary_path = args.out / "models.json"
+    if args.recipe is not None:
+        network, hidden, plan = load_recipe(args.recipe)
+        summary_path = args.out / f"models-{network}.json"
+        extra = {
+            "recipe": str(args.recipe.resolve().relative_to(REPO))
+            if args.recipe.resolve().is_relative_to(REPO)
+            else str(args.recipe)
+        }
+    else:
+        hidden, plan, extra = args.hidden, _plan(args), None
+    plan = [p for p in plan if p[0] in widths]
     summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {"models": {}}
     t_all = time.perf_counter()
-    float_final = model_path(args.out, "float", args.hidden)
-    common = dict(timesteps=args.timesteps, hidden=(args.hidden,), seed=args.seed, augment=args.augment)
-    for bits in widths:
+    for bits, cfg, init_bits in plan:
         name = bits_name(bits)
-        if bits == "float":
-            cfg = TrainConfig(bits="float", epochs=args.float_epochs, lr=args.float_lr, **common)
-            init = None
-        else:
-            if not float_final.is_file():
-                raise SystemExit(f"models: {float_final} is missing: train the float model first")
-            low = bits in (2, 1)
-            kw = {**common, "augment": args.lowbit_augment} if low else common
-            epochs = args.lowbit_epochs if low else args.qat_epochs
-            cfg = TrainConfig(bits=bits, epochs=epochs, lr=args.qat_lr, **kw)
-            init = float_final
+        init = None
+        if init_bits is not None:
+            init = model_path(args.out, init_bits, hidden)
+            if not init.is_file():
+                raise SystemExit(f"models: {init} is missing: train the {bits_name(init_bits)} model first")
         r = _train(
             cfg,
-            model_path(args.work, bits, args.hidden),
-            model_path(args.out, bits, args.hidden),
+            model_path(args.work, bits, hidden),
+            model_path(args.out, bits, hidden),
             mnist,
             init,
             summary.get("models", {}).get(name),
+            extra,
         )
         # re-read before writing: two widths may train in parallel (--only) and share the file
         summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {"models": {}}
         summary["models"][name] = r
+        summary.update(extra or {})  # a recipe run names its recipe
         print(
             f"models: {name}: golden {100 * r['golden_accuracy']:.2f}% after {r['epochs']} epochs "
             f"({r['train_seconds']:.0f} s training)",
@@ -154,7 +211,7 @@ def main(argv=None) -> int:
     summary["last_run"] = {
         "command": "python scripts/models.py"
         + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip(),
-        "widths": [bits_name(b) for b in widths],
+        "widths": [bits_name(p[0]) for p in plan],
         "wall_seconds": time.perf_counter() - t_all,
     }
     summary_path.write_text(json.dumps(summary, indent=1) + "\n")
