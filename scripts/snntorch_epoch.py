@@ -12,9 +12,11 @@ caller can interleave these epochs with its own, side by side under the same mac
 
 The network is the one icespike trains: bias-free linear layers, LIF hidden layers
 (``snn.Leaky``, beta = 1 - 2^-leak_shift, reset by subtraction, learnt threshold, fast-sigmoid
-surrogate), a constant input current (pixels / 255, computed once per image as icespike
-does), and the output layer applied once to the hidden spike counts over T steps (icespike's
-score = counts @ W_out^T); cross-entropy, Adam. float32, ``--threads`` torch threads.
+surrogate), pixels / 255 as a constant input, the output layer summed over the T steps;
+cross-entropy, Adam; float32, ``--threads`` torch threads. ``--loop tutorial`` writes the time
+loop as snnTorch's tutorials do (every layer at every step); ``--loop hoisted`` uses icespike's
+shortcuts (the input current computed once per image, the output layer applied once to the
+spike counts), which compute the same function with fewer operations.
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ from torch import nn
 
 
 class Net(nn.Module):
-    def __init__(self, sizes: list[int], timesteps: int, beta: float, slope: float):
+    def __init__(self, sizes: list[int], timesteps: int, beta: float, slope: float, hoisted: bool):
         super().__init__()
         self.timesteps = timesteps
+        self.hoisted = hoisted
         self.fcs = nn.ModuleList(nn.Linear(a, b, bias=False) for a, b in zip(sizes[:-1], sizes[1:]))
         grad = surrogate.fast_sigmoid(slope=slope)
         self.lifs = nn.ModuleList(
@@ -45,15 +48,16 @@ class Net(nn.Module):
         )
 
     def forward(self, x):
-        cur0 = self.fcs[0](x)  # constant input current, once per image
+        cur0 = self.fcs[0](x) if self.hoisted else None  # constant input current, once per image
         mems = [lif.reset_mem() for lif in self.lifs]
-        counts = 0
+        total = 0
         for _ in range(self.timesteps):
-            s = None
+            s = x
             for li, lif in enumerate(self.lifs):
-                s, mems[li] = lif(cur0 if li == 0 else self.fcs[li](s), mems[li])
-            counts = counts + s
-        return self.fcs[-1](counts)
+                cur = cur0 if li == 0 and self.hoisted else self.fcs[li](s)
+                s, mems[li] = lif(cur, mems[li])
+            total = total + (s if self.hoisted else self.fcs[-1](s))
+        return self.fcs[-1](total) if self.hoisted else total
 
 
 def main() -> int:
@@ -67,6 +71,7 @@ def main() -> int:
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--loop", choices=("tutorial", "hoisted"), default="tutorial")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -74,7 +79,7 @@ def main() -> int:
     x = torch.from_numpy(d["x"].reshape(len(d["x"]), -1).astype(np.float32) / 255.0)
     y = torch.from_numpy(d["y"].astype(np.int64))
     sizes = [x.shape[1], *(int(h) for h in args.hidden.split(",")), 10]
-    net = Net(sizes, args.timesteps, 1.0 - 2.0**-args.leak_shift, args.slope)
+    net = Net(sizes, args.timesteps, 1.0 - 2.0**-args.leak_shift, args.slope, args.loop == "hoisted")
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     loss_fn = nn.CrossEntropyLoss()
     gen = torch.Generator().manual_seed(args.seed)
