@@ -179,8 +179,9 @@ def markdown(rep: dict, models_meta: dict) -> str:
                 + (
                     [
                         f"All {len(steps)} models: `python scripts/models.py --recipe {models_meta['recipe']}`, "
-                        f"{total / 60:.1f} min wall time in all (sum of the per-model steps in "
-                        f"models/models-{network}.json, measured on the shared 2-core machine)."
+                        f"{total / 60:.1f} min of training steps (sum of the per-model steps in "
+                        f"models/models-{network}.json, steps run side by side each counted in full, "
+                        "measured on the shared 2-core machine)."
                     ]
                     if total is not None and models_meta.get("recipe")
                     else []
@@ -264,9 +265,10 @@ def plots(reps: list[dict], out_dir: Path) -> list[Path]:
             if not h:
                 continue
             ep = [e["epoch"] for e in h]
-            style = "-" if k == 0 else "--"
-            a1.plot(ep, [100 * e["test_accuracy"] for e in h], style, label=f"{tag}{name}")
-            a2.plot(ep, [e["loss"] for e in h], style, label=f"{tag}{name}")
+            # one colour per width, one line style per network
+            style = dict(color=f"C{[bits_name(b) for b in WIDTHS].index(name)}", ls="-" if k == 0 else "--")
+            a1.plot(ep, [100 * e["test_accuracy"] for e in h], label=f"{tag}{name}", **style)
+            a2.plot(ep, [e["loss"] for e in h], label=f"{tag}{name}", **style)
     a1.set_xlabel("epoch")
     a1.set_ylabel("test accuracy (%)")
     a1.set_ylim(94, 99)
