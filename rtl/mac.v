@@ -87,13 +87,7 @@ module mac #(
             assign r_carry = 1'b0;
         end else begin : g_round
             assign r_floor = {p[P_W-1], p[P_W-1:SHIFT]};
-`ifdef ICESPIKE_INJECT_BUG_ROUND
-            // Known bug for the mutation check: floor instead of rounding half up.
-            assign r_carry = 1'b0;
-            wire unused_round_bit = p[SHIFT-1];
-`else
             assign r_carry = p[SHIFT-1];
-`endif
             if (SHIFT > 1) begin : g_low
                 wire unused_low = ^p[SHIFT-2:0];
             end
@@ -112,14 +106,8 @@ module mac #(
             wire signed [SUM_W-1:0] sum     = acc_ext + r_ext + {{(SUM_W - 1){1'b0}}, r_carry};
             wire in_range = (sum[SUM_W-1:ACC_W-1] == {(SUM_W - ACC_W + 1){1'b0}})
                           | (sum[SUM_W-1:ACC_W-1] == {(SUM_W - ACC_W + 1){1'b1}});
-`ifdef ICESPIKE_INJECT_BUG_SAT
-            // Known bug for the mutation check: wrap instead of saturating.
-            assign acc_d = sum[ACC_W-1:0];
-            wire unused_in_range = in_range;
-`else
             assign acc_d = in_range ? sum[ACC_W-1:0]
                                     : {sum[SUM_W-1], {(ACC_W - 1){~sum[SUM_W-1]}}};
-`endif
         end else begin : g_wrap
             wire signed [ACC_W-1:0] r_ext = {{(ACC_W - R_W){r_floor[R_W-1]}}, r_floor};
             assign acc_d = acc_q + r_ext + {{(ACC_W - 1){1'b0}}, r_carry};

@@ -31,7 +31,10 @@ module snn_engine #(
     parameter FIFO_DEPTH     = 1024,  // input event FIFO entries (power of 2, >= N_IN)
     parameter W0_SPRAM       = 1,     // 1: layer-0 weights in spram64 (UP5K); 0: ram_sdp (EBR)
     parameter W0_FILE        = "",    // layer-0 weight image ($readmemh, 64-bit words)
-    parameter W1_FILE        = ""     // output-layer weight image ($readmemh, N_OUT*CODE_W1 bits)
+    parameter W1_FILE        = "",    // output-layer weight image ($readmemh, N_OUT*CODE_W1 bits)
+    parameter HAS_BIAS       = 0,     // 1: per-neuron biases (docs/arithmetic.md section 4a)
+    parameter B0_FILE        = "",    // hidden biases ($readmemh, N_HID words of ACC_W bits)
+    parameter B1_FILE        = ""     // output biases ($readmemh, N_OUT words of SCORE_W bits)
 ) (
     input  wire                       clk,
     input  wire                       rst,          // synchronous, active high
@@ -49,6 +52,11 @@ module snn_engine #(
     input  wire [((N_IN * ((N_HID + 64 / CODE_W0 - 1) / (64 / CODE_W0)) > 2) ?
                   $clog2(N_IN * ((N_HID + 64 / CODE_W0 - 1) / (64 / CODE_W0))) : 1)-1:0] w_addr,  // W0_AW bits
     input  wire [63:0]                w_data,
+    // bias write port (HAS_BIAS = 1; ignored otherwise): address j < N_HID is hidden neuron j
+    // (ACC_W bits of b_data), N_HID + o is output o (SCORE_W bits); takes effect from the next image
+    input  wire                       b_we,
+    input  wire [(((N_HID + N_OUT) > 2) ? $clog2(N_HID + N_OUT) : 1)-1:0] b_addr,  // B_AW bits
+    input  wire [63:0]                b_data,
     // status
     output wire                       busy,
     // trace (testbenches)
@@ -288,13 +296,7 @@ module snn_engine #(
     wire              j_last    = j_last_q;
     wire              t_last    = t_last_q;
     wire              rot       = in_lif & (lane_last_q | j_last);
-`ifdef ICESPIKE_INJECT_BUG_RING_CLEAR
-    // Known bug for the mutation check: the rings keep the previous image's currents.
-    wire              ring_clr  = 1'b0;
-    wire              unused_t_last = t_last;
-`else
     wire              ring_clr  = t_last;  // the last step empties the rings for the next image
-`endif
 
     // ================================================================ current rings
     // Every lane computes head + code*x each cycle; outside an addition the pixel is 0 (gated
@@ -393,6 +395,13 @@ module snn_engine #(
     wire [P_LIF*W1_DATA_W-1:0] w1_rdata;
     wire [GRP_AW-1:0]        grp_rd = s1_j_q[HID_AW-1:PSH];
     wire [GRP_AW-1:0]        grp_wr = s4_j_q[HID_AW-1:PSH];
+    wire [CW-1:0]            s1_sel = pre_q[s1_g_q*CW +: CW];  // stage-1 currents of the chunk
+    wire [CW-1:0]            s1_cur;                  // ... plus the hidden bias (HAS_BIAS = 1)
+    localparam B_AW = ((N_HID + N_OUT) > 2) ? $clog2(N_HID + N_OUT) : 1;
+    localparam integer N_HID_I = N_HID;
+    wire                     b_hid = ({1'b0, b_addr} < N_HID_I[B_AW:0]);   // bias write to the hidden layer
+    wire [N_OUT*SCORE_W-1:0] ob_flat;                  // output biases (0 if HAS_BIAS = 0)
+    wire                     unused_b = &{b_we, b_addr, b_data, b_hid, ob_flat, 1'b0};  // unused if HAS_BIAS = 0
 
     genvar g, c4;
     generate
@@ -447,6 +456,18 @@ module snn_engine #(
                 .re(s3_valid_q), .raddr(s3_j_q | Q_J), .rdata(w1_rdata[q*W1_DATA_W +: W1_DATA_W])
             );
             assign v_next[q*MEM_W +: MEM_W] = v_new;
+            // hidden bias: read with the ring heads (stage 0), added to the current in stage 1
+            wire [ACC_W-1:0] cur_sel = s1_sel[q*ACC_W +: ACC_W];
+            if (HAS_BIAS != 0) begin : g_bias
+                wire [ACC_W-1:0] b_rd;
+                ram_sdp #(.DATA_W(ACC_W), .DEPTH(N_HID), .INIT_FILE(B0_FILE)) u_b0 (
+                    .clk(clk), .we(b_we & b_hid), .waddr(b_addr[HID_AW-1:0]), .wdata(b_data[ACC_W-1:0]),
+                    .re(in_lif), .raddr(j_q | Q_J), .rdata(b_rd)
+                );
+                assign s1_cur[q*ACC_W +: ACC_W] = cur_sel + b_rd;
+            end else begin : g_nobias
+                assign s1_cur[q*ACC_W +: ACC_W] = cur_sel;  // not used (s2_cur_q takes pre_q itself)
+            end
         end
     endgenerate
 
@@ -469,7 +490,7 @@ module snn_engine #(
         s2_first_q <= s1_first_q;
         s2_j_q     <= s1_j_q;
         s2_t_q     <= s1_t_q;
-        s2_cur_q   <= pre_q[s1_g_q*CW +: CW];
+        s2_cur_q   <= (HAS_BIAS != 0) ? s1_cur : pre_q[s1_g_q*CW +: CW];  // constant select
         s3_j_q     <= s2_j_q;
         s3_t_q     <= s2_t_q;
         s4_spike_q <= spike;
@@ -485,6 +506,27 @@ module snn_engine #(
     assign trace_v     = s4_v_q;
 
     // ================================================================ scores
+    // output biases (HAS_BIAS = 1): N_OUT registers, initialised from B1_FILE, written through
+    // the bias port at addresses N_HID + o
+    genvar ob_i;
+    generate
+        if (HAS_BIAS != 0) begin : g_ob
+            localparam integer   N_OUT_I = N_OUT;
+            wire [B_AW-1:0]      b_oaddr = b_addr - N_HID_I[B_AW-1:0];
+            reg  [SCORE_W-1:0]   ob_mem [0:N_OUT-1];
+            if (B1_FILE != "") begin : g_init
+                initial $readmemh(B1_FILE, ob_mem);
+            end
+            always @(posedge clk)
+                if (b_we & ~b_hid & (b_oaddr < N_OUT_I[B_AW-1:0])) ob_mem[b_oaddr[OSEL_W-1:0]] <= b_data[SCORE_W-1:0];
+            for (ob_i = 0; ob_i < N_OUT; ob_i = ob_i + 1) begin : g_rd
+                assign ob_flat[ob_i*SCORE_W +: SCORE_W] = ob_mem[ob_i];
+            end
+        end else begin : g_noob
+            assign ob_flat = {(N_OUT*SCORE_W){1'b0}};
+        end
+    endgenerate
+
     wire start = (state_q == S_IDLE) & img_ne_q & hv_q;
     reg  clr_q;                          // one cycle after start: clear the scores
     always @(posedge clk) clr_q <= ~rst & start;
@@ -511,10 +553,22 @@ module snn_engine #(
                                                          + addend[k*SCORE_W +: SCORE_W];
                 end
             end
-            always @(posedge clk)
-                if (rst | clr_q) score_q <= {SCORE_W{1'b0}};
-                else if (s4_valid_q & (|s4_spike_q))
-                    score_q <= score_q + partial[(P_LIF-1)*SCORE_W +: SCORE_W];
+            if (HAS_BIAS != 0) begin : g_obias
+                // output bias b: added at every step (docs/arithmetic.md section 5), so the
+                // score starts the image at T * b
+                localparam [SCORE_W-1:0] T_S = T;
+                wire [SCORE_W-1:0] ob = ob_flat[o*SCORE_W +: SCORE_W];
+                always @(posedge clk)
+                    if (rst) score_q <= {SCORE_W{1'b0}};
+                    else if (clr_q) score_q <= ob * T_S;
+                    else if (s4_valid_q & (|s4_spike_q))
+                        score_q <= score_q + partial[(P_LIF-1)*SCORE_W +: SCORE_W];
+            end else begin : g_nobias
+                always @(posedge clk)
+                    if (rst | clr_q) score_q <= {SCORE_W{1'b0}};
+                    else if (s4_valid_q & (|s4_spike_q))
+                        score_q <= score_q + partial[(P_LIF-1)*SCORE_W +: SCORE_W];
+            end
             assign scores[o*SCORE_W +: SCORE_W] = score_q;
         end
     endgenerate
@@ -595,11 +649,7 @@ module snn_engine #(
                         t_q <= t_q + 8'd1;
                         if (t_last) begin
                             state_q <= S_TAIL;
-`ifdef ICESPIKE_INJECT_BUG_CYCLES
-                            cnt_q   <= 3'd4;  // known bug for the mutation check: one idle cycle more
-`else
                             cnt_q   <= 3'd3;
-`endif
                         end
                     end
                 end

@@ -61,14 +61,8 @@ module ternary_acc #(
             // In range when the bits above the result's sign bit all equal the sign.
             wire in_range = (sum[SUM_W-1:ACC_W-1] == {(SUM_W - ACC_W + 1){1'b0}})
                           | (sum[SUM_W-1:ACC_W-1] == {(SUM_W - ACC_W + 1){1'b1}});
-`ifdef ICESPIKE_INJECT_BUG_SAT
-            // Known bug for the mutation check: wrap instead of saturating.
-            assign acc_d = sum[ACC_W-1:0];
-            wire unused_in_range = in_range;
-`else
             assign acc_d = in_range ? sum[ACC_W-1:0]
                                     : {sum[SUM_W-1], {(ACC_W - 1){~sum[SUM_W-1]}}};
-`endif
         end else begin : g_wrap
             assign acc_ext = acc_q;
             assign acc_d   = sum;

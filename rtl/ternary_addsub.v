@@ -24,12 +24,7 @@ module ternary_addsub #(
     wire         neg = code[1];  // 1 for subtract (and the illegal 10, which cancels out)
     wire [W-1:0] operand = (x & {W{en}}) ^ {W{neg}};
 
-`ifdef ICESPIKE_INJECT_BUG_CARRY
-    // Known bug for the mutation check: the subtract forgets its +1 (ones' complement).
-    assign sum = acc + operand;
-`else
     assign sum = acc + operand + {{(W-1){1'b0}}, neg};
-`endif
 
 endmodule
 

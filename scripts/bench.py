@@ -188,7 +188,11 @@ def markdown_table(section: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--only", default=None, help="comma-separated section names (default: all)")
+    ap.add_argument(
+        "--only",
+        default=None,
+        help="comma-separated section names (default: all but the long ones, which run only when named)",
+    )
     ap.add_argument("--list", action="store_true", help="list the sections and exit")
     ap.add_argument("--repeats", type=int, default=5, help="timed runs per measurement (median reported)")
     ap.add_argument("--images", type=int, default=10000, help="MNIST test images per run")
@@ -203,9 +207,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         for name, fn in benches.items():
             doc = (fn.__doc__ or "").strip().splitlines()
-            print(f"{name:<16} {doc[0] if doc else ''}")
+            long = " (long: run only with --only)" if getattr(fn, "long", False) else ""
+            print(f"{name:<16} {doc[0] if doc else ''}{long}")
         return 0
-    names = list(benches) if args.only is None else [s.strip() for s in args.only.split(",") if s.strip()]
+    if args.only is None:
+        names = [n for n, fn in benches.items() if not getattr(fn, "long", False)]
+        for n in sorted(set(benches) - set(names)):
+            print(f"bench: {n} skipped (long; run it with --only {n})", file=sys.stderr)
+    else:
+        names = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = [n for n in names if n not in benches]
     if unknown:
         ap.error(f"unknown section(s) {', '.join(unknown)}; known: {', '.join(benches)}")

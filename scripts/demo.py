@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -29,7 +28,8 @@ COMMITTED = ROOT / "models" / "mnist-784-128-10-ternary.npz"
 
 
 def icespike_cmd() -> list[str]:
-    exe = shutil.which("icespike") or str(Path(sys.executable).parent / "icespike")
+    # this environment's icespike first: another checkout's on PATH would run other code
+    exe = str(Path(sys.executable).parent / "icespike")
     if not Path(exe).exists():
         return [sys.executable, "-m", "icespike.cli"]
     return [exe]
@@ -41,7 +41,8 @@ class DemoError(RuntimeError):
 
 def step(n: int, total: int, title: str, args: list[str]) -> dict:
     """Run one `icespike ... --json` step; its stderr (progress) goes to the terminal."""
-    print(f"\n[{n}/{total}] {title}\n      $ icespike {' '.join(args)}", file=sys.stderr, flush=True)
+    # the command exactly as it runs (the demo reads its --json document)
+    print(f"\n[{n}/{total}] {title}\n      $ icespike {' '.join(args)} --json", file=sys.stderr, flush=True)
     t0 = time.monotonic()
     env = dict(os.environ)
     env.setdefault("ICESPIKE_PROGRESS", "1" if sys.stderr.isatty() else "0")
@@ -55,8 +56,9 @@ def step(n: int, total: int, title: str, args: list[str]) -> dict:
         raise DemoError(
             f"icespike {args[0]} printed no JSON (exit {p.returncode}): {p.stdout[:300]}"
         ) from None
-    if p.returncode not in (0, 1) or not out:
-        raise DemoError(f"icespike {args[0]} failed with exit code {p.returncode}")
+    if p.returncode not in (0, 1) or not out or "error" in out:
+        why = f": {out['error']}" if out.get("error") else ""
+        raise DemoError(f"icespike {args[0]} failed with exit code {p.returncode}{why}")
     out["_seconds"] = round(dt, 1)
     out["_exit"] = p.returncode
     print(f"      done in {dt:.0f} s", file=sys.stderr, flush=True)

@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Train every committed model: ``models/mnist-784-128-10-{float,q16,q8,q4,ternary,binary}.npz``.
 
-    python scripts/models.py                  # everything (about 10-15 min on 2 free cores)
+    python scripts/models.py                  # everything, one after another (about 35 min)
     python scripts/models.py --only ternary   # one width (needs the float model for --init)
     python scripts/models.py --recipe scripts/recipes/mnist-784-256-128-10.json   # another network
+
+``make models`` runs the same trainings as the sweep ``sweeps/models.toml`` on Ray Tune (both
+cores busy once the float model is done); this script is the serial path of the same
+library calls (``make models-serial``), and ``make bench`` times the two side by side.
 
 1. The float model trains from scratch (``--float-epochs``, Adam, cosine schedule).
 2. Every width (16, 8, 4, ternary, binary) is trained with QAT, initialised from the float
@@ -31,19 +35,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "model"))
 
-from icespike import golden  # noqa: E402
-from icespike.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
-from icespike.commands.train import run_training  # noqa: E402
+from icespike.checkpoint import load_checkpoint  # noqa: E402
 from icespike.data import load_mnist  # noqa: E402
 from icespike.quant import bits_name, parse_bits  # noqa: E402
 from icespike.train import TrainConfig  # noqa: E402
+from icespike.training import checkpoint_name, publish_checkpoint, run_training  # noqa: E402
 
 WIDTHS = ("float", 16, 8, 4, 2, 1)
 
 
 def model_path(directory: Path, bits, hidden=128) -> Path:
-    sizes = "-".join(str(h) for h in (784, *([hidden] if isinstance(hidden, int) else hidden), 10))
-    return directory / f"mnist-{sizes}-{bits_name(bits)}.npz"
+    return directory / checkpoint_name(bits, (hidden,) if isinstance(hidden, int) else tuple(hidden))
 
 
 def load_recipe(path: Path) -> tuple[str, tuple[int, ...], list]:
@@ -95,57 +97,19 @@ def _train(
             file=sys.stderr,
         )
         run_training(cfg, work, data=mnist, init=None if resume else init, resume=resume)
-    ck = load_checkpoint(work)
-    model = ck.model()
-    save_checkpoint(
-        final,
-        model,
-        ck.config,
-        history=ck.history,
-        data_checksum=ck.manifest["data_checksum"],
-        extra={"source": "scripts/models.py", **(extra or {})},
-    )
-    ck = load_checkpoint(final)
-    x = mnist.test_images.reshape(len(mnist.test_images), -1)
-    res = golden.run(ck.to_int_network(), x)
+    r = publish_checkpoint(work, final, mnist, extra={"source": "scripts/models.py", **(extra or {})})
     wall = time.perf_counter() - t0
     if reuse and previous and previous.get("step_wall_seconds"):
         wall = previous["step_wall_seconds"]  # the time of the run that trained it
     return {
         "checkpoint": str(final.relative_to(REPO)) if final.is_relative_to(REPO) else str(final),
-        "bits": ck.bits_name,
-        "epochs": len(ck.history),
-        "init": ck.config.init,
-        "golden_accuracy": golden.accuracy(res.predictions, mnist.test_labels),
-        "float_eval_accuracy": ck.evaluate_float(x, mnist.test_labels),
-        "train_seconds": sum(h["seconds"] for h in ck.history),
+        **r,
         "step_wall_seconds": wall,
         "reused": reuse,
     }
 
 
-def _plan(args) -> list:
-    """[(bits, TrainConfig, init width or None)] of the options: float first, then QAT from it."""
-    common = dict(timesteps=args.timesteps, hidden=(args.hidden,), seed=args.seed, augment=args.augment)
-    plan = []
-    for bits in WIDTHS:
-        if bits == "float":
-            plan.append(
-                (
-                    "float",
-                    TrainConfig(bits="float", epochs=args.float_epochs, lr=args.float_lr, **common),
-                    None,
-                )
-            )
-            continue
-        low = bits in (2, 1)
-        kw = {**common, "augment": args.lowbit_augment} if low else common
-        epochs = args.lowbit_epochs if low else args.qat_epochs
-        plan.append((bits, TrainConfig(bits=bits, epochs=epochs, lr=args.qat_lr, **kw), "float"))
-    return plan
-
-
-def main(argv=None) -> int:
+def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--float-epochs", type=int, default=40)
     ap.add_argument("--qat-epochs", type=int, default=20)
@@ -162,7 +126,33 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=REPO / "models")
     ap.add_argument("--work", type=Path, default=REPO / "build" / "models")
     ap.add_argument("--data", type=Path, default=None)
-    args = ap.parse_args(argv)
+    ap.add_argument("--train-subset", type=int, default=None, metavar="N", help="first N training images")
+    return ap
+
+
+def configs(args: argparse.Namespace, widths=WIDTHS) -> list[TrainConfig]:
+    """The training settings of every width, in order (the float model first)."""
+    common = dict(
+        timesteps=args.timesteps,
+        hidden=(args.hidden,),
+        seed=args.seed,
+        augment=args.augment,
+        train_subset=args.train_subset,
+    )
+    out = []
+    for bits in widths:
+        if bits == "float":
+            out.append(TrainConfig(bits="float", epochs=args.float_epochs, lr=args.float_lr, **common))
+            continue
+        low = bits in (2, 1)
+        kw = {**common, "augment": args.lowbit_augment} if low else common
+        epochs = args.lowbit_epochs if low else args.qat_epochs
+        out.append(TrainConfig(bits=bits, epochs=epochs, lr=args.qat_lr, **kw))
+    return out
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
     widths = WIDTHS if args.only is None else tuple(parse_bits(w) for w in args.only.split(","))
     mnist = load_mnist(args.data)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -171,13 +161,11 @@ def main(argv=None) -> int:
     if args.recipe is not None:
         network, hidden, plan = load_recipe(args.recipe)
         summary_path = args.out / f"models-{network}.json"
-        extra = {
-            "recipe": str(args.recipe.resolve().relative_to(REPO))
-            if args.recipe.resolve().is_relative_to(REPO)
-            else str(args.recipe)
-        }
+        recipe = args.recipe.resolve()
+        extra = {"recipe": str(recipe.relative_to(REPO)) if recipe.is_relative_to(REPO) else str(args.recipe)}
     else:
-        hidden, plan, extra = args.hidden, _plan(args), None
+        hidden, extra = args.hidden, None
+        plan = [(b, cfg, None if b == "float" else "float") for b, cfg in zip(WIDTHS, configs(args))]
     plan = [p for p in plan if p[0] in widths]
     summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {"models": {}}
     t_all = time.perf_counter()

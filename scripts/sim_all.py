@@ -9,7 +9,9 @@ cannot run (more than one hidden layer) is skipped with the export's reason, pri
 under the table. Writes reports/rtlsim.json and
 reports/rtlsim.md, and replaces the table between ``<!-- rtlsim-table -->`` and
 ``<!-- /rtlsim-table -->`` in README.md. Exits 1 if any image mismatches or any measured
-cycle count differs from the analytic cycle model.
+cycle count differs from the analytic cycle model. A file whose content would change only in
+its run times is left as it is, and the run ends naming the files it rewrote;
+``--table-only`` rebuilds the tables from reports/rtlsim.json without simulating.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "model"))
 
 from icespike.export import ExportError, engine_params, load_network  # noqa: E402
-from icespike.synth import replace_between_markers  # noqa: E402
+from icespike.tracked import TIMINGS, TrackedWriter  # noqa: E402
 
 WIDTHS = ("binary", "ternary", "q4", "q8", "q16")
 BEGIN, END = "<!-- rtlsim-table -->", "<!-- /rtlsim-table -->"
@@ -69,6 +71,52 @@ def checkpoints(models: Path, width: str) -> list[tuple[Path, str]]:
     return [(main, width)] * main.is_file() + [(p, p.stem.removeprefix("mnist-")) for p in others]
 
 
+def plan(models: Path, widths: list[str]) -> tuple[list[tuple[Path, str]], list[tuple[str, str]]]:
+    """(checkpoint, row label) of every committed network the engine runs, and (name, reason) of
+    every one it cannot run."""
+    runs, skipped = [], []
+    for ckpt, label in [c for width in widths for c in checkpoints(models, width)]:
+        why = engine_refusal(ckpt)
+        if why is None:
+            runs.append((ckpt, label))
+        else:
+            skipped.append((ckpt.stem, why))
+    return runs, skipped
+
+
+def write_outputs(
+    rows: list[dict], out: Path, readme: Path | None, skipped: list[tuple[str, str]] | None = None
+) -> str:
+    """reports/rtlsim.json, rtlsim.md and the README table from ``rows``; returns the table text.
+    ``skipped`` (default: every committed network the engine cannot run) is noted under the table,
+    each with its reason."""
+    if skipped is None:
+        skipped = plan(REPO / "models", list(WIDTHS))[1]
+    images = {r["images"] for r in rows}
+    sims = {r["simulator"] for r in rows}
+    md = table(rows)
+    note = (
+        f"\n`make sim` (`scripts/sim_all.py --images {'/'.join(map(str, sorted(images)))} "
+        f"--simulator {'/'.join(sorted(sims))}`): the exported "
+        "models run through `rtl/snn_engine.v` in the file-driven harness (`icespike sim`) and are compared "
+        "image by image (class and all ten scores) with `icespike.golden`; the measured cycles of every image "
+        "are compared with the analytic cycle model of docs/engine.md. q16 runs with layer 0 in EBR "
+        "(simulation only: it fits no iCE40).\n"
+    )
+    reasons: dict[str, list[str]] = {}
+    for name, why in skipped:
+        reasons.setdefault(why, []).append(name)
+    for why, names in reasons.items():
+        note += f"\nNot simulated ({why}): {', '.join(names)}.\n"
+    w = TrackedWriter("sim_all")
+    w.write(out / "rtlsim.json", json.dumps(rows, indent=1, default=str) + "\n", ignore=TIMINGS)
+    w.write(out / "rtlsim.md", "# RTL simulation against the golden model\n\n" + md + note, ignore=TIMINGS)
+    if readme is not None and BEGIN in readme.read_text():
+        w.between_markers(readme, md + note, BEGIN, END, ignore=TIMINGS)
+    w.say()
+    return md + note
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--images", type=int, default=10000)
@@ -77,19 +125,36 @@ def main(argv=None) -> int:
     ap.add_argument("--widths", default=",".join(WIDTHS))
     ap.add_argument("--out", type=Path, default=REPO / "reports")
     ap.add_argument("--no-readme", action="store_true")
+    ap.add_argument(
+        "--table-only", action="store_true", help="rebuild the tables from OUT/rtlsim.json, no simulation"
+    )
     args = ap.parse_args(argv)
+    readme = None if args.no_readme else REPO / "README.md"
+    if args.table_only:
+        src = args.out / "rtlsim.json"
+        if not src.is_file():
+            raise SystemExit(f"sim_all: {src} does not exist (run without --table-only first)")
+        rows = json.loads(src.read_text())
+        print(write_outputs(rows, args.out, readme))
+        return 0
     env = dict(os.environ, PYTHONPATH=str(REPO / "model") + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    rows, skipped = [], []
-    for ckpt, w in [c for width in args.widths.split(",") for c in checkpoints(REPO / "models", width)]:
-        why = engine_refusal(ckpt)
-        if why is not None:
-            skipped.append(f"{ckpt.stem}: {why}")
-            print(f"sim_all: {ckpt.stem} skipped: {why}", file=sys.stderr, flush=True)
-            continue
+    runs, skipped = plan(REPO / "models", args.widths.split(","))
+    for name, why in skipped:
+        print(f"sim_all: {name} skipped: {why}", file=sys.stderr, flush=True)
+    rows = []
+    for ckpt, w in runs:
         print(f"sim_all: {w}: {args.images} images on {args.simulator}", file=sys.stderr, flush=True)
         t0 = time.monotonic()
-        cmd = [sys.executable, "-m", "icespike.cli", "sim", str(ckpt), "--json", "--images", str(args.images)]
-        cmd += ["--simulator", args.simulator, "--lif-lanes", str(args.lif_lanes)]
+        # the path relative to the checkout (the tool runs there): reports name no machine's paths
+        cmd = [sys.executable, "-m", "icespike.cli", "sim", str(ckpt.relative_to(REPO)), "--json"]
+        cmd += [
+            "--images",
+            str(args.images),
+            "--simulator",
+            args.simulator,
+            "--lif-lanes",
+            str(args.lif_lanes),
+        ]
         proc = subprocess.run(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
         if proc.returncode != 0:
             raise SystemExit(f"sim_all: icespike sim failed for {w} (exit {proc.returncode})")
@@ -106,23 +171,7 @@ def main(argv=None) -> int:
         )
     if not rows:
         raise SystemExit("sim_all: no models found")
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "rtlsim.json").write_text(json.dumps(rows, indent=1, default=str) + "\n")
-    md = table(rows)
-    note = (
-        f"\n`python scripts/sim_all.py --images {args.images} --simulator {args.simulator}`: the exported "
-        "models run through `rtl/snn_engine.v` in the file-driven harness (`icespike sim`) and are compared "
-        "image by image (class and all ten scores) with `icespike.golden`; the measured cycles of every image "
-        "are compared with the analytic cycle model of docs/engine.md. q16 runs with layer 0 in EBR "
-        "(simulation only: it fits no iCE40).\n"
-    )
-    if skipped:
-        note += "\nNot simulated: " + "; ".join(skipped) + ".\n"
-    (args.out / "rtlsim.md").write_text("# RTL simulation against the golden model\n\n" + md + note)
-    readme = REPO / "README.md"
-    if not args.no_readme and BEGIN in readme.read_text():
-        readme.write_text(replace_between_markers(readme.read_text(), md + note, BEGIN, END))
-    print(md + note)
+    print(write_outputs(rows, args.out, readme, skipped))
     bad = [r["width"] for r in rows if r["mismatches"] or r["cycle_model_mismatches"]]
     if bad:
         print(f"sim_all: mismatches in {', '.join(bad)}", file=sys.stderr)

@@ -36,6 +36,7 @@ from icespike import synth  # noqa: E402
 from icespike.export import export_network, load_network  # noqa: E402
 from icespike.formats import weight_format  # noqa: E402
 from icespike.network import IntLayer, IntNetwork  # noqa: E402
+from icespike.tracked import TrackedWriter  # noqa: E402
 
 MAIN_SIZES = (784, 128, 10)
 MAIN_BITS = (16, 8, 4, 2, 1)
@@ -204,6 +205,10 @@ def main(argv: list[str] | None = None) -> int:
         for i, k in enumerate((f"{'-'.join(map(str, s))}-{weight_format(b).name}", dv) for s, b, dv in runs)
     }
     reports.sort(key=lambda r: order[(r["config"], r["device"])])
+    if not reports:
+        raise SystemExit(
+            f"synth_all: no reports under {args.out}: nothing to tabulate (run without --table-only)"
+        )
     args.reports.mkdir(parents=True, exist_ok=True)
     (args.reports / "synth.json").write_text(json.dumps(reports, indent=2, default=str) + "\n")
     table = synth.markdown_table(reports)
@@ -227,16 +232,17 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join(body) + "\n"
     (args.reports / "synth.md").write_text("## iCE40 synthesis of the network engine\n\n" + text)
     print(text)
-    synth.update_readme(text, ROOT / "docs" / "synthesis.md")
+    w = TrackedWriter("synth_all")
+    w.between_markers(ROOT / "docs" / "synthesis.md", text, synth.README_BEGIN, synth.README_END)
     readme = ROOT / "README.md"
     if readme.is_file() and synth.README_BEGIN in readme.read_text():
-        changed = synth.update_readme(text, readme)
-        print(f"synth_all: README.md table {'updated' if changed else 'unchanged'}", file=sys.stderr)
+        w.between_markers(readme, text, synth.README_BEGIN, synth.README_END)
     else:
         print(
             "synth_all: README.md has no synth-table markers; table left in build/reports/synth.md",
             file=sys.stderr,
         )
+    w.say()
     print(f"synth_all: done in {time.monotonic() - t_all:.0f} s", file=sys.stderr)
     return 0
 

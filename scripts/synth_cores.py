@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "model"))
 
 from icespike import synth  # noqa: E402
+from icespike.tracked import TrackedWriter  # noqa: E402
 
 # (configuration name, module, parameters, what it is)
 CORES = [
@@ -136,11 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     table = synth.markdown_table(reports, drop=("fits",), notes_key="what")
     doc = ROOT / "docs" / "synthesis.md"
     if doc.is_file() and "<!-- cores-table -->" in doc.read_text():
-        doc.write_text(
-            synth.replace_between_markers(
-                doc.read_text(), table, "<!-- cores-table -->", "<!-- /cores-table -->"
-            )
-        )
+        w = TrackedWriter("synth_cores")
+        w.between_markers(doc, table, "<!-- cores-table -->", "<!-- /cores-table -->")
+        w.say()
     print("\n".join(text))
     print(f"synth_cores: {len(reports)} runs in {time.monotonic() - t_all:.0f} s", file=sys.stderr)
     return 0

@@ -24,6 +24,11 @@
 // Parameters come from the exported net_params.vh (`SNN_* macros).
 `default_nettype none
 `include "net_params.vh"
+`ifndef SNN_HAS_BIAS  // exports written before biases existed
+`define SNN_HAS_BIAS 0
+`define SNN_B0_FILE ""
+`define SNN_B1_FILE ""
+`endif
 
 module top_engine #(
     parameter W0_SPRAM = 1  // 1: layer-0 weights in the UP5K SPRAMs, 0: in EBR (HX8K)
@@ -43,6 +48,7 @@ module top_engine #(
 );
 
     localparam AW  = `SNN_W0_AW;
+    localparam BAW = (`SNN_N_HID + `SNN_N_OUT > 2) ? $clog2(`SNN_N_HID + `SNN_N_OUT) : 1;
     localparam SW  = `SNN_N_OUT * `SNN_SCORE_W;
     localparam NCH = (SW + 7) / 8;
     localparam FIFO_DEPTH = 1 << $clog2(`SNN_N_IN);  // engine event FIFO: N_IN rounded up to 2^k
@@ -123,7 +129,10 @@ module top_engine #(
         .FIFO_DEPTH    (FIFO_DEPTH),
         .W0_SPRAM      (W0_SPRAM),
         .W0_FILE       (`SNN_W0_FILE),
-        .W1_FILE       (`SNN_W1_FILE)
+        .W1_FILE       (`SNN_W1_FILE),
+        .HAS_BIAS      (`SNN_HAS_BIAS),   // biases from b0.hex/b1.hex in the bitstream
+        .B0_FILE       (`SNN_B0_FILE),
+        .B1_FILE       (`SNN_B1_FILE)
     ) u_engine (
         .clk        (clk),
         .rst        (rst_q),
@@ -137,6 +146,9 @@ module top_engine #(
         .w_we       (ld_q),
         .w_addr     (wsh_q[AW+63:64]),
         .w_data     (wsh_q[63:0]),
+        .b_we       (1'b0),            // biases stay as configured (the port is for system loaders)
+        .b_addr     ({BAW{1'b0}}),
+        .b_data     (64'd0),
         // status and trace outputs are for testbenches: left open on purpose
         /* verilator lint_off PINCONNECTEMPTY */
         .busy       (),

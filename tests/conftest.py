@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -71,3 +74,36 @@ def random_network(
 def make_net():
     """:func:`random_network` as a fixture (test modules do not import conftest by name)."""
     return random_network
+
+
+def copy_checkout(dest) -> Path:
+    """A copy of this checkout's files (tracked and new, as they are on disk, build/ and .venv
+    excluded) in ``dest``, committed into a fresh git repository, so that ``git status`` there
+    shows exactly what a command changed. ``.venv`` is a link to this checkout's environment."""
+    root = Path(__file__).resolve().parents[1]
+    files = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=root,
+        capture_output=True,
+        check=True,
+    ).stdout.split(b"\0")
+    dest = Path(dest)
+    for f in files:
+        src = root / f.decode()
+        if f and src.is_file():
+            (dest / f.decode()).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / f.decode())
+    if (root / ".venv").is_dir():
+        (dest / ".venv").symlink_to(root / ".venv")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+    subprocess.run(["git", "init", "-q"], cwd=dest, check=True)
+    (dest / ".git" / "info" / "exclude").write_text("/.venv\n")
+    subprocess.run([*git, "add", "-A"], cwd=dest, check=True)
+    subprocess.run([*git, "commit", "-qm", "copy"], cwd=dest, check=True)
+    return dest
+
+
+@pytest.fixture
+def checkout_copy(tmp_path):
+    """:func:`copy_checkout` into a temporary directory."""
+    return copy_checkout(tmp_path / "repo")

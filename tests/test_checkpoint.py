@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from icespike import cli, golden
-from icespike.checkpoint import CheckpointError, load_checkpoint, manifest_path, save_checkpoint
+from icespike.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    manifest_path,
+    network_sha256,
+    save_checkpoint,
+)
 from icespike.commands.eval import evaluate_checkpoint
 from icespike.commands.train import run_training
 from icespike.data import load_mnist
@@ -103,7 +111,10 @@ def test_flipped_byte_in_npz(ckpt):
     data = bytearray(p.read_bytes())
     data[len(data) // 3] ^= 0xFF
     p.write_bytes(bytes(data))
-    with pytest.raises(CheckpointError):
+    with pytest.raises(
+        CheckpointError,
+        match=r"^checkpoint .*m\.npz is corrupt or truncated \(BadZipFile: Bad CRC-32 for file '\w+\.npy'\)$",
+    ):
         load_checkpoint(p)
 
 
@@ -129,14 +140,41 @@ def test_not_a_checkpoint(tmp_path):
 @pytest.mark.parametrize(
     "edit,match",
     [
-        (lambda m: m.update(thresholds_int=[m["thresholds_int"][0] + 1]), "integer thresholds"),
+        (
+            lambda m: m.update(thresholds_int=[m["thresholds_int"][0] + 1]),
+            r": integer thresholds do not follow from the float thresholds and scales$",
+        ),
         (lambda m: m.update(thresholds_float=[m["thresholds_float"][0] * 2]), "integer thresholds"),
-        (lambda m: m.update(bits="q8", weight_bits=8), "codes0 do not follow"),
-        (lambda m: m.update(format_version=99), "version"),
-        (lambda m: m.pop("timesteps"), "lacks the key 'timesteps'"),
-        (lambda m: m.update(timesteps="16"), "wrong type"),
-        (lambda m: m.update(bits="int3"), "unsupported bits"),
-        (lambda m: m.update(arrays_sha256="0" * 64), "SHA-256"),
+        (
+            lambda m: m.update(bits="q8", weight_bits=8),
+            r"m\.npz: codes0 do not follow from the stored weights w0$",
+        ),
+        (
+            lambda m: m.update(format_version=99),
+            r"m\.json: checkpoint format version 99 is not supported \(this code reads version 1\)$",
+        ),
+        (lambda m: m.pop("timesteps"), r"m\.json: manifest lacks the key 'timesteps'$"),
+        (lambda m: m.update(timesteps="16"), r"m\.json: manifest key 'timesteps' has the wrong type$"),
+        (
+            lambda m: m.update(bits="int3"),
+            r"m\.json: unsupported bits 'int3': allowed are float, 16, 8, 4, 2 \(ternary\), 1 \(binary\)$",
+        ),
+        (
+            lambda m: m.update(arrays_sha256="0" * 64),
+            r"m\.npz: SHA-256 of the arrays [0-9a-f]{16}\.\.\. does not match the manifest \(0{16}\.\.\.\): file and manifest do not belong together$",
+        ),
+        (
+            lambda m: m.update(scales=[2 * s for s in m["scales"]]),
+            r": scales do not follow from the stored weights$",
+        ),
+        (lambda m: m.update(scales=m["scales"][:1]), r": expected 2 layer scales$"),
+        (lambda m: m.update(scales=[True, 1.0]), r": manifest key 'scales' must hold finite numbers$"),
+        (lambda m: m.update(thresholds_int=[5.0]), r": manifest key 'thresholds_int' must hold integers$"),
+        (
+            lambda m: m["arrays"].update(w0=[1]),
+            r": arrays\['w0'\] must be \{'shape': \[integers\], 'dtype': string\}$",
+        ),
+        (lambda m: m.update(gain=float("nan")), r": manifest key 'gain' must be a finite number$"),
     ],
 )
 def test_manifest_mismatch(ckpt, edit, match):
@@ -145,7 +183,27 @@ def test_manifest_mismatch(ckpt, edit, match):
     man = json.loads(mp.read_text())
     edit(man)
     mp.write_text(json.dumps(man))
-    with pytest.raises(CheckpointError, match=match):
+    with pytest.raises(CheckpointError) as first:
+        load_checkpoint(p)
+    if "network_sha256: the manifest was edited" in str(first.value):
+        man["network_sha256"] = network_sha256(man)  # a consistent edit: the deeper check must catch it
+        mp.write_text(json.dumps(man))
+        with pytest.raises(CheckpointError, match=match):
+            load_checkpoint(p)
+    else:
+        assert re.search(match, str(first.value)), str(first.value)
+
+
+@pytest.mark.parametrize("key, value", [("timesteps", 5), ("leak_shift", 3), ("reset", "zero")])
+def test_edited_network_field_refused(ckpt, key, value):
+    """Fields no array can confirm (T, leak, reset) are covered by network_sha256."""
+    p, _ = ckpt
+    mp = manifest_path(p)
+    man = json.loads(mp.read_text())
+    assert man[key] != value
+    man[key] = value
+    mp.write_text(json.dumps(man))
+    with pytest.raises(CheckpointError, match=r"do not match network_sha256: the manifest was edited$"):
         load_checkpoint(p)
 
 
@@ -208,9 +266,69 @@ def test_cli_train_small(tmp_path, capsys):
     r = json.loads(capsys.readouterr().out)
     assert r["bits"] == "binary" and r["epochs"] == 1 and r["images"] == 10000
     assert load_checkpoint(out).manifest["training"]["train_subset"] == 256
-    with pytest.raises(SystemExit) as e:  # argparse rejects the width: usage line + exit 2
-        cli.main(["train", "--bits", "3", "--out", str(out)])
-    assert e.value.code == 2
-    assert "allowed are float, 16, 8, 4, 2 (ternary), 1 (binary)" in capsys.readouterr().err
+    # argparse rejects the width: one line, no usage block, exit 2
+    assert cli.main(["train", "--bits", "3", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("icespike: error: argument --bits") and err.count("\n") == 1
+    assert "allowed are float, 16, 8, 4, 2 (ternary), 1 (binary)" in err
     assert cli.main(["train", "--bits", "8", "--epochs", "1", "--out", str(tmp_path / "x.txt")]) == 2
     assert "must end in .npz" in capsys.readouterr().err
+
+
+def test_biases_round_trip_and_are_verified(tmp_path, mnist):
+    rng = np.random.default_rng(2)
+    m = SNNModel(
+        [784, 32, 10], 8, timesteps=8, biases=[rng.normal(0, 0.5, 32), rng.normal(0, 0.5, 10)], rng=rng
+    )
+    p = save_checkpoint(tmp_path / "b.npz", m)
+    ck = load_checkpoint(p)
+    net = ck.to_int_network()
+    assert net.has_bias
+    for a, b in zip(net.layers, m.to_int_network().layers):
+        assert np.array_equal(a.bias, b.bias)
+    x = mnist.test_images[:200]
+    assert np.array_equal(golden.run(net, x).scores, m.forward(x.reshape(200, -1))[0].astype(np.int64))
+    # an integer bias that does not follow from the float bias is caught
+    with np.load(p) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["bias0"] = arrays["bias0"] + 1
+    np.savez_compressed(p, **arrays)
+    man = json.loads(manifest_path(p).read_text())
+    from icespike.checkpoint import arrays_sha256, network_sha256
+
+    man["arrays_sha256"] = arrays_sha256(arrays)
+    man["network_sha256"] = network_sha256(man)
+    manifest_path(p).write_text(json.dumps(man))
+    with pytest.raises(CheckpointError, match="bias0 does not follow"):
+        load_checkpoint(p)
+
+
+def test_provenance_names_no_machine_path(tmp_path):
+    """A manifest names its --init checkpoint relative to the checkout, or by file name and hash."""
+    from icespike.checkpoint import provenance
+
+    root = Path(__file__).resolve().parents[1]
+    assert provenance(root / "models" / "x.npz", "ab" * 32) == "models/x.npz"
+    assert provenance(tmp_path / "y.npz", "cd" * 32) == f"y.npz (arrays_sha256 {'cd' * 32})"
+
+
+def test_committed_manifests_hold_no_absolute_path():
+    root = Path(__file__).resolve().parents[1]
+
+    def strings(o):
+        if isinstance(o, dict):
+            for v in o.values():
+                yield from strings(v)
+        elif isinstance(o, list):
+            for v in o:
+                yield from strings(v)
+        elif isinstance(o, str):
+            yield o
+
+    files = [*sorted((root / "models").glob("*.json")), *sorted((root / "reports").glob("*.json"))]
+    assert len(files) >= 8
+    for f in files:
+        bad = [s for s in strings(json.loads(f.read_text())) if s.startswith("/") or "/home/" in s]
+        assert not bad, f"{f.name}: {bad[:3]}"
+    ck = load_checkpoint(root / "models" / "mnist-784-128-10-ternary.npz")
+    assert ck.config.init == "models/mnist-784-128-10-float.npz"

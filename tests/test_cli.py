@@ -76,7 +76,10 @@ def assert_one_line_error(p, *needles):
     assert "Traceback" not in p.stderr
     for n in needles:
         assert n in lines[0], lines[0]
-    assert p.stdout == ""
+    if "--json" in p.args:  # the same message as one JSON document on stdout
+        assert json.loads(p.stdout)["error"] == lines[0][len("icespike: error: ") :]
+    else:
+        assert p.stdout == ""
 
 
 def test_bad_data_dir_subprocess(tmp_path):
@@ -92,21 +95,103 @@ def test_corrupt_data_subprocess(tmp_path):
     assert_one_line_error(run_cli("data", "--data", str(d)), str(labels), "cannot read")
 
 
-def test_debug_reraises(monkeypatch, tmp_path):
-    monkeypatch.setenv("ICESPIKE_DEBUG", "1")
-    with pytest.raises(DataError, match="does not exist"):
-        cli.main(["data", "--data", str(tmp_path / "x")])
-    p = run_cli("data", "--data", str(tmp_path / "x"), env={"ICESPIKE_DEBUG": "1"})
-    assert p.returncode == 1 and "Traceback" in p.stderr and "DataError" in p.stderr
+def test_debug_adds_the_traceback(tmp_path):
+    """ICESPIKE_DEBUG=1 prints the traceback before the one line; exit code and JSON unchanged."""
+    p = run_cli("data", "--data", str(tmp_path / "x"), "--json", env={"ICESPIKE_DEBUG": "1"})
+    assert p.returncode == 2
+    assert "Traceback" in p.stderr and "DataError" in p.stderr
+    last = p.stderr.strip().splitlines()[-1]
+    assert last.startswith("icespike: error: ") and "does not exist" in last
+    assert json.loads(p.stdout)["command"] == "data"
 
 
-def test_usage_error_exits_2(capsys):
-    with pytest.raises(SystemExit) as e:
-        cli.main(["no-such-command"])
-    assert e.value.code == 2
-    with pytest.raises(SystemExit) as e:
-        cli.main([])
-    assert e.value.code == 2
+def test_usage_errors_are_one_line(capsys):
+    """Argument errors take the same path: one line naming the command's --help, exit 2, no usage."""
+    for argv, needle in (
+        (["no-such-command"], "invalid choice: 'no-such-command'"),
+        ([], "the following arguments are required: COMMAND"),
+        (["eval"], "the following arguments are required: CHECKPOINT"),
+        (["sim", "x.npz", "--images", "ten"], "argument --images: invalid int value: 'ten'"),
+    ):
+        assert cli.main(argv) == 2, argv
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1 and "usage:" not in err, err
+        assert err.startswith("icespike: error: ") and needle in err, err
+    cli.main(["eval"])
+    assert "(see `icespike eval --help`)" in capsys.readouterr().err
+
+
+def test_help_and_version_still_exit_0(capsys):
+    for argv in (["--help"], ["--version"], ["eval", "--help"]):
+        with pytest.raises(SystemExit) as e:
+            cli.main(argv)
+        assert e.value.code == 0
+    assert "usage: icespike eval" in capsys.readouterr().out
+
+
+def test_help_texts_are_plain(capsys):
+    """No docstring markup in any command's --help, and tuple defaults shown as typed."""
+    for name in all_commands():
+        with pytest.raises(SystemExit):
+            cli.main([name, "--help"])
+        out = capsys.readouterr().out
+        assert "``" not in out and "(128,)" not in out, name
+    with pytest.raises(SystemExit):
+        cli.main(["synth", "--help"])
+    assert "\nicespike synth: synthesise one network" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    assert "(default: 128)" in " ".join(capsys.readouterr().out.split())
+
+
+def all_commands():
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return sorted(sub.choices)
+
+
+@pytest.mark.parametrize("command", all_commands())
+def test_every_command_json_error_document(capsys, command):
+    """Every installed command, with --json and a bad option: one JSON document on stdout, one line
+    on stderr, exit 2, without any code of the command's own."""
+    assert cli.main([command, "--json", "--no-such-option"]) == 2
+    out, err = capsys.readouterr()
+    assert json.loads(out) == {
+        "error": err[len("icespike: error: ") :].rstrip("\n"),
+        "command": command,
+        "exit_code": 2,
+    }
+    assert err.startswith("icespike: error: ") and err.count("\n") == 1
+    assert "(see `icespike " + command + " --help`)" in err
+
+
+def test_bad_input_json_error_document_subprocess(tmp_path):
+    """A failing run (not an argument error) gives the JSON document too: `eval nosuch.npz --json`."""
+    p = run_cli("eval", str(tmp_path / "nosuch.npz"), "--json")
+    assert p.returncode == 2
+    doc = json.loads(p.stdout)
+    assert doc["command"] == "eval" and "does not exist" in doc["error"] and doc["exit_code"] == 2
+    assert p.stderr == f"icespike: error: {doc['error']}\n"
+
+
+def test_eval_and_sim_refuse_ranges_past_the_test_set(capsys):
+    """`eval --images N` and `sim --offset K --images N` treat a range past the 10,000 images alike."""
+    assert cli.main(["eval", str(REPO / "models" / "mnist-784-128-10-binary.npz"), "--images", "20000"]) == 2
+    assert "--images 20000 exceeds the 10000 test images" in capsys.readouterr().err
+    assert (
+        cli.main(
+            [
+                "sim",
+                str(REPO / "models" / "mnist-784-128-10-binary.npz"),
+                "--images",
+                "10",
+                "--offset",
+                "9995",
+            ]
+        )
+        == 2
+    )
+    assert "--offset 9995 + --images 10 exceeds the 10000 test images" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------------------------ error mapping
@@ -149,10 +234,60 @@ def test_user_errors_are_one_line(monkeypatch, capsys, exc, message):
     assert err == f"icespike: error: {message}\n"
 
 
-def test_bugs_are_not_hidden(monkeypatch):
+def test_bugs_are_not_hidden(monkeypatch, capsys):
+    """A bug takes the same path with exit code 3 and names itself as one."""
+    monkeypatch.delenv("ICESPIKE_DEBUG", raising=False)
     monkeypatch.setattr(cli, "load_commands", fake_command(RuntimeError("internal")))
-    with pytest.raises(RuntimeError, match="internal"):
-        cli.main(["boom"])
+    monkeypatch.setattr(cli, "COMMANDS", ("boom",))
+    assert cli.main(["boom", "--json"]) == 3
+    out, err = capsys.readouterr()
+    assert err == (
+        "icespike: error: internal error: RuntimeError: internal "
+        "(a bug in icespike; ICESPIKE_DEBUG=1 shows the traceback)\n"
+    )
+    assert json.loads(out) == {"error": err[17:-1], "command": "boom", "exit_code": 3}
+
+
+def test_nested_subcommands_get_json_and_the_error_path(monkeypatch, capsys):
+    """A command with its own subcommands (like `icespike board build`) needs no code for either."""
+    monkeypatch.delenv("ICESPIKE_DEBUG", raising=False)
+    seen = {}
+
+    def load(sub):
+        p = add_parser(sub, "nest", help="nested")
+        inner = p.add_subparsers(dest="what")
+        q = inner.add_parser("leaf")
+        q.add_argument("--n", type=int, default=1)
+        add_parser(inner, "other", help="a nested command made with add_parser (has --json)").set_defaults(
+            func=lambda args: seen.update(json=args.json)
+        )
+
+        def run(args):
+            seen["json"] = args.json
+            if args.n < 0:
+                raise UserError("--n must be >= 0")
+
+        q.set_defaults(func=run)
+        return ["nest"]
+
+    monkeypatch.setattr(cli, "load_commands", load)
+    monkeypatch.setattr(cli, "COMMANDS", ("nest",))
+    assert cli.main(["nest", "leaf", "--json"]) == 0 and seen["json"] is True
+    assert cli.main(["nest", "--json", "leaf"]) == 0 and seen["json"] is True
+    assert cli.main(["nest", "leaf"]) == 0 and seen["json"] is False
+    assert cli.main(["nest", "--json", "other"]) == 0 and seen["json"] is True
+    assert cli.main(["nest", "other"]) == 0 and seen["json"] is False
+    capsys.readouterr()
+    assert cli.main(["nest", "leaf", "--n", "x", "--json"]) == 2
+    out, err = capsys.readouterr()
+    assert json.loads(out)["command"] == "nest" and "(see `icespike nest leaf --help`)" in err
+    assert cli.main(["nest"]) == 2
+    assert (
+        capsys.readouterr().err == "icespike: error: nest needs a subcommand (see `icespike nest --help`)\n"
+    )
+    assert cli.main(["nest", "leaf", "--n", "-1", "--json"]) == 2
+    out, err = capsys.readouterr()
+    assert json.loads(out) == {"error": "--n must be >= 0", "command": "nest", "exit_code": 2}
 
 
 def test_keyboard_interrupt(monkeypatch, capsys):

@@ -67,8 +67,9 @@ def test_roundtrip_784_128_10(bits, tmp_path):
     assert back.layers[0].reset == net.layers[0].reset
     p = ex.engine_params(net)
     assert ex.engine_params(back) == p
-    # widths come from the network (contract section 6)
-    assert (p.ACC_W, p.MEM_W, p.SCORE_W) == (net.acc_width(0), net.mem_width(0), net.score_width())
+    # widths: the table of docs/arithmetic.md section 6 (784-128-10, T = 16)
+    table = {16: (34, 36, 28), 8: (26, 28, 20), 4: (22, 24, 16), 2: (19, 21, 13), 1: (19, 21, 13)}
+    assert (p.ACC_W, p.MEM_W, p.SCORE_W) == table[bits]
     code_w = {16: 16, 8: 8, 4: 4, 2: 2, 1: 1}[bits]
     assert p.LANES == 64 // code_w and p.WPR == -(-128 // p.LANES) and p.W0_DEPTH == 784 * p.WPR
     assert man["files"]["w0.hex"]["words"] == p.W0_DEPTH
@@ -133,7 +134,9 @@ def test_rejects_networks_the_engine_cannot_run():
         ],
         4,
     )
-    with pytest.raises(ex.ExportError, match="one hidden layer"):
+    with pytest.raises(
+        ex.ExportError, match=r"^the RTL engine runs one hidden layer; this network has 2 hidden layers$"
+    ):
         ex.engine_params(net)
 
 
@@ -150,7 +153,10 @@ def test_loader_rejects_a_changed_file(exported):
     lines = (d / "w0.hex").read_text().splitlines()
     lines[3] = "0" * 16 if lines[3] != "0" * 16 else "1" + "0" * 15
     (d / "w0.hex").write_text("\n".join(lines) + "\n")
-    with pytest.raises(ex.ExportError, match="SHA-256"):
+    with pytest.raises(
+        ex.ExportError,
+        match=r"w0\.hex: SHA-256 [0-9a-f]{16}\.\.\. does not match the manifest \([0-9a-f]{16}\.\.\.\)$",
+    ):
         ex.load_export(d)
 
 
@@ -170,7 +176,9 @@ def test_loader_rejects_a_wrong_word_width(exported):
     lines = (d / "w1.hex").read_text().splitlines()
     (d / "w1.hex").write_text("\n".join("0" + s for s in lines) + "\n")
     refresh_checksum(d, "w1.hex")
-    with pytest.raises(ex.ExportError, match="20-bit word"):
+    with pytest.raises(
+        ex.ExportError, match=r"w1\.hex: line 1 is not a 20-bit word of 5 hex digits: '0[0-9a-f]{5}'$"
+    ):
         ex.load_export(d)
 
 
@@ -189,7 +197,7 @@ def test_loader_rejects_params_vh_that_disagree(exported):
     f = d / "net_params.vh"
     f.write_text(f.read_text().replace("`define SNN_T 16", "`define SNN_T 8"))
     refresh_checksum(d, "net_params.vh")
-    with pytest.raises(ex.ExportError, match="SNN_T"):
+    with pytest.raises(ex.ExportError, match=r"net_params\.vh: SNN_T = 8, manifest says 16$"):
         ex.load_export(d)
 
 
@@ -200,7 +208,10 @@ def test_loader_rejects_a_bit_width_mismatch(exported):
         m["network"]["layers"][0]["bits"] = 4
 
     rewrite_manifest(d, set_bits)
-    with pytest.raises(ex.ExportError, match="code widths"):
+    with pytest.raises(
+        ex.ExportError,
+        match=r"manifest\.json: bit widths 4/2 need code widths 4/2, engine parameters say CODE_W0=2 CODE_W1=2$",
+    ):
         ex.load_export(d)
 
 
@@ -211,7 +222,10 @@ def test_loader_rejects_engine_params_that_do_not_match_the_network(exported):
         m["network"]["layers"][0]["threshold"] = 999
 
     rewrite_manifest(d, set_thr)
-    with pytest.raises(ex.ExportError, match="THRESHOLD"):
+    with pytest.raises(
+        ex.ExportError,
+        match=r"manifest\.json: engine parameters do not match the network they describe: \{'THRESHOLD': \(1234, 999\)\}$",
+    ):
         ex.load_export(d)
 
 
@@ -219,21 +233,26 @@ def test_loader_checks_the_rtl_parameters(exported):
     net, d = exported
     p = ex.engine_params(net)
     assert ex.load_export(d, expect=p).sizes == net.sizes
-    with pytest.raises(ex.ExportError, match="MEM_W: RTL 30"):
+    with pytest.raises(
+        ex.ExportError, match=r"exp: export does not match the RTL parameters \(MEM_W: RTL 30, files 17\)$"
+    ):
         ex.load_export(d, expect={"MEM_W": 30, "N_IN": p.N_IN})
 
 
 def test_loader_missing_pieces(exported, tmp_path):
     _, d = exported
     (d / "w1.hex").unlink()
-    with pytest.raises(ex.ExportError, match="missing w1.hex"):
+    with pytest.raises(ex.ExportError, match=r"exp: missing w1\.hex$"):
         ex.load_export(d)
     (d / ex.MANIFEST).write_text("{not json")
-    with pytest.raises(ex.ExportError, match="not valid JSON"):
+    with pytest.raises(
+        ex.ExportError,
+        match=r"manifest\.json: not valid JSON \(Expecting property name enclosed in double quotes: line 1 column 2 \(char 1\)\)$",
+    ):
         ex.load_export(d)
-    with pytest.raises(ex.ExportError, match="not an export directory"):
+    with pytest.raises(ex.ExportError, match=r"nowhere: no manifest\.json \(not an export directory\)$"):
         ex.load_export(tmp_path / "nowhere")
-    with pytest.raises(ex.ExportError, match="no such checkpoint"):
+    with pytest.raises(ex.ExportError, match=r"nothing\.npz: no such checkpoint file or export directory$"):
         ex.load_network(tmp_path / "nothing.npz")
 
 
@@ -312,3 +331,217 @@ def test_export_of_a_trained_checkpoint(name, tmp_path, capsys):
         assert np.array_equal(a.codes, b.codes) and a.bits == b.bits and a.threshold == b.threshold
     x = load_mnist().test_images[:200]
     assert np.array_equal(golden.run(net, x).scores, golden.run(back, x).scores)
+
+
+@pytest.mark.parametrize("bits", [8, 2])
+def test_biases_round_trip_through_the_export(bits, tmp_path):
+    net = make_net(bits, (784, 40, 10), timesteps=5)
+    rng = np.random.default_rng(bits)
+    h, o = net.layers
+    lo0, hi0 = -(1 << (net.bias_width(0) - 1)), (1 << (net.bias_width(0) - 1)) - 1
+    b0 = rng.integers(-5000, 5000, 40)
+    b0[:2] = [lo0, hi0]  # both ends of the bias range
+    b1 = rng.integers(-(1 << (net.bias_width(1) - 1)), 1 << (net.bias_width(1) - 1), 10)
+    biased = IntNetwork(
+        [
+            IntLayer(h.codes, bits, threshold=h.threshold, leak_shift=h.leak_shift, bias=b0),
+            IntLayer(o.codes, bits, bias=b1),
+        ],
+        5,
+    )
+    assert biased.acc_width(0) == net.acc_width(0) + 1  # the bias widens the current by one bit
+    man = ex.export_network(biased, tmp_path / "e")
+    assert man["engine"]["HAS_BIAS"] == 1 and set(man["files"]) >= {ex.B0_HEX, ex.B1_HEX}
+    back = ex.load_export(tmp_path / "e")
+    assert np.array_equal(back.layers[0].bias, b0) and np.array_equal(back.layers[1].bias, b1)
+    assert "`define SNN_HAS_BIAS 1" in (tmp_path / "e" / ex.PARAMS_VH).read_text()
+    # bias-free: HAS_BIAS 0, no bias files, the same widths as before biases existed
+    man0 = ex.export_network(net, tmp_path / "n")
+    assert man0["engine"]["HAS_BIAS"] == 0 and ex.B0_HEX not in man0["files"]
+    # a bias out of its range is refused
+    with pytest.raises(ValueError, match="bias outside"):
+        IntNetwork(
+            [IntLayer(h.codes, bits, threshold=5, bias=np.full(40, hi0 + 1)), IntLayer(o.codes, bits)], 5
+        )
+
+
+def test_loader_rejects_a_wrong_listed_width(exported):
+    _, d = exported
+    rewrite_manifest(d, lambda m: m["files"]["w1.hex"].update(width=21))
+    with pytest.raises(
+        ex.ExportError,
+        match=r"manifest\.json: w1\.hex listed as 40 x 21 bits, the engine parameters need 40 x 20$",
+    ):
+        ex.load_export(d)
+    rewrite_manifest(d, lambda m: m["files"]["w1.hex"].update(width=20, words=41))
+    with pytest.raises(
+        ex.ExportError, match=r"w1\.hex listed as 41 x 20 bits, the engine parameters need 40 x 20$"
+    ):
+        ex.load_export(d)
+
+
+@pytest.mark.parametrize("macro", ["W0_AW", "HID_AW", "W1_FILE"])
+def test_loader_rejects_a_missing_params_macro(exported, macro):
+    _, d = exported
+    f = d / "net_params.vh"
+    f.write_text("".join(ln for ln in f.read_text().splitlines(True) if f"SNN_{macro} " not in ln))
+    refresh_checksum(d, "net_params.vh")
+    with pytest.raises(ex.ExportError, match=rf"net_params\.vh: SNN_{macro} = None, manifest says "):
+        ex.load_export(d)
+
+
+@pytest.mark.parametrize("field", ["W0_AW", "HID_AW", "CLS_W", "LANES", "WPR", "W0_DEPTH", "W1_DATA_W"])
+def test_loader_rejects_derived_params_that_do_not_follow(exported, field):
+    """A derived parameter changed consistently in the manifest and the header is still refused."""
+    _, d = exported
+    old = json.loads((d / ex.MANIFEST).read_text())["engine"][field]
+    f = d / "net_params.vh"
+    f.write_text(f.read_text().replace(f"`define SNN_{field} {old}\n", f"`define SNN_{field} {old + 1}\n"))
+    refresh_checksum(d, "net_params.vh")
+    rewrite_manifest(d, lambda m: m["engine"].update({field: old + 1}))
+    with pytest.raises(ex.ExportError) as e:
+        ex.load_export(d)
+    msg = f"manifest.json: derived engine parameters do not follow from the sizes and code widths: {field} {old + 1} (follows: {old})"
+    assert str(e.value).endswith(msg)
+
+
+def test_derived_widths_are_verilog_clog2():
+    """W0_AW, HID_AW, CLS_W: snn_engine's ``(X > 2) ? $clog2(X) : 1``, computed here with math.log2."""
+    import math
+
+    def vlog(x):
+        return math.ceil(math.log2(x)) if x > 2 else 1
+
+    for n_in, n_hid, n_out in [(4, 2, 1), (5, 3, 2), (9, 64, 3), (10, 65, 4), (33, 128, 5), (784, 129, 10)]:
+        rng = np.random.default_rng(n_in)
+        net = IntNetwork(
+            [
+                IntLayer(rng.integers(-1, 2, (n_hid, n_in)), 2, threshold=7),
+                IntLayer(rng.integers(-1, 2, (n_out, n_hid)), 2),
+            ],
+            4,
+        )
+        p = ex.engine_params(net)
+        wpr = math.ceil(n_hid / 32)
+        assert (p.LANES, p.WPR, p.W0_DEPTH) == (32, wpr, n_in * wpr)
+        assert (p.W0_AW, p.HID_AW, p.CLS_W) == (vlog(n_in * wpr), vlog(n_hid), vlog(n_out))
+
+
+def test_loader_rejects_nonzero_padding_lanes(exported):
+    _, d = exported  # 40 ternary neurons: word 1 of each row uses lanes 0..7 of 32
+    lines = (d / "w0.hex").read_text().splitlines()
+    lines[1] = "4" + lines[1][1:]  # lane 31 of row 0, word 1: pattern 01
+    (d / "w0.hex").write_text("\n".join(lines) + "\n")
+    refresh_checksum(d, "w0.hex")
+    with pytest.raises(
+        ex.ExportError, match=r"w0\.hex: row 0: the unused lanes after code 39 hold nonzero bits"
+    ):
+        ex.load_export(d)
+
+
+def test_export_files_of_a_tiny_network_by_hand(tmp_path):
+    """Every byte of a 4-2-3 export, worked out by hand from docs/engine.md section 2."""
+    net = IntNetwork(
+        [
+            IntLayer(np.array([[1, -1, 0, 1], [0, 1, 1, -1]]), 2, threshold=300, leak_shift=2, reset="zero"),
+            IntLayer(np.array([[1, -1], [-1, 1], [0, 1]]), 8),
+        ],
+        3,
+        meta={"k": (1, 2), "obj": object},
+    )
+    m = ex.export_network(net, tmp_path, source="unit")
+    # w0: pixel i's word holds neuron j's 2-bit pattern at bits 2j (01 = +1, 11 = -1)
+    assert (
+        tmp_path / "w0.hex"
+    ).read_text() == "0000000000000001\n0000000000000007\n0000000000000004\n000000000000000d\n"
+    # w1: hidden j's word holds output o's 8-bit code at bits 8o
+    assert (tmp_path / "w1.hex").read_text() == "00ff01\n0101ff\n"
+    engine = dict(N_IN=4, N_HID=2, N_OUT=3, T=3, CODE_W0=2, CODE_W1=8, ACC_W=11, MEM_W=13, SCORE_W=11)
+    engine.update(THRESHOLD=300, LEAK_SHIFT=2, RESET_SUBTRACT=0, HAS_BIAS=0, LANES=32, WPR=1, W0_DEPTH=4)
+    engine.update(W0_AW=2)
+    engine.update(W1_DEPTH=2, W1_DATA_W=24, CLS_W=2, HID_AW=1)
+    vh = [
+        "// Generated by `icespike export`: parameters of snn_engine for this network.",
+        "// Do not edit; re-export instead. File names are relative to the export directory.",
+        *[f"`define SNN_{k} {v}" for k, v in engine.items()],
+        '`define SNN_W0_FILE "w0.hex"',
+        '`define SNN_W1_FILE "w1.hex"',
+        '`define SNN_B0_FILE ""',  # no biases: no bias files
+        '`define SNN_B1_FILE ""',
+    ]
+    assert (tmp_path / "net_params.vh").read_text() == "\n".join(vh) + "\n"
+    assert json.loads(json.dumps(m)) == json.loads((tmp_path / "manifest.json").read_text())
+    m = json.loads((tmp_path / "manifest.json").read_text())
+    files = {k: {kk: vv for kk, vv in v.items() if kk != "sha256"} for k, v in m.pop("files").items()}
+    assert files == {
+        "w0.hex": {"role": "layer-0 weights", "words": 4, "width": 64, "bytes": 68},
+        "w1.hex": {"role": "output-layer weights", "words": 2, "width": 24, "bytes": 14},
+        "net_params.vh": {"role": "Verilog parameters", "bytes": len("\n".join(vh)) + 1},
+    }
+    layer0 = {
+        "bits": 2,
+        "threshold": 300,
+        "leak_shift": 2,
+        "reset": "zero",
+        "mem_width": 13,
+        "mem_width_given": False,
+    }
+    assert m == {
+        "format": "icespike-export",
+        "version": 1,
+        "source": "unit",
+        "network": {"sizes": [4, 2, 3], "timesteps": 3, "layers": [layer0, {"bits": 8}], "biases": False},
+        "engine": engine,
+        "meta": {"k": [1, 2], "obj": "<class 'object'>"},
+    }
+    assert ex.engine_params(net).verilog() == {k: engine[k] for k in list(engine)[:13]}
+    back = ex.load_export(tmp_path)
+    assert back.meta == {"k": [1, 2], "obj": "<class 'object'>"} and back.layers[0].reset == "zero"
+
+
+def test_loader_manifest_structure_messages(exported, tmp_path):
+    net, d = exported
+    given = make_net(2, sizes=(50, 40, 10), seed=5, mem_width=20)
+    ex.export_network(given, tmp_path / "given")
+    assert ex.load_export(tmp_path / "given").layers[0].mem_width == 20  # the override comes back
+    assert ex.load_export(d).layers[0].mem_width is None
+    man = json.loads((d / ex.MANIFEST).read_text())
+    cases = [
+        (lambda m: m.update(format="other"), r"manifest\.json: not an icespike-export manifest$"),
+        (lambda m: m.update(engine=[1]), r"manifest\.json: field engine must be an object, got list$"),
+        (
+            lambda m: m["network"]["layers"].__setitem__(1, 8),
+            r"field network\.layers\[1\] must be an object, got int$",
+        ),
+        (lambda m: m["files"].__setitem__("w1.hex", "x"), r"manifest\.json: does not list w1\.hex$"),
+        (
+            lambda m: m["network"]["layers"][0].update(threshold=5.0),
+            r"manifest\.json: network section malformed or illegal \(threshold must be an integer, got 5\.0\)$",
+        ),
+        (
+            lambda m: m["network"]["layers"][0].update(mem_width_given=1),
+            r"malformed or illegal \(mem_width_given must be true or false, got 1\)$",
+        ),
+        (lambda m: m.update(meta=[1]), r"malformed or illegal \(meta must be an object, got list\)$"),
+        (
+            lambda m: m["network"].update(sizes=[50, 40, 11]),
+            r"network section \(sizes \[50, 40, 11\], mem_width 17\) does not describe the weight files \(\[50, 40, 10\], 17\)$",
+        ),
+        (
+            lambda m: m["network"]["layers"][0].update(mem_width=18),
+            r"network section \(sizes \[50, 40, 10\], mem_width 18\) does not describe the weight files \(\[50, 40, 10\], 17\)$",
+        ),
+        (
+            lambda m: m["engine"].update(T=True),
+            r"engine parameters incomplete or malformed \(engine\.T must be an integer, got True\)$",
+        ),
+    ]
+    for edit, match in cases:
+        m = json.loads(json.dumps(man))
+        edit(m)
+        (d / ex.MANIFEST).write_text(json.dumps(m))
+        with pytest.raises(ex.ExportError, match=match):
+            ex.load_export(d)
+    (d / ex.MANIFEST).write_text("[1, 2]")
+    with pytest.raises(ex.ExportError, match=r"manifest\.json: not an icespike-export manifest$"):
+        ex.load_export(d)

@@ -353,3 +353,112 @@ def test_check_signed_agrees_with_range(x, width):
     else:
         with pytest.raises(ArithmeticError_):
             fixed.check_signed(x, width)
+
+
+# ------------------------------------------------------------------------------------ return types and messages
+SCALAR_FUNCS = [
+    (lambda x: fixed.saturate(x, 8), 300, 127),
+    (lambda x: fixed.floor_shift(x, 2), -7, -2),
+    (lambda x: fixed.round_half_up_shift(x, 2), -6, -1),
+    (lambda x: fixed.to_twos(x, 8), -1, 255),
+    (lambda x: fixed.from_twos(x, 8), 255, -1),
+    (lambda x: fixed.leak(x, 2), -7, -5),
+    (lambda x: fixed.mac(x, 3, 4, width=8), 120, 127),
+    (lambda x: fixed.ternary_accumulate(x, 200, -1, width=8), -100, -128),
+    (lambda x: fixed.binary_accumulate(x, 50, 1, width=8), 100, 127),
+]
+
+
+@pytest.mark.parametrize("i", range(len(SCALAR_FUNCS)))
+def test_scalars_give_int_and_arrays_give_int64_arrays(i):
+    """A Python or numpy scalar in gives a Python int out; an ndarray gives int64 numpy values (0-d: a numpy scalar)."""
+    f, x, expect = SCALAR_FUNCS[i]
+    for arg in (x, np.int64(x), np.int32(x)):
+        got = f(arg)
+        assert type(got) is int and got == expect
+    if i < 6:  # the single-operand functions keep numpy's type for a 0-d array
+        got = f(np.array(x))
+        assert type(got) is not int and got.dtype == np.int64 and got.shape == () and int(got) == expect
+    got = f(np.array([x, x]))
+    assert isinstance(got, np.ndarray) and got.dtype == np.int64 and got.tolist() == [expect, expect]
+
+
+def test_round_half_up_types_and_values():
+    assert type(fixed.round_half_up(2.5)) is int and fixed.round_half_up(2.5) == 3
+    assert (
+        fixed.round_half_up(-2.5) == -2 and fixed.round_half_up(-0.5) == 0 and fixed.round_half_up(0.49) == 0
+    )
+    a = fixed.round_half_up(np.array([0.5, -1.5, 7.0]))
+    assert a.dtype == np.int64 and a.tolist() == [1, -1, 7]
+    with pytest.raises(ArithmeticError_, match=r"^cannot round NaN or infinity$"):
+        fixed.round_half_up(np.array([1.0, np.inf]))
+
+
+def test_as_i64_and_range_messages():
+    assert fixed.saturate(np.array([True, False]), 4).tolist() == [1, 0]
+    assert fixed.saturate(np.array([3], dtype=np.uint64), 4).dtype == np.int64
+    big = np.array([np.iinfo(np.int64).max], dtype=np.uint64)
+    assert fixed.floor_shift(big, 0).tolist() == [np.iinfo(np.int64).max]  # the largest uint64 that fits
+    with pytest.raises(ArithmeticError_, match=r"^uint64 value does not fit int64$"):
+        fixed.saturate(big + np.uint64(1), 8)
+    with pytest.raises(TypeError, match=r"^integer array expected, got dtype float64$"):
+        fixed.saturate(np.array([1.0]), 8)
+    assert fixed.signed_range(1) == (-1, 0) and fixed.signed_range(63) == (-(1 << 62), (1 << 62) - 1)
+    assert fixed.unsigned_range(1) == (0, 1) and fixed.unsigned_range(63) == (0, (1 << 63) - 1)
+    for w in (0, 64):
+        with pytest.raises(ValueError, match=rf"^signed width must be 1\.\.63, got {w}$"):
+            fixed.signed_range(w)
+        with pytest.raises(ValueError, match=rf"^unsigned width must be 1\.\.63, got {w}$"):
+            fixed.unsigned_range(w)
+    with pytest.raises(ValueError, match=r"^max_abs must be >= 0$"):
+        fixed.signed_width(-1)
+    assert [fixed.signed_width(m) for m in (0, 1, 2, 127, 128, 255, 256)] == [1, 2, 3, 8, 9, 9, 10]
+    for f in (fixed.floor_shift, fixed.round_half_up_shift):
+        with pytest.raises(ValueError, match=r"^shift must be >= 0$"):
+            f(4, -1)
+        assert f(5, 0) == 5
+    with pytest.raises(
+        ArithmeticError_, match=r"^value out of the signed 4-bit range \[-8, 7\]: min -9, max 3$"
+    ):
+        fixed.check_signed(np.array([-9, 3]), 4)
+    with pytest.raises(
+        ArithmeticError_, match=r"^value out of the unsigned 4-bit range \[0, 15\]: min 2, max 16$"
+    ):
+        fixed.check_unsigned(np.array([2, 16]), 4)
+    fixed.check_signed(np.array([], dtype=np.int64), 4)
+    fixed.check_unsigned(np.array([], dtype=np.int64), 4)
+
+
+def test_lif_step_types_and_messages():
+    v, s = fixed.lif_step(10, 15, 20, leak_shift=1, mem_width=8, reset="subtract")
+    assert (type(v), type(s), v, s) == (int, int, 0, 1)  # 10 - 5 + 15 = 20 >= 20: fires, subtracts
+    v, s = fixed.lif_step(np.int64(10), 15, 20, leak_shift=1, mem_width=8, reset="zero")
+    assert (type(v), type(s), v, s) == (int, int, 0, 1)
+    va, sa = fixed.lif_step(
+        np.array([10, 8]), np.array([15, 15]), 20, leak_shift=1, mem_width=8, reset="subtract"
+    )
+    assert va.dtype == np.int64 and sa.dtype == np.int64 and va.tolist() == [0, 19] and sa.tolist() == [1, 0]
+    with pytest.raises(
+        ArithmeticError_, match=r"^membrane out of the signed 8-bit range \[-128, 127\]: min 200, max 200$"
+    ):
+        fixed.lif_step(200, 0, 20, leak_shift=1, mem_width=8, reset="subtract")
+    with pytest.raises(ValueError, match=r"^reset must be 'subtract' or 'zero', got 'hold'$"):
+        fixed.lif_step(0, 0, 20, leak_shift=1, mem_width=8, reset="hold")
+    with pytest.raises(ArithmeticError_, match=r"^threshold must be in \[1, 127\]$"):
+        fixed.lif_step(0, 0, 128, leak_shift=1, mem_width=8, reset="subtract")
+
+
+def test_accumulate_codes_and_messages():
+    assert fixed.ternary_accumulate(0, 5, -1, width=8) == -5
+    with pytest.raises(ArithmeticError_, match=r"^ternary code must be -1, 0 or \+1$"):
+        fixed.ternary_accumulate(0, 5, -2, width=8)
+    with pytest.raises(ArithmeticError_, match=r"^ternary code must be -1, 0 or \+1$"):
+        fixed.ternary_accumulate(0, 5, 2, width=8)
+    with pytest.raises(ArithmeticError_, match=r"^binary code must be -1 or \+1$"):
+        fixed.binary_accumulate(0, 5, 2, width=8)
+    with pytest.raises(ArithmeticError_, match=r"^binary code must be -1 or \+1$"):
+        fixed.binary_accumulate(0, 5, 0, width=8)
+    assert fixed.binary_accumulate(100, 50, 1, width=8) == 127  # saturating by default
+    with pytest.raises(ArithmeticError_, match=r"^ternary accumulator out of the signed 8-bit range"):
+        fixed.binary_accumulate(100, 50, 1, width=8, saturating=False)
+    assert fixed.binary_accumulate(np.array([1, 2]), 3, np.array([1, -1]), width=8).tolist() == [4, -1]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -79,7 +81,7 @@ def test_ternary_and_binary_patterns():
 
 def test_illegal_ternary_pattern_raises():
     t = weight_format(2)
-    with pytest.raises(ArithmeticError_, match="10 is illegal"):
+    with pytest.raises(ArithmeticError_, match=r"^ternary bit pattern 10 is illegal$"):
         t.decode(np.array([0, 1, 2, 3]))
 
 
@@ -113,3 +115,40 @@ def test_weight_format_rejects_other_widths(bad):
     with pytest.raises(ValueError, match=r"allowed are 16, 8, 4, 2 \(ternary\), 1 \(binary\)") as e:
         weight_format(bad)
     assert repr(bad) in str(e.value)
+
+
+@pytest.mark.parametrize("bits", SUPPORTED_BITS)
+def test_encode_decode_narrow_dtypes_give_int64(bits):
+    """Codes in int8/int16 and patterns in uint8/uint16 arrays: the results are int64 and exact."""
+    f = weight_format(bits)
+    codes = np.array([f.qmin if bits > 1 else -1, -1, 1, f.qmax], dtype=np.int16 if bits == 16 else np.int8)
+    pat = f.encode(codes)
+    assert pat.dtype == np.int64
+    mask = (1 << f.code_width) - 1
+    expect = [1, 1, 0, 0] if bits == 1 else [int(c) & mask for c in codes.tolist()]
+    assert pat.tolist() == expect
+    back = f.decode(np.array(expect, dtype=np.uint16 if bits == 16 else np.uint8))
+    assert back.dtype == np.int64 and back.tolist() == codes.tolist()
+
+
+def test_quant_qmax_each_format():
+    assert [quant_qmax(b) for b in (16, 8, 4, 2, 1)] == [32767, 127, 7, 1, 1]
+
+
+@pytest.mark.parametrize(
+    "bits, code, rng",
+    [
+        (1, 0, "-1 or +1"),
+        (2, 5, "-1, 0 or +1"),
+        (4, 8, "-8..7"),
+        (8, -129, "-128..127"),
+        (16, 32768, "-32768..32767"),
+    ],
+)
+def test_check_codes_full_message_single_value(bits, code, rng):
+    f = weight_format(bits)
+    msg = rf"^weight codes: value {code} is not a legal {f.name} code \({re.escape(rng)}\); 1 bad value\(s\)$"
+    with pytest.raises(ArithmeticError_, match=msg):
+        f.check_codes(np.array([code]))
+    with pytest.raises(ArithmeticError_, match=r"^weight codes must be integers, got dtype bool$"):
+        f.check_codes(np.array([True]))

@@ -114,7 +114,9 @@ def check_consistency(net, images, r):
     assert np.array_equal(r.scores, r.out_currents.sum(axis=1))
     assert np.array_equal(r.out_scores, np.cumsum(r.out_currents, axis=1))
     assert np.array_equal(r.out_scores[:, -1], r.scores)
-    assert np.array_equal(r.predictions, golden.argmax_lowest(r.scores))
+    # the class: the first index holding the maximum score, found without argmax
+    first_max = [min(i for i, x in enumerate(row) if x == max(row)) for row in r.scores.tolist()]
+    assert r.predictions.tolist() == first_max
     # without traces: the same answers
     q = golden.run(net, images, trace=False)
     assert np.array_equal(q.predictions, r.predictions) and np.array_equal(q.scores, r.scores)
@@ -132,8 +134,18 @@ def test_golden_matches_reference(bits, reset, leak_shift, make_net):
     images = rng.integers(0, 256, size=(6, 48), dtype=np.int64)
     images[:, rng.random(48) < 0.3] = 0  # MNIST-like zero pixels
     net = make_net(rng, bits, [48, 14, 6], timesteps=9, reset=reset, leak_shift=leak_shift, images=images)
+    # put the threshold exactly on one neuron's positive layer-0 current: its membrane lands on
+    # v == threshold at step 0 (the fire comparison is >=, so it must spike there)
+    i0 = images @ net.layers[0].codes.T
+    pos = np.sort(i0[i0 > 0])
+    net.layers[0].threshold = int(pos[len(pos) // 2])
+    net.validate()
     r = check_against_reference(net, images)
     check_consistency(net, images, r)
+    th = net.layers[0].threshold
+    at = r.currents[0][:, 0] == th
+    assert at.any() and np.all(r.spikes[0][:, 0][at] == 1)
+    assert np.all(r.spikes[0][:, 0][(r.currents[0][:, 0] == th - 1)] == 0)
     # the case is informative: neurons both fire and stay silent
     s = r.spikes[0]
     assert 0 < s.sum() < s.size
@@ -161,14 +173,21 @@ def test_golden_on_mnist_images(mnist, bits, make_net):
 def test_batches_concatenate(make_net):
     rng = np.random.default_rng(3)
     images = rng.integers(0, 256, size=(11, 20), dtype=np.int64)
-    net = make_net(rng, 4, [20, 8, 5], timesteps=5, images=images)
+    net = make_net(rng, 4, [20, 8, 6, 5], timesteps=5, images=images)  # two hidden layers
     whole = golden.run(net, images, trace=True, batch_size=100)
     parts = golden.run(net, images, trace=True, batch_size=3)
+    assert whole.spikes[0].sum() > 0 and whole.spikes[1].sum() > 0
     for name in ("predictions", "scores", "out_currents", "out_scores"):
+        assert getattr(parts, name).shape[0] == 11
         assert np.array_equal(getattr(whole, name), getattr(parts, name)), name
     for name in ("spike_counts", "currents", "membranes", "spikes"):
+        assert len(getattr(whole, name)) == len(getattr(parts, name)) == 2, name
         for a, b in zip(getattr(whole, name), getattr(parts, name)):
-            assert np.array_equal(a, b), name
+            assert a.shape[0] == 11 and np.array_equal(a, b), name
+    quiet = golden.run(net, images, trace=False, batch_size=3)
+    assert np.array_equal(quiet.scores, whole.scores) and len(quiet.spike_counts) == 2
+    assert quiet.currents == [] and quiet.membranes == [] and quiet.spikes == []
+    assert quiet.out_currents is None and quiet.out_scores is None
 
 
 def test_single_image_and_28x28_shapes(mnist, make_net):
@@ -228,6 +247,21 @@ def test_reset_modes_directed(reset, expect):
     assert r.spikes[0][0, :, 0].tolist() == [1, 1, 1, 1]
 
 
+@pytest.mark.parametrize(
+    "pixel, membranes, spikes",
+    [
+        (20, [0, 0, 0, 0], [1, 1, 1, 1]),  # v == threshold at every step: fires, subtracts to 0
+        (19, [19, 18, 17, 16], [0, 1, 1, 1]),  # 19 < 20; 38 fires (-> 18); 37 -> 17; 36 -> 16
+        (21, [1, 2, 3, 4], [1, 1, 1, 1]),
+    ],
+)
+def test_fire_at_equality_directed(pixel, membranes, spikes):
+    net = tiny_net([[1]], [[1]], threshold=20, timesteps=4)
+    r = check_against_reference(net, np.array([[pixel]]))
+    assert r.membranes[0][0, :, 0].tolist() == membranes
+    assert r.spikes[0][0, :, 0].tolist() == spikes
+
+
 def test_tie_break_lowest_index():
     # the hidden neuron fires every step; output codes tie at classes 2 and 5
     net = tiny_net([[1]], [[0], [1], [3], [-2], [2], [3]], threshold=1, timesteps=5)
@@ -256,6 +290,15 @@ def test_lif_fast_equals_lif_step():
                 assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
 
 
+def test_exact_matmul_switches_to_integers_above_2_53():
+    """Below 2**53 the float64 product is exact; above it the integer path must be taken."""
+    a = np.array([[(1 << 53) + 1]], dtype=np.int64)
+    one = np.array([[1]], dtype=np.int64)
+    assert golden.exact_matmul(a, one, (1 << 53) + 1).tolist() == [[(1 << 53) + 1]]
+    assert golden.exact_matmul(a - 2, one, (1 << 53) - 1).tolist() == [[(1 << 53) - 1]]
+    assert golden.exact_matmul(a - 2, one, (1 << 53) - 1).dtype == np.int64
+
+
 def test_exact_matmul_integer_path():
     rng = np.random.default_rng(2)
     a = rng.integers(-(1 << 30), 1 << 30, size=(4, 5), dtype=np.int64)
@@ -266,8 +309,10 @@ def test_exact_matmul_integer_path():
 
 
 def test_accuracy():
-    assert golden.accuracy(np.array([1, 2, 3]), np.array([1, 0, 3])) == pytest.approx(2 / 3)
-    with pytest.raises(ValueError, match="differ in shape"):
+    assert golden.accuracy(np.array([1, 2, 3]), np.array([1, 0, 3])) == 2 / 3
+    assert golden.accuracy(np.array([4]), np.array([4])) == 1.0
+    assert np.isnan(golden.accuracy(np.array([]), np.array([])))
+    with pytest.raises(ValueError, match=r"^predictions \(2,\) and labels \(3,\) differ in shape$"):
         golden.accuracy(np.array([1, 2]), np.array([1, 2, 3]))
 
 
@@ -298,13 +343,13 @@ def small_net(make_net):
 @pytest.mark.parametrize(
     "images, match",
     [
-        (np.full((2, 16), 256), r"pixels must be in 0..255, got min 256, max 256"),
-        (np.full((2, 16), -1), r"pixels must be in 0..255, got min -1"),
-        (np.zeros((2, 16), dtype=np.float64), r"integer pixels 0..255, got dtype float64"),
+        (np.full((2, 16), 256), r"^pixels must be in 0\.\.255, got min 256, max 256$"),
+        (np.full((2, 16), -1), r"^pixels must be in 0\.\.255, got min -1, max -1$"),
+        (np.zeros((2, 16), dtype=np.float64), r"^images must be integer pixels 0\.\.255, got dtype float64$"),
         (np.full((2, 16), np.nan), r"got dtype float64"),
         (np.zeros((2, 16), dtype=bool), r"got dtype bool"),
-        (np.zeros((2, 15), dtype=np.uint8), r"shape \(N, 16\), got \(2, 15\)"),
-        (np.zeros((2, 2, 4, 2), dtype=np.uint8), r"shape \(N, 16\), got \(2, 2, 4, 2\)"),
+        (np.zeros((2, 15), dtype=np.uint8), r"^images must have shape \(N, 16\), got \(2, 15\)$"),
+        (np.zeros((2, 2, 4, 2), dtype=np.uint8), r"^images must have shape \(N, 16\), got \(2, 2, 4, 2\)$"),
         (np.array(["a"] * 16), r"got dtype <U1"),
     ],
 )
@@ -352,3 +397,48 @@ def test_bench_script_golden_section(tmp_path):
     assert written["images"] == 40 and written["timesteps"] == 16 and written["sizes"] == [784, 128, 10]
     bad = subprocess.run([*cmd[:2], "--only", "nonexistent"], capture_output=True, text=True, timeout=600)
     assert bad.returncode == 2 and "unknown section(s) nonexistent" in bad.stderr
+
+
+# ------------------------------------------------------------------------------------ types, defaults, guards
+def test_result_types_defaults_and_two_batches(make_net):
+    rng = np.random.default_rng(4)
+    images = rng.integers(0, 256, size=(12, 20), dtype=np.int64).astype(np.uint8)
+    net = make_net(rng, 8, [20, 8, 5], timesteps=4, images=images)
+    r = golden.run(net, images, trace=True)
+    for a in (r.predictions, r.scores, r.out_currents, r.out_scores, *r.spike_counts):
+        assert a.dtype == np.int64
+    plain = golden.run(net, images)  # trace is off by default
+    assert plain.currents == [] and plain.out_currents is None and plain.out_scores is None
+    two = golden.run(net, images, batch_size=6)  # exactly two batches
+    assert np.array_equal(two.scores, r.scores) and np.array_equal(two.predictions, r.predictions)
+    assert golden.check_images(images, 20).dtype == np.int64
+    # argmax over the last axis of any rank: the class at every time step of the running scores
+    per_step = golden.argmax_lowest(r.out_scores)
+    assert per_step.shape == (12, 4) and per_step.dtype == np.int64
+    assert per_step[:, -1].tolist() == r.predictions.tolist()
+    assert golden.argmax_lowest(np.array([[[1, 3], [5, 2]]])).tolist() == [[1, 0]]
+
+
+def test_width_guards_name_the_value(monkeypatch, make_net):
+    """The widths are proven; if a width were wrong the golden model says which value left its range."""
+    net = tiny_net([[100]], [[7]], threshold=10, mem_width=20)
+    monkeypatch.setattr(IntNetwork, "acc_width", lambda self, li: 8)
+    with pytest.raises(
+        ArithmeticError_,
+        match=r"^layer 0 current out of the signed 8-bit range \[-128, 127\]: min 25500, max 25500$",
+    ):
+        golden.run(net, np.array([[255]]))
+    monkeypatch.undo()
+    monkeypatch.setattr(IntNetwork, "score_width", lambda self: 4)
+    with pytest.raises(
+        ArithmeticError_, match=r"^output score out of the signed 4-bit range \[-8, 7\]: min 42, max 42$"
+    ):
+        golden.run(net, np.array([[255]]))
+
+
+def test_accuracy_of_nothing_is_nan_without_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(golden.accuracy(np.array([], np.int64), np.array([], np.int64)))

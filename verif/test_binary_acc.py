@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+import mutants
 from simrun import matrix, rtl, run, tier_txns
 
 PARAM_SETS = {
@@ -39,11 +40,10 @@ def test_binary_acc_catches_injected_bug():
     """The tests fail when saturation is replaced by wrap-around."""
     res = run(
         "binary_acc",
-        rtl("binary_acc", "ternary_acc", "ternary_addsub"),
+        mutants.sources("ternary_acc_sat_wrap", "binary_acc", "ternary_acc", "ternary_addsub"),
         "test_ternary_acc",
         sim="icarus",
         parameters=PARAM_SETS["s8_acc10_sat"],
-        defines={"ICESPIKE_INJECT_BUG_SAT": 1},
         testcase="corners",
         extra_env=ENV,
         check=False,

@@ -14,6 +14,7 @@ import cocotb
 import pytest
 from cocotb.triggers import Timer
 
+import mutants
 from icespike import fixed, formats
 from simrun import Mismatches, matrix, read_signed, rtl, run, tb_params, tb_seed, tb_txns, tier_txns
 
@@ -94,11 +95,10 @@ def test_binary_addsub_catches_injected_bug():
     """The tests fail on a known bug: the subtract without its +1 (ones' complement)."""
     res = run(
         TOP,
-        rtl(*SOURCES),
+        mutants.sources("binary_addsub_carry", *SOURCES),
         "test_binary_addsub",
         sim="icarus",
         parameters={"W": 16},
-        defines={"ICESPIKE_INJECT_BUG_CARRY": 1},
         extra_env={"ICESPIKE_TXNS": tier_txns("fast")},
         check=False,
     )

@@ -16,6 +16,7 @@ import pytest
 from cocotb.clock import Clock
 from cocotb.triggers import RisingEdge, Timer
 
+import mutants
 from icespike import fixed
 from simrun import (
     Mismatches,
@@ -155,11 +156,10 @@ def test_lif_pipe_catches_injected_bug():
     """The tests fail when the membrane wraps instead of saturating."""
     res = run(
         "lif_pipe",
-        rtl("lif_pipe"),
+        mutants.sources("lif_pipe_sat_wrap", "lif_pipe"),
         "test_lif_pipe",
         sim="icarus",
         parameters=PARAM_SETS["m12_c16_k0_sub"],
-        defines={"ICESPIKE_INJECT_BUG_SAT": 1},
         testcase="corners",
         check=False,
     )

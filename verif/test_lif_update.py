@@ -14,6 +14,7 @@ import cocotb
 import pytest
 from cocotb.triggers import Timer
 
+import mutants
 from icespike import fixed
 from simrun import (
     Mismatches,
@@ -132,11 +133,10 @@ def test_lif_update_catches_injected_bug():
     """The tests fail when the membrane wraps instead of saturating."""
     res = run(
         "lif_update",
-        rtl("lif_update"),
+        mutants.sources("lif_update_sat_wrap", "lif_update"),
         "test_lif_update",
         sim="icarus",
         parameters=PARAM_SETS["m12_c16_k0_sub"],
-        defines={"ICESPIKE_INJECT_BUG_SAT": 1},
         testcase="corners",
         check=False,
     )

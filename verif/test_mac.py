@@ -15,6 +15,7 @@ from pathlib import Path
 import cocotb
 import pytest
 
+import mutants
 from icespike import fixed
 from simrun import (
     matrix,
@@ -269,17 +270,16 @@ def test_mac(sim, tier, name, params):
 
 
 @pytest.mark.parametrize(
-    "bug,testcase", [("ICESPIKE_INJECT_BUG_ROUND", "rounding_halves"), ("ICESPIKE_INJECT_BUG_SAT", "corners")]
+    "bug,testcase", [("mac_round_floor", "rounding_halves"), ("mac_sat_wrap", "corners")]
 )
 def test_mac_catches_injected_bug(bug, testcase):
     """The tests fail when rounding becomes floor, or saturation becomes wrap-around."""
     res = run(
         "mac",
-        rtl(*SOURCES),
+        mutants.sources(bug, *SOURCES),
         "test_mac",
         sim="icarus",
         parameters=PARAM_SETS["q88"],
-        defines={bug: 1},
         testcase=testcase,
         check=False,
     )

@@ -5,12 +5,15 @@ analytic cycle model (icespike.rtlsim.cycle_model).
 The network of a parameter set is the committed trained model ``models/mnist-784-128-10-<w>.npz``
 when it exists, else a seeded random-code network whose threshold makes the hidden neurons spike
 at realistic rates. Extra sets cover a hidden layer that does not fill its last weight word
-(padding lanes), reset-to-zero without leak, and a narrow membrane that saturates.
+(padding lanes), reset-to-zero without leak, a narrow membrane that saturates, and networks
+with biases (``HAS_BIAS = 1``).
 
 cocotb tests (in order, one simulator process):
 * ``images``      N images with random input gaps and output back-pressure, whole-trace compare;
 * ``reset_mid``   reset in the middle of an image's input and again while it computes, then recovery;
 * ``weight_port`` layer-0 weights rewritten through w_we/w_addr/w_data (another network's), checked,
+                  then restored;
+* ``bias_port``   (networks with biases) every bias rewritten through b_we/b_addr/b_data, checked,
                   then restored.
 The fast Verilator harness (verif/harness/tb_engine.v, no Python per cycle) is checked at the end.
 """
@@ -27,11 +30,12 @@ from pathlib import Path
 import cocotb
 import numpy as np
 import pytest
-from cocotb.triggers import FallingEdge, RisingEdge
+from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
+import mutants
 from icespike import golden, rtlsim
 from icespike.data import load_mnist
-from icespike.export import engine_params, export_network, load_export, pack_w0
+from icespike.export import engine_params, export_network, load_export, pack_biases, pack_w0
 from icespike.formats import weight_format
 from icespike.network import IntLayer, IntNetwork
 from simrun import (
@@ -77,6 +81,7 @@ def random_network(
     rate: float = 0.15,
     threshold: int | None = None,
     seed: int = 1,
+    bias: bool = False,
 ) -> IntNetwork:
     """Random codes; the threshold puts the mean hidden firing rate near ``rate`` on MNIST."""
     rng = np.random.default_rng(seed)
@@ -97,12 +102,22 @@ def random_network(
         timesteps,
     )
     hi = (1 << (probe.mem_width(0) - 1)) - 1
+    b0 = b1 = None
+    if bias:  # hidden biases around +-theta/2, output biases of a few spikes' worth
+        b0 = np.round(rng.normal(0, theta / 2, n_hid)).astype(np.int64)
+        b1 = rng.integers(-3, 4, 10) * int(np.abs(q1).max())
     return IntNetwork(
         [
             IntLayer(
-                q0, bits, threshold=min(theta, hi), leak_shift=leak_shift, reset=reset, mem_width=mem_width
+                q0,
+                bits,
+                threshold=min(theta, hi),
+                leak_shift=leak_shift,
+                reset=reset,
+                mem_width=mem_width,
+                bias=b0,
             ),
-            IntLayer(q1, bits),
+            IntLayer(q1, bits, bias=b1),
         ],
         timesteps,
         meta={"source": f"random seed {seed}"},
@@ -126,9 +141,15 @@ def set_network(name: str) -> IntNetwork:
         # largest legal threshold: membranes saturate at both ends, spikes fire only at +max
         return random_network(2, leak_shift=0, reset="zero", mem_width=14, threshold=8191, seed=11)
     if name == "binary-8hid":  # WPR = 1: one weight word per pixel
-        return random_network(1, n_hid=8, timesteps=3, leak_shift=1, seed=5)
+        # rate 0.5: 125 hidden spikes in the first 20 test images, 24 in the first 4 (at the
+        # default rate this set fired 7 in 20 and none in the 4 the mutant checks use)
+        return random_network(1, n_hid=8, timesteps=3, leak_shift=1, seed=5, rate=0.5)
     if name == "ternary-6hid":  # with P_LIF = 2: 3 membranes per bank (forwarded, not re-read)
         return random_network(2, n_hid=6, timesteps=4, leak_shift=3, seed=13)
+    if name == "ternary-bias":  # biases in both layers, P_LIF = 2
+        return random_network(2, n_hid=32, timesteps=5, leak_shift=3, seed=17, bias=True)
+    if name == "q8-bias":  # biases, a real multiply in layer 0, reset to zero
+        return random_network(8, n_hid=32, timesteps=5, leak_shift=2, reset="zero", seed=19, bias=True)
     raise KeyError(name)
 
 
@@ -169,7 +190,11 @@ class Engine:
         self.gap_pct = 0
         self.bp_pct = 0
         self.in_reset = True
-        self.writes: list[tuple[int, int]] = []  # queued layer-0 weight writes (addr, word)
+        # queued writes (addr, word) per write port: w (layer-0 weights), b (biases)
+        self.writes: dict[str, list[tuple[int, int]]] = {"w": [], "b": []}
+        self.hold = False  # True: m_ready low whatever bp_pct says (whole-image stalls)
+        self.s_blocked = 0  # cycles with s_valid high and s_ready low (input back-pressure)
+        self.unstable: list[str] = []  # results that changed or vanished while not taken
 
     def start(self):
         cocotb.start_soon(self._cycle())
@@ -181,12 +206,26 @@ class Engine:
         sw, smask = p.SCORE_W, (1 << p.SCORE_W) - 1
         busy_cnt = 0
         s_valid = m_ready = 0
+        waiting = None  # (class, scores) of a result offered and not taken at the last edge
         while True:
             await RisingEdge(dut.clk)
             if not self.in_reset:
                 # ---- sample at the edge
+                if waiting is not None:
+                    now = (
+                        read_unsigned(dut.m_valid),
+                        read_unsigned(dut.m_class),
+                        read_unsigned(dut.m_scores),
+                    )
+                    if now != (1, *waiting) and len(self.unstable) < 8:
+                        self.unstable.append(f"result {waiting} not taken became {now}")
+                waiting = None
+                if dut.m_valid.value == 1 and not m_ready:
+                    waiting = (read_unsigned(dut.m_class), read_unsigned(dut.m_scores))
                 if s_valid and dut.s_ready.value == 1:
                     self.sent += 1
+                elif s_valid:
+                    self.s_blocked += 1
                 if dut.trace_valid.value == 1:
                     t, n0 = read_unsigned(dut.trace_t), read_unsigned(dut.trace_n)
                     spk, vv = read_unsigned(dut.trace_spike), read_unsigned(dut.trace_v)
@@ -210,21 +249,24 @@ class Engine:
                     self.results.append((read_unsigned(dut.m_class), scores))
             else:
                 busy_cnt = 0
+                waiting = None
             await FallingEdge(dut.clk)
             # ---- drive for the next edge
-            if self.writes:
-                a, word = self.writes.pop()
-                dut.w_we.value = 1
-                dut.w_addr.value = a
-                dut.w_data.value = word
-            else:
-                dut.w_we.value = 0
+            for port, queue in self.writes.items():
+                we = getattr(dut, f"{port}_we")
+                if queue:
+                    a, word = queue.pop()
+                    we.value = 1
+                    getattr(dut, f"{port}_addr").value = a
+                    getattr(dut, f"{port}_data").value = word
+                else:
+                    we.value = 0
             s_valid = 0
             if not self.in_reset and self.sent < len(self.pixels) and self.rng.randrange(100) >= self.gap_pct:
                 s_valid = 1
                 dut.s_data.value = self.pixels[self.sent]
             dut.s_valid.value = s_valid
-            m_ready = 0 if self.in_reset or self.rng.randrange(100) < self.bp_pct else 1
+            m_ready = 0 if self.in_reset or self.hold or self.rng.randrange(100) < self.bp_pct else 1
             dut.m_ready.value = m_ready
 
     def clear(self):
@@ -252,10 +294,11 @@ class Engine:
         while self.sent < n:
             await RisingEdge(self.dut.clk)
 
-    async def write_weights(self, items: list[tuple[int, int]]):
-        """Write layer-0 words through the write port, one per cycle (in the given order)."""
-        self.writes = list(reversed(items))
-        while self.writes:
+    async def write(self, port: str, items: list[tuple[int, int]]):
+        """Write (addr, word) items through write port ``port`` ("w": layer-0 weights, "b":
+        biases), one per cycle in the given order."""
+        self.writes[port] = list(reversed(items))
+        while self.writes[port]:
             await RisingEdge(self.dut.clk)
         await FallingEdge(self.dut.clk)
         await FallingEdge(self.dut.clk)
@@ -270,8 +313,13 @@ class Engine:
         for _ in range(3):
             await RisingEdge(self.dut.clk)
 
-    def check(self, x: np.ndarray, what: str):
-        """Compare everything collected since the last clear with the golden model on ``x``."""
+    def check(self, x: np.ndarray, what: str, *, per_image_cycles: bool = True):
+        """Compare everything collected since the last clear with the golden model on ``x``.
+
+        Results must arrive in order, once each, and never change while not taken. With
+        ``per_image_cycles=False`` (an image parked in S_OUT behind an unread result splits its
+        busy period in two) the total of the busy cycles is compared with the model's instead.
+        """
         p = self.p
         g = golden.run(self.net, x, trace=True)
         n = len(x)
@@ -290,9 +338,13 @@ class Engine:
             mm.check(k, f"image {k} scores", scores, [int(s) for s in g.scores[k]])
             mm.check(k, f"image {k} class", cls, int(g.predictions[k]))
         model = rtlsim.cycle_model(p, x, self.p_lif)
-        mm.check(-1, "busy periods", len(self.busy_runs), n)
-        for k, c in enumerate(self.busy_runs[:n]):
-            mm.check(k, f"image {k} cycles (measured vs model)", c, int(model[k]))
+        if per_image_cycles:
+            mm.check(-1, "busy periods", len(self.busy_runs), n)
+            for k, c in enumerate(self.busy_runs[:n]):
+                mm.check(k, f"image {k} cycles (measured vs model)", c, int(model[k]))
+        else:
+            mm.check(-1, "busy cycles in all (measured vs model)", sum(self.busy_runs), int(model.sum()))
+        mm.check(-1, "results changed while waiting for m_ready", self.unstable, [])
         mm.assert_none()
         spikes = int(g.spikes[0].sum())
         self.dut._log.info(
@@ -325,6 +377,9 @@ async def init(dut, net, rng) -> Engine:
     dut.w_we.value = 0
     dut.w_addr.value = 0
     dut.w_data.value = 0
+    dut.b_we.value = 0
+    dut.b_addr.value = 0
+    dut.b_data.value = 0
     eng = Engine(dut, net, rng, p_lif)
     eng.start()
     await eng.reset()
@@ -400,25 +455,156 @@ async def weight_port(dut):
                 leak_shift=h.leak_shift,
                 reset=h.reset,
                 mem_width=h.mem_width,
+                bias=h.bias,
             ),
-            IntLayer(net.layers[1].codes, net.layers[1].bits),
+            IntLayer(net.layers[1].codes, net.layers[1].bits, bias=net.layers[1].bias),
         ],
         net.timesteps,
     )
     new_words, old_words = pack_w0(other), pack_w0(net)
     addrs = [i * p.WPR + k for i in rows for k in range(p.WPR)]
     rng.shuffle(addrs)  # any order
-    await eng.write_weights([(a, new_words[a]) for a in addrs])
+    await eng.write("w", [(a, new_words[a]) for a in addrs])
     eng.net = mixed
     eng.send(xs)
     await eng.wait_results(len(xs), max_cycles(p, len(xs)))
     eng.check(xs, f"{len(rows)} layer-0 rows written through the port")
-    await eng.write_weights([(a, old_words[a]) for a in addrs])
+    await eng.write("w", [(a, old_words[a]) for a in addrs])
     eng.net = net
     eng.clear()
     eng.send(xs)
     await eng.wait_results(len(xs), max_cycles(p, len(xs)))
     eng.check(xs, "original rows restored through the port")
+
+
+@cocotb.test()
+async def bias_port(dut):
+    """Rewrite every bias through the bias port (another network's, in random order); restore.
+
+    Networks without biases (HAS_BIAS = 0) have no bias storage: nothing to test there.
+    """
+    net, p, x, rng = tb_setup(dut)
+    if not p.HAS_BIAS:
+        dut._log.info("HAS_BIAS = 0: no bias port")
+        return
+    h, o = net.layers
+    nb = np.random.default_rng(rng.randrange(1 << 30))
+    lo0, hi0 = -(1 << (net.bias_width(0) - 1)), (1 << (net.bias_width(0) - 1)) - 1
+    lo1, hi1 = -(1 << (net.bias_width(1) - 1)), (1 << (net.bias_width(1) - 1)) - 1
+    b0 = np.clip(-h.bias + nb.integers(-h.threshold // 4, h.threshold // 4 + 1, h.n_out), lo0, hi0)
+    b1 = np.clip(nb.permutation(o.bias) + nb.integers(-2, 3, o.n_out), lo1, hi1)
+
+    def with_biases(c0, c1):
+        return IntNetwork(
+            [
+                IntLayer(
+                    h.codes,
+                    h.bits,
+                    threshold=h.threshold,
+                    leak_shift=h.leak_shift,
+                    reset=h.reset,
+                    mem_width=h.mem_width,
+                    bias=c0,
+                ),
+                IntLayer(o.codes, o.bits, bias=c1),
+            ],
+            net.timesteps,
+        )
+
+    def items(n2):
+        w0, w1 = pack_biases(n2)
+        out = [(j, w) for j, w in enumerate(w0)] + [(p.N_HID + k, w) for k, w in enumerate(w1)]
+        rng.shuffle(out)
+        return out
+
+    eng = await init(dut, net, rng)
+    xs = x[:3]
+    other = with_biases(b0, b1)
+    assert engine_params(other) == p
+    await eng.write("b", items(other))
+    eng.net = other
+    eng.send(xs)
+    await eng.wait_results(len(xs), max_cycles(p, len(xs)))
+    eng.check(xs, "biases written through the port")
+    await eng.write("b", items(net))
+    eng.net = net
+    eng.clear()
+    eng.send(xs)
+    await eng.wait_results(len(xs), max_cycles(p, len(xs)))
+    eng.check(xs, "original biases restored through the port")
+
+
+@cocotb.test()
+async def stalls(dut):
+    """m_ready low for whole images while the next images stream in, then bursts.
+
+    Phase 1: all images queued back to back; m_ready stays low until the input has been
+    refused (FIFO full) for STALL cycles, so one result waits for several image times.
+    Phase 2: m_ready high for one cycle, then low for an image's worth of cycles, repeated.
+    Phase 3: whatever is left is taken with random back-pressure. Every result must arrive
+    once, in order, equal to the golden model, and never change while it waits.
+    """
+    net, p, x, rng = tb_setup(dut)
+    eng = await init(dut, net, rng)
+    per_image = int(rtlsim.cycle_model(p, x[:1], eng.p_lif)[0])
+    eng.hold = True
+    eng.send(x)
+    limit = max_cycles(p, len(x))
+    for _ in range(limit):  # phase 1: hold until the input has been refused for a while
+        await RisingEdge(dut.clk)
+        if eng.s_blocked >= 2 * per_image:
+            break
+    assert eng.s_blocked >= 2 * per_image, f"the input was refused for only {eng.s_blocked} cycles"
+    assert not eng.results, "a result was taken while m_ready was low"
+    assert dut.m_valid.value == 1, "no result waiting after the stall"
+    for _ in range(3):  # phase 2: one-cycle bursts between image-long stalls
+        eng.hold = False
+        await FallingEdge(dut.clk)
+        await FallingEdge(dut.clk)
+        eng.hold = True
+        for _ in range(per_image):
+            await RisingEdge(dut.clk)
+    eng.hold = False
+    eng.bp_pct = 50  # phase 3
+    await eng.wait_results(len(x), limit)
+    dut._log.info(f"stalls: input refused {eng.s_blocked} cycles, results in order after bursts")
+    eng.check(x, "whole-image stalls and bursts", per_image_cycles=False)
+
+
+@cocotb.test()
+async def x_reset(dut):
+    """Power-up with every register X (Icarus): control outputs are 0/1 after ONE reset edge,
+    and the first image after reset equals the golden model (no power-up value leaks in)."""
+    net, p, x, rng = tb_setup(dut)
+    await start_clock(dut)
+    dut.rst.value = 1
+    dut.s_valid.value = 0
+    dut.s_data.value = 0
+    dut.m_ready.value = 0
+    dut.w_we.value = 0
+    dut.w_addr.value = 0
+    dut.w_data.value = 0
+    for port in ("w1", "b"):  # the other write ports, where the engine has them
+        if hasattr(dut, f"{port}_we"):
+            getattr(dut, f"{port}_we").value = 0
+            getattr(dut, f"{port}_addr").value = 0
+            getattr(dut, f"{port}_data").value = 0
+    await RisingEdge(dut.clk)
+    await ReadOnly()
+    undefined = [n for n in X_CONTROL if read_unsigned(getattr(dut, n)) is None]
+    assert not undefined, f"outputs still X one cycle after reset: {undefined}"
+    eng = Engine(dut, net, rng, int(tb_params().get("P_LIF", 1)))
+    eng.start()
+    await eng.reset(cycles=1)
+    xs = x[:2]
+    eng.send(xs)
+    await eng.wait_results(len(xs), max_cycles(p, len(xs)))
+    eng.check(xs, "first images after a power-up reset")
+
+
+# outputs defined one clock edge after reset; m_class/m_scores and trace_t/n/spike/v are data,
+# qualified by m_valid / trace_valid (defined from the first result / trace beat on)
+X_CONTROL = ("s_ready", "m_valid", "busy", "trace_valid")
 
 
 # =============================================================================== pytest side
@@ -435,9 +621,20 @@ SETS = {
     "ternary-zero-sat": ("ternary-zero-sat", 1),
     "binary-8hid": ("binary-8hid", 4),
     "ternary-6hid": ("ternary-6hid", 2),
+    "ternary-bias": ("ternary-bias", 2),
+    "q8-bias": ("q8-bias", 1),
 }
 FAST_SETS = ("q16", "q8", "q4", "ternary", "binary")
-EXTRA_SETS = ("ternary-p2", "q8-p4", "ternary-pad", "ternary-zero-sat", "binary-8hid", "ternary-6hid")
+EXTRA_SETS = (
+    "ternary-p2",
+    "q8-p4",
+    "ternary-pad",
+    "ternary-zero-sat",
+    "binary-8hid",
+    "ternary-6hid",
+    "ternary-bias",
+    "q8-bias",
+)
 SLOW_ONLY = ("ternary-p2", "q8-p4")  # P_LIF 2 and 4 stay in the fast tier through q4, binary, the extras
 
 
@@ -456,8 +653,9 @@ def alt_network(net: IntNetwork) -> IntNetwork:
                 leak_shift=h.leak_shift,
                 reset=h.reset,
                 mem_width=h.mem_width,
+                bias=h.bias,
             ),
-            IntLayer(o.codes.copy(), o.bits),
+            IntLayer(o.codes.copy(), o.bits, bias=o.bias),
         ],
         net.timesteps,
     )
@@ -506,10 +704,7 @@ def _cases():
 VERILATOR_MAKEFLAGS = "CFG_CXXFLAGS_PCH_I=-include"
 
 
-@pytest.mark.parametrize("sim,name,n_images", _cases())
-def test_snn_engine(sim, name, n_images, monkeypatch):
-    if sim == "verilator":
-        monkeypatch.setenv("MAKEFLAGS", VERILATOR_MAKEFLAGS)
+def _engine_env(name: str, n_images: int) -> tuple[dict, dict]:
     net, d, alt, hdl = prepare(name)
     env = {
         "ICESPIKE_ENGINE_EXPORT": str(d),
@@ -519,8 +714,52 @@ def test_snn_engine(sim, name, n_images, monkeypatch):
         # the test reads the parameters from here (plain values), the simulator gets HDL literals
         PARAMS_ENV: json.dumps(hdl),
     }
-    params = {k: hdl_literal(k, v) for k, v in hdl.items()}
-    run(TOP, rtl(*SOURCES), "test_snn_engine", sim=sim, parameters=params, extra_env=env, tag=name)
+    return env, {k: hdl_literal(k, v) for k, v in hdl.items()}
+
+
+@pytest.mark.parametrize("sim,name,n_images", _cases())
+def test_snn_engine(sim, name, n_images, monkeypatch):
+    if sim == "verilator":
+        monkeypatch.setenv("MAKEFLAGS", VERILATOR_MAKEFLAGS)
+    env, params = _engine_env(name, n_images)
+    run(
+        TOP,
+        rtl(*SOURCES),
+        "test_snn_engine",
+        sim=sim,
+        parameters=params,
+        extra_env=env,
+        tag=name,
+        testcase=BASIC,
+    )
+
+
+BASIC = ["images", "reset_mid", "weight_port", "bias_port"]
+
+
+@pytest.mark.icarus
+@pytest.mark.parametrize(
+    "case,n_images",
+    [
+        # whole-image m_ready stalls with the input refused (FIFO full), then bursts
+        pytest.param("stalls", 12, id="stalls"),
+        # Icarus starts every register at X: one reset edge defines the control outputs
+        pytest.param("x_reset", 2, id="x_reset"),
+    ],
+)
+def test_snn_engine_icarus_case(case, n_images):
+    """The ``stalls`` and ``x_reset`` cocotb tests on the 6-hidden-neuron set (Icarus)."""
+    env, params = _engine_env("ternary-6hid", n_images)
+    run(
+        TOP,
+        rtl(*SOURCES),
+        "test_snn_engine",
+        sim="icarus",
+        parameters=params,
+        extra_env=env,
+        tag=case,
+        testcase=case,
+    )
 
 
 @pytest.mark.parametrize(
@@ -557,25 +796,19 @@ def test_harness(sim, name, n_images, gap, bp):
 
 
 @pytest.mark.icarus
-@pytest.mark.parametrize("bug", ["ICESPIKE_INJECT_BUG_RING_CLEAR", "ICESPIKE_INJECT_BUG_CYCLES"])
+@pytest.mark.parametrize("bug", ["engine_ring_no_clear", "engine_tail_cycles"])
 def test_snn_engine_catches_injected_bug(bug):
     """The end-to-end test fails on known bugs: stale layer-0 currents, one cycle too many."""
-    net, d, alt, hdl = prepare("binary-8hid")
-    env = {
-        "ICESPIKE_ENGINE_EXPORT": str(d),
-        "ICESPIKE_ENGINE_IMAGES": 4,
-        "ICESPIKE_ENGINE_EXPORT_ALT": str(alt),
-        "ICESPIKE_SEED": 1,
-        PARAMS_ENV: json.dumps(hdl),
-    }
-    params = {k: hdl_literal(k, v) for k, v in hdl.items()}
+    x = load_mnist().test_images[:4].reshape(4, -1).astype(np.int64)
+    fired = int(golden.run(set_network("binary-8hid"), x, trace=True).spikes[0].sum())
+    assert fired >= 10, f"the 4 images fire only {fired} hidden spikes: the check would be weak"
+    env, params = _engine_env("binary-8hid", 4)
     res = run(
         TOP,
-        rtl(*SOURCES),
+        mutants.sources(bug, *SOURCES),
         "test_snn_engine",
         sim="icarus",
         parameters=params,
-        defines={bug: 1},
         extra_env=env,
         testcase="images",
         check=False,
@@ -583,4 +816,4 @@ def test_snn_engine_catches_injected_bug(bug):
     )
     assert res.num_tests == 1 and res.num_failed == 1, res
     log = (res.test_dir / "sim.log").read_text()
-    assert ("membrane" in log) if bug.endswith("RING_CLEAR") else ("measured vs model" in log)
+    assert ("membrane" in log) if bug == "engine_ring_no_clear" else ("measured vs model" in log)

@@ -14,6 +14,7 @@ import random
 import cocotb
 import pytest
 
+import mutants
 from icespike import fixed, formats
 from simrun import (
     matrix,
@@ -200,15 +201,22 @@ async def corners(dut):
 
 
 @cocotb.test()
-async def illegal_code_skips(dut):
-    """The illegal ternary pattern 10 acts as skip (ternary only)."""
+async def code_patterns(dut):
+    """Every bit pattern of the code port: ternary 00/01/11 and the illegal 10 (acts as skip);
+    binary 0 (+1) and 1 (-1). Each pattern with both input extremes, alone and mixed."""
     cfg, rng = await start_stream_tb(dut, Config)
-    if cfg.kind != "ternary":
-        return
     model = AccModel(cfg)
-    beats = [beat(cfg, cfg.x_hi, 1, False), {"s_x": cfg.x_bits(cfg.x_hi), "s_code": 0b10, "s_last": 0}]
-    beats += [{"s_x": cfg.x_bits(cfg.x_lo), "s_code": 0b10, "s_last": 1}]
-    mm = await run_stream(dut, model, beats, rng, name="illegal code", valid_prob=1.0, ready_prob=1.0)
+    if cfg.kind == "ternary":
+        beats = [beat(cfg, cfg.x_hi, 1, False), {"s_x": cfg.x_bits(cfg.x_hi), "s_code": 0b10, "s_last": 0}]
+        beats += [{"s_x": cfg.x_bits(cfg.x_lo), "s_code": 0b10, "s_last": 1}]
+    else:
+        beats = []
+    for x in (cfg.x_hi, cfg.x_lo):
+        for c in cfg.codes():
+            beats += [beat(cfg, x, c, False), beat(cfg, x, c, True)]  # the pattern twice, alone
+        beats += [beat(cfg, x, c, i == len(cfg.codes()) - 1) for i, c in enumerate(cfg.codes())]
+    mm = await run_stream(dut, model, beats, rng, name="code patterns", valid_prob=1.0, ready_prob=1.0)
+    assert mm.checked > 0, "nothing was compared"
     mm.assert_none()
 
 
@@ -248,11 +256,10 @@ def test_ternary_acc_catches_injected_bug():
     """The tests fail when saturation is replaced by wrap-around."""
     res = run(
         "ternary_acc",
-        rtl("ternary_acc", "ternary_addsub"),
+        mutants.sources("ternary_acc_sat_wrap", "ternary_acc", "ternary_addsub"),
         "test_ternary_acc",
         sim="icarus",
         parameters=PARAM_SETS["s8_acc10_sat"],
-        defines={"ICESPIKE_INJECT_BUG_SAT": 1},
         testcase="corners",
         check=False,
     )

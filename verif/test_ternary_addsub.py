@@ -15,6 +15,7 @@ import cocotb
 import pytest
 from cocotb.triggers import Timer
 
+import mutants
 from icespike import fixed
 from simrun import Mismatches, matrix, read_signed, rtl, run, tb_params, tb_seed, tb_txns, tier_txns
 
@@ -97,11 +98,10 @@ def test_ternary_addsub_catches_injected_bug():
     params = {"W": 16}
     res = run(
         TOP,
-        rtl(*SOURCES),
+        mutants.sources("ternary_addsub_carry", *SOURCES),
         "test_ternary_addsub",
         sim="icarus",
         parameters=params,
-        defines={"ICESPIKE_INJECT_BUG_CARRY": 1},
         extra_env={"ICESPIKE_TXNS": tier_txns("fast")},
         check=False,
     )

@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,7 @@ __all__ = [
     "load_checkpoint",
     "manifest_path",
     "arrays_sha256",
+    "provenance",
 ]
 
 FORMAT = "icespike-checkpoint"
@@ -67,6 +69,46 @@ def arrays_sha256(arrays: dict[str, np.ndarray]) -> str:
         h.update(str(a.shape).encode())
         h.update(a.tobytes())
     return h.hexdigest()
+
+
+def provenance(path, arrays_sha: str) -> str:
+    """How a manifest names another checkpoint (e.g. the one training started from), the same on
+    every machine: the path relative to the project checkout when the file lies inside it
+    (``models/mnist-784-128-10-float.npz``), otherwise its file name and the SHA-256 of its
+    arrays (``x.npz (arrays_sha256 9d2e...)``); never an absolute path.
+    """
+    p = Path(path).resolve()
+    root = Path(__file__).resolve().parents[2]
+    if p.is_relative_to(root):
+        return p.relative_to(root).as_posix()
+    return f"{p.name} (arrays_sha256 {arrays_sha})"
+
+
+# The manifest fields that define the network and its trainable model: a changed value would
+# load silently as another network, so ``network_sha256`` covers them with the arrays' hash.
+NETWORK_KEYS = (
+    "bits",
+    "weight_bits",
+    "scale_mode",
+    "threshold_ratio",
+    "sizes",
+    "timesteps",
+    "leak_shift",
+    "reset",
+    "scales",
+    "thresholds_float",
+    "thresholds_int",
+    "surrogate_slope",
+    "detach_reset",
+    "gain",
+    "arrays_sha256",
+)
+
+
+def network_sha256(manifest: dict) -> str:
+    """SHA-256 over the canonical JSON of the manifest's :data:`NETWORK_KEYS`."""
+    fields = {k: manifest.get(k) for k in NETWORK_KEYS}
+    return hashlib.sha256(json.dumps(_jsonable(fields), sort_keys=True).encode()).hexdigest()
 
 
 def _jsonable(o):
@@ -104,6 +146,11 @@ def save_checkpoint(
     for i, (w, r) in enumerate(zip(model.weights, qr)):
         arrays[f"w{i}"] = np.asarray(w, np.float64)
         arrays[f"codes{i}"] = r.int_codes()
+    int_biases = model.int_biases(qr)
+    if int_biases is not None:  # float biases b{i} and their integer values bias{i}
+        for i, (b, ib) in enumerate(zip(model.biases, int_biases)):
+            arrays[f"b{i}"] = np.asarray(b, np.float64)
+            arrays[f"bias{i}"] = ib
     if trainer_state is not None:
         st = trainer_state["opt"]
         arrays["opt_t"] = np.array(st["t"], np.int64)
@@ -142,6 +189,7 @@ def save_checkpoint(
     }
     if extra:
         manifest.update(extra)
+    manifest["network_sha256"] = network_sha256(manifest)
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_name(p.name + ".tmp.npz")
     np.savez_compressed(tmp, **arrays)
@@ -202,7 +250,12 @@ class Checkpoint:
             surrogate_slope=m["surrogate_slope"],
             detach_reset=m["detach_reset"],
             gain=m["gain"],
+            biases=[self.arrays[f"b{i}"] for i in range(self.n_layers)] if self.has_bias else None,
         )
+
+    @property
+    def has_bias(self) -> bool:
+        return "b0" in self.arrays
 
     def to_int_network(self) -> IntNetwork:
         """The integer network (codes and folded thresholds) that the hardware runs."""
@@ -218,6 +271,7 @@ class Checkpoint:
                     threshold=int(m["thresholds_int"][i]) if hidden else None,
                     leak_shift=int(m["leak_shift"]) if hidden else 0,
                     reset=m["reset"],
+                    bias=self.arrays[f"bias{i}"].astype(np.int64) if self.has_bias else None,
                 )
             )
         meta = {
@@ -271,7 +325,36 @@ _REQUIRED = {
     "arrays": dict,
     "arrays_sha256": str,
     "epochs_done": int,
+    "network_sha256": str,
 }
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_real(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+
+
+def _check_manifest_values(manifest: dict, mp: Path) -> None:
+    """The manifest's nested values have the types the loader reads (JSON gives any type)."""
+    for k, spec in manifest["arrays"].items():
+        shape = spec.get("shape") if isinstance(spec, dict) else None
+        if not (
+            isinstance(shape, list) and all(_is_int(n) for n in shape) and isinstance(spec.get("dtype"), str)
+        ):
+            raise CheckpointError(f"{mp}: arrays[{k!r}] must be {{'shape': [integers], 'dtype': string}}")
+    for key, ok, what in (
+        ("scales", _is_real, "finite numbers"),
+        ("thresholds_float", _is_real, "finite numbers"),
+        ("thresholds_int", _is_int, "integers"),
+    ):
+        if not all(ok(v) for v in manifest[key]):
+            raise CheckpointError(f"{mp}: manifest key {key!r} must hold {what}")
+    for key in ("threshold_ratio", "surrogate_slope", "gain"):
+        if not _is_real(manifest[key]):
+            raise CheckpointError(f"{mp}: manifest key {key!r} must be a finite number")
 
 
 def load_checkpoint(path, *, verify_codes: bool = True) -> Checkpoint:
@@ -298,10 +381,16 @@ def load_checkpoint(path, *, verify_codes: bool = True) -> Checkpoint:
             raise CheckpointError(f"{mp}: manifest lacks the key {key!r}")
         if not isinstance(manifest[key], typ) or (typ is int and isinstance(manifest[key], bool)):
             raise CheckpointError(f"{mp}: manifest key {key!r} has the wrong type")
+    if network_sha256(manifest) != manifest["network_sha256"]:
+        raise CheckpointError(
+            f"{mp}: the network fields ({', '.join(NETWORK_KEYS[:-1])}) do not match network_sha256: "
+            "the manifest was edited"
+        )
+    _check_manifest_values(manifest, mp)
     try:
         with np.load(p, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, KeyError) as e:
         raise CheckpointError(f"checkpoint {p} is corrupt or truncated ({type(e).__name__}: {e})") from None
     expected = manifest["arrays"]
     if set(arrays) != set(expected):
@@ -309,7 +398,7 @@ def load_checkpoint(path, *, verify_codes: bool = True) -> Checkpoint:
             f"checkpoint {p}: arrays {sorted(arrays)} do not match the manifest's {sorted(expected)}"
         )
     for k, a in arrays.items():
-        if list(a.shape) != list(expected[k].get("shape", [])) or a.dtype.str != expected[k].get("dtype"):
+        if list(a.shape) != expected[k]["shape"] or a.dtype.str != expected[k]["dtype"]:
             raise CheckpointError(
                 f"checkpoint {p}: array {k!r} has shape/dtype {a.shape}/{a.dtype.str}, manifest says {expected[k]}"
             )
@@ -325,7 +414,7 @@ def load_checkpoint(path, *, verify_codes: bool = True) -> Checkpoint:
         raise CheckpointError(f"{mp}: {e}") from None
     sizes = manifest["sizes"]
     nl = len(sizes) - 1
-    if nl < 2 or not all(isinstance(s, int) and s > 0 for s in sizes):
+    if nl < 2 or not all(_is_int(s) and s > 0 for s in sizes):
         raise CheckpointError(f"{mp}: bad layer sizes {sizes}")
     for i in range(nl):
         for name in (f"w{i}", f"codes{i}"):
@@ -337,10 +426,12 @@ def load_checkpoint(path, *, verify_codes: bool = True) -> Checkpoint:
                 )
     if len(manifest["thresholds_float"]) != nl - 1 or len(manifest["thresholds_int"]) != nl - 1:
         raise CheckpointError(f"{mp}: expected {nl - 1} hidden-layer thresholds")
+    if len(manifest["scales"]) != nl:
+        raise CheckpointError(f"{mp}: expected {nl} layer scales")
     ck = Checkpoint(path=p, manifest=manifest, arrays=arrays)
     try:
         model = ck.model()
-    except ValueError as e:
+    except (ValueError, TypeError) as e:
         raise CheckpointError(f"checkpoint {p}: {e}") from None
     if model.quantizer.export_bits != manifest["weight_bits"] or bits_name(bits) != manifest["bits"]:
         raise CheckpointError(
@@ -355,6 +446,12 @@ def load_checkpoint(path, *, verify_codes: bool = True) -> Checkpoint:
             raise CheckpointError(
                 f"{mp}: integer thresholds do not follow from the float thresholds and scales"
             )
+        ib = model.int_biases(qr)
+        for i, b in enumerate(ib or []):
+            if not np.array_equal(b, arrays.get(f"bias{i}")):
+                raise CheckpointError(
+                    f"checkpoint {p}: bias{i} does not follow from the stored float bias b{i}"
+                )
         if not np.allclose([r.scale for r in qr], manifest["scales"], rtol=1e-12, atol=0):
             raise CheckpointError(f"{mp}: scales do not follow from the stored weights")
     try:

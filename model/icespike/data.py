@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,7 +66,7 @@ def _read_bytes(path: Path) -> bytes:
             with gzip.open(path, "rb") as f:
                 return f.read()
         return path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as e:
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as e:
         raise DataError(f"{path}: cannot read ({e})") from None
 
 
@@ -77,7 +79,7 @@ def _parse_idx(raw: bytes, path: Path, magic: int) -> np.ndarray:
     if got != magic:
         raise DataError(f"{path}: bad magic number 0x{got:08x}, expected 0x{magic:08x}")
     dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
-    n = int(np.prod(dims))
+    n = math.prod(dims)
     if len(raw) != header + n:
         raise DataError(
             f"{path}: size {len(raw)} bytes does not match header dims {dims} (expected {header + n})"

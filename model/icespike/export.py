@@ -7,6 +7,9 @@ An export directory holds (docs/engine.md, section 2):
   ``i*WPR + j // LANES`` (``LANES = 64 // CODE_W0``);
 * ``w1.hex``  output-layer weights: ``N_HID`` words of ``N_OUT * CODE_W1`` bits, the codes of
   hidden neuron ``j``'s column in word ``j``, output ``o`` at bits ``[o*CODE_W1 +: CODE_W1]``;
+* ``b0.hex``, ``b1.hex`` (networks with biases only, ``HAS_BIAS = 1``): the hidden layer's
+  ``N_HID`` integer biases as ``ACC_W``-bit and the output layer's ``N_OUT`` biases as
+  ``SCORE_W``-bit two's-complement words, neuron ``j`` on line ``j``;
 * ``net_params.vh``  every engine parameter as a `` `define SNN_<NAME> `` macro;
 * ``manifest.json``  the network's integer parameters, the engine parameters, and the size and
   SHA-256 of every file.
@@ -34,10 +37,14 @@ __all__ = [
     "EngineParams",
     "ExportError",
     "engine_params",
+    "check_engine",
+    "derived_params",
     "pack_w0",
     "pack_w1",
     "unpack_w0",
     "unpack_w1",
+    "pack_biases",
+    "unpack_biases",
     "write_hex",
     "read_hex",
     "render_params_vh",
@@ -55,6 +62,8 @@ MANIFEST = "manifest.json"
 PARAMS_VH = "net_params.vh"
 W0_HEX = "w0.hex"
 W1_HEX = "w1.hex"
+B0_HEX = "b0.hex"
+B1_HEX = "b1.hex"
 
 
 class ExportError(ValueError):
@@ -82,6 +91,7 @@ class EngineParams:
     THRESHOLD: int
     LEAK_SHIFT: int
     RESET_SUBTRACT: int
+    HAS_BIAS: int
     # derived (the RTL derives them the same way; exported for wrappers and loaders)
     LANES: int
     WPR: int
@@ -95,12 +105,17 @@ class EngineParams:
     def verilog(self) -> dict[str, int]:
         """The parameters snn_engine takes (without the derived ones and file names)."""
         keys = (
-            "N_IN N_HID N_OUT T CODE_W0 CODE_W1 ACC_W MEM_W SCORE_W THRESHOLD LEAK_SHIFT RESET_SUBTRACT"
+            "N_IN N_HID N_OUT T CODE_W0 CODE_W1 ACC_W MEM_W SCORE_W THRESHOLD LEAK_SHIFT RESET_SUBTRACT HAS_BIAS"
         ).split()
         return {k: getattr(self, k) for k in keys}
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
+
+    @classmethod
+    def from_manifest(cls, eng: dict) -> EngineParams:
+        """From a manifest's ``engine`` section (``HAS_BIAS`` 0 when absent: exports before biases)."""
+        return cls(**{k: int(eng.get(k, 0) if k == "HAS_BIAS" else eng[k]) for k in cls.__dataclass_fields__})
 
 
 def engine_params(net: IntNetwork) -> EngineParams:
@@ -114,10 +129,7 @@ def engine_params(net: IntNetwork) -> EngineParams:
         )
     h, o = net.layers
     f0, f1 = weight_format(h.bits), weight_format(o.bits)
-    lanes = WORD_W // f0.code_width
-    wpr = -(-h.n_out // lanes)
-    w0_depth = h.n_in * wpr
-    return EngineParams(
+    p = EngineParams(
         N_IN=h.n_in,
         N_HID=h.n_out,
         N_OUT=o.n_out,
@@ -130,15 +142,64 @@ def engine_params(net: IntNetwork) -> EngineParams:
         THRESHOLD=int(h.threshold),
         LEAK_SHIFT=int(h.leak_shift),
         RESET_SUBTRACT=1 if h.reset == "subtract" else 0,
-        LANES=lanes,
-        WPR=wpr,
-        W0_DEPTH=w0_depth,
-        W0_AW=max(1, _clog2(w0_depth)),
-        W1_DEPTH=h.n_out,
-        W1_DATA_W=o.n_out * f1.code_width,
-        CLS_W=max(1, _clog2(o.n_out)),
-        HID_AW=max(1, _clog2(h.n_out)),
+        HAS_BIAS=1 if net.has_bias else 0,
+        **derived_params(h.n_in, h.n_out, o.n_out, f0.code_width, f1.code_width),
     )
+    check_engine(p)
+    return p
+
+
+def derived_params(n_in: int, n_hid: int, n_out: int, code_w0: int, code_w1: int) -> dict[str, int]:
+    """The parameters snn_engine derives as localparams (widths ``(X > 2) ? $clog2(X) : 1``)."""
+    lanes = WORD_W // code_w0
+    wpr = -(-n_hid // lanes)
+    w0_depth = n_in * wpr
+    return {
+        "LANES": lanes,
+        "WPR": wpr,
+        "W0_DEPTH": w0_depth,
+        "W0_AW": max(1, _clog2(w0_depth)),
+        "W1_DEPTH": n_hid,
+        "W1_DATA_W": n_out * code_w1,
+        "CLS_W": max(1, _clog2(n_out)),
+        "HID_AW": max(1, _clog2(n_hid)),
+    }
+
+
+def check_engine(p: EngineParams) -> None:
+    """Raise ExportError if ``rtl/snn_engine.v`` would refuse ``p`` at elaboration.
+
+    One check per elaboration check of the engine (its ``initial`` block), in the same
+    order, plus the leak-shift range of ``lif_neuron``. The options chosen at simulation or
+    synthesis time (``P_LIF``, ``FIFO_DEPTH``, ``W0_SPRAM``) are checked where they are chosen.
+    """
+    widths = (1, 2, 4, 8, 16)
+    problems = []
+    if p.CODE_W0 not in widths or p.CODE_W1 not in widths:
+        problems.append(f"code widths must be 1, 2, 4, 8 or 16, got CODE_W0={p.CODE_W0} CODE_W1={p.CODE_W1}")
+    if p.N_HID < 2 or p.N_OUT < 1 or p.N_IN < 1:
+        problems.append(
+            f"the engine needs N_IN >= 1, N_HID >= 2 and N_OUT >= 1, got {p.N_IN}-{p.N_HID}-{p.N_OUT}"
+        )
+    if not 1 <= p.T <= 255:
+        problems.append(f"T must be 1..255, got {p.T}")
+    if p.MEM_W < 2 or not 1 <= p.THRESHOLD <= (1 << (p.MEM_W - 1)) - 1:
+        problems.append(f"THRESHOLD {p.THRESHOLD} outside 1..2^(MEM_W-1)-1 (MEM_W {p.MEM_W})")
+    if p.ACC_W < 8 + p.CODE_W0 + 1:
+        problems.append(
+            f"ACC_W {p.ACC_W} < 8 + CODE_W0 + 1 = {8 + p.CODE_W0 + 1}: the layer-0 current is narrower "
+            f"than one pixel-by-code product; use more inputs or a wider code"
+        )
+    if p.SCORE_W < p.CODE_W1 + 1:
+        problems.append(f"SCORE_W {p.SCORE_W} < CODE_W1 + 1 = {p.CODE_W1 + 1}")
+    if not 0 <= p.LEAK_SHIFT < p.MEM_W:
+        problems.append(f"LEAK_SHIFT {p.LEAK_SHIFT} outside 0..MEM_W-1 = 0..{p.MEM_W - 1}")
+    if p.RESET_SUBTRACT not in (0, 1):
+        problems.append(f"RESET_SUBTRACT must be 0 or 1, got {p.RESET_SUBTRACT}")
+    if p.HAS_BIAS not in (0, 1):
+        problems.append(f"HAS_BIAS must be 0 or 1, got {p.HAS_BIAS}")
+    if problems:
+        raise ExportError("the RTL engine cannot run this network: " + "; ".join(problems))
 
 
 # ------------------------------------------------------------------------------------- packing
@@ -185,6 +246,11 @@ def _unpack_rows(words: list[int], rows: int, k: int, code_w: int, per_word: int
         r, w = divmod(idx, n_words)
         for lane in range(per_word):
             out[r, w * per_word + lane] = (word >> (lane * code_w)) & mask
+    if np.any(out[:, k:]):
+        r = int(np.nonzero(out[:, k:].any(axis=1))[0][0])
+        raise ExportError(
+            f"row {r}: the unused lanes after code {k - 1} hold nonzero bits (export writes zeros)"
+        )
     return out[:, :k]
 
 
@@ -200,6 +266,26 @@ def unpack_w1(words: list[int], p: EngineParams, bits: int) -> np.ndarray:
     return weight_format(bits).decode(pat).T.copy()
 
 
+def pack_biases(net: IntNetwork) -> tuple[list[int], list[int]]:
+    """Bias images (b0: ``ACC_W``-bit, b1: ``SCORE_W``-bit two's complement words), empty without biases."""
+    if not net.has_bias:
+        return [], []
+    p = engine_params(net)
+    return (
+        [int(b) & ((1 << p.ACC_W) - 1) for b in net.layers[0].bias],
+        [int(b) & ((1 << p.SCORE_W) - 1) for b in net.layers[1].bias],
+    )
+
+
+def unpack_biases(b0: list[int], b1: list[int], p: EngineParams) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of :func:`pack_biases`: the two int64 bias vectors."""
+
+    def signed(words, w):
+        return np.array([v - (1 << w) if v >> (w - 1) else v for v in words], np.int64)
+
+    return signed(b0, p.ACC_W), signed(b1, p.SCORE_W)
+
+
 # ------------------------------------------------------------------------------------- hex files
 def write_hex(path: Path, words: list[int], width: int) -> None:
     """One word per line, ``ceil(width/4)`` hex digits, most significant first ($readmemh)."""
@@ -212,10 +298,17 @@ def write_hex(path: Path, words: list[int], width: int) -> None:
     Path(path).write_text("\n".join(lines) + "\n")
 
 
+def _read_ascii(path: Path) -> str:
+    try:
+        return Path(path).read_bytes().decode("ascii")
+    except UnicodeDecodeError as e:
+        raise ExportError(f"{path}: not an ASCII text file (byte {e.start})") from None
+
+
 def read_hex(path: Path, width: int, depth: int) -> list[int]:
     """Read a :func:`write_hex` file; raise ExportError on a wrong line count or word width."""
     digits = -(-width // 4)
-    text = Path(path).read_text()
+    text = _read_ascii(path)
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if len(lines) != depth:
         raise ExportError(f"{path}: {len(lines)} words, the engine parameters need {depth}")
@@ -243,6 +336,8 @@ def render_params_vh(p: EngineParams, w0_file: str = W0_HEX, w1_file: str = W1_H
         lines.append(f"`define SNN_{k} {int(v)}")
     lines.append(f'`define SNN_W0_FILE "{w0_file}"')
     lines.append(f'`define SNN_W1_FILE "{w1_file}"')
+    lines.append(f'`define SNN_B0_FILE "{B0_HEX if p.HAS_BIAS else ""}"')
+    lines.append(f'`define SNN_B1_FILE "{B1_HEX if p.HAS_BIAS else ""}"')
     return "\n".join(lines) + "\n"
 
 
@@ -265,6 +360,13 @@ def parse_params_vh(text: str) -> dict[str, int | str]:
 
 
 # ------------------------------------------------------------------------------------- export
+def _json_int(v, what: str) -> int:
+    """A manifest integer: a JSON number without fraction, not true/false."""
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise TypeError(f"{what} must be an integer, got {v!r}")
+    return v
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -285,6 +387,7 @@ def _network_section(net: IntNetwork) -> dict:
             },
             {"bits": int(o.bits)},
         ],
+        "biases": bool(net.has_bias),
     }
 
 
@@ -312,6 +415,12 @@ def export_network(net: IntNetwork, out_dir: str | Path, *, source: str | None =
         W1_HEX: {"role": "output-layer weights", "words": p.W1_DEPTH, "width": p.W1_DATA_W},
         PARAMS_VH: {"role": "Verilog parameters"},
     }
+    if p.HAS_BIAS:
+        b0, b1 = pack_biases(net)
+        write_hex(out / B0_HEX, b0, p.ACC_W)
+        write_hex(out / B1_HEX, b1, p.SCORE_W)
+        files[B0_HEX] = {"role": "hidden-layer biases", "words": p.N_HID, "width": p.ACC_W}
+        files[B1_HEX] = {"role": "output-layer biases", "words": p.N_OUT, "width": p.SCORE_W}
     for name, entry in files.items():
         entry["bytes"] = (out / name).stat().st_size
         entry["sha256"] = _sha256(out / name)
@@ -347,7 +456,7 @@ def load_export(directory: str | Path, *, expect: EngineParams | dict | None = N
         raise ExportError(f"{d}: no {MANIFEST} (not an export directory)")
     try:
         man = json.loads(mpath.read_text())
-    except json.JSONDecodeError as e:
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ExportError(f"{mpath}: not valid JSON ({e})") from None
     if not isinstance(man, dict) or man.get("format") != FORMAT_NAME:
         raise ExportError(f"{mpath}: not an {FORMAT_NAME} manifest")
@@ -362,8 +471,12 @@ def load_export(directory: str | Path, *, expect: EngineParams | dict | None = N
         l0, l1 = netsec["layers"]
     except (KeyError, TypeError, ValueError) as e:
         raise ExportError(f"{mpath}: missing or malformed field {e}") from None
-    for name in (W0_HEX, W1_HEX, PARAMS_VH):
-        if name not in files:
+    for what, v in (("files", files), ("engine", eng), ("network.layers[0]", l0), ("network.layers[1]", l1)):
+        if not isinstance(v, dict):
+            raise ExportError(f"{mpath}: field {what} must be an object, got {type(v).__name__}")
+    has_bias = eng.get("HAS_BIAS", 0) == 1 and not isinstance(eng.get("HAS_BIAS"), bool)
+    for name in (W0_HEX, W1_HEX, PARAMS_VH) + ((B0_HEX, B1_HEX) if has_bias else ()):
+        if not isinstance(files.get(name), dict):
             raise ExportError(f"{mpath}: does not list {name}")
         f = d / name
         if not f.is_file():
@@ -377,17 +490,33 @@ def load_export(directory: str | Path, *, expect: EngineParams | dict | None = N
                 f"{f}: SHA-256 {digest[:16]}... does not match the manifest ({str(files[name].get('sha256'))[:16]}...)"
             )
     try:
-        p = EngineParams(**{k: int(eng[k]) for k in EngineParams.__dataclass_fields__})
+        p = EngineParams(
+            **{
+                k: _json_int(eng.get(k, 0) if k == "HAS_BIAS" else eng[k], f"engine.{k}")
+                for k in EngineParams.__dataclass_fields__
+            }
+        )
     except (KeyError, TypeError, ValueError) as e:
         raise ExportError(f"{mpath}: engine parameters incomplete or malformed ({e})") from None
 
-    vh = parse_params_vh((d / PARAMS_VH).read_text())
-    for k, v in p.as_dict().items():
+    if p.CODE_W0 not in (1, 2, 4, 8, 16):
+        raise ExportError(f"{mpath}: CODE_W0 {p.CODE_W0} is not a code width (1, 2, 4, 8, 16)")
+    derived = derived_params(p.N_IN, p.N_HID, p.N_OUT, p.CODE_W0, p.CODE_W1)
+    bad = {k: (getattr(p, k), v) for k, v in derived.items() if getattr(p, k) != v}
+    if bad:
+        desc = ", ".join(f"{k} {a} (follows: {b})" for k, (a, b) in bad.items())
+        raise ExportError(
+            f"{mpath}: derived engine parameters do not follow from the sizes and code widths: {desc}"
+        )
+    vh = parse_params_vh(_read_ascii(d / PARAMS_VH))
+    files_vh = {"W0_FILE": W0_HEX, "W1_FILE": W1_HEX}
+    files_vh.update(B0_FILE=B0_HEX if p.HAS_BIAS else "", B1_FILE=B1_HEX if p.HAS_BIAS else "")
+    for k, v in {**p.as_dict(), **files_vh}.items():
         if vh.get(k) != v:
-            raise ExportError(f"{d / PARAMS_VH}: SNN_{k} = {vh.get(k)!r}, manifest says {v}")
+            raise ExportError(f"{d / PARAMS_VH}: SNN_{k} = {vh.get(k)!r}, manifest says {v!r}")
 
     try:
-        bits0, bits1 = int(l0["bits"]), int(l1["bits"])
+        bits0, bits1 = _json_int(l0["bits"], "bits"), _json_int(l1["bits"], "bits")
         f0, f1 = weight_format(bits0), weight_format(bits1)
     except (KeyError, TypeError, ValueError) as e:
         raise ExportError(f"{mpath}: layer bit widths missing or unsupported ({e})") from None
@@ -396,7 +525,10 @@ def load_export(directory: str | Path, *, expect: EngineParams | dict | None = N
             f"{mpath}: bit widths {bits0}/{bits1} need code widths {f0.code_width}/{f1.code_width}, "
             f"engine parameters say CODE_W0={p.CODE_W0} CODE_W1={p.CODE_W1}"
         )
-    for name, width, depth in ((W0_HEX, WORD_W, p.W0_DEPTH), (W1_HEX, p.W1_DATA_W, p.W1_DEPTH)):
+    shapes = [(W0_HEX, WORD_W, p.W0_DEPTH), (W1_HEX, p.W1_DATA_W, p.W1_DEPTH)]
+    if p.HAS_BIAS:
+        shapes += [(B0_HEX, p.ACC_W, p.N_HID), (B1_HEX, p.SCORE_W, p.N_OUT)]
+    for name, width, depth in shapes:
         if files[name].get("words") != depth or files[name].get("width") != width:
             raise ExportError(
                 f"{mpath}: {name} listed as {files[name].get('words')} x {files[name].get('width')} bits, "
@@ -406,27 +538,47 @@ def load_export(directory: str | Path, *, expect: EngineParams | dict | None = N
     w1 = read_hex(d / W1_HEX, p.W1_DATA_W, p.W1_DEPTH)
     try:
         codes0 = unpack_w0(w0, p, bits0)
+    except ValueError as e:
+        raise ExportError(f"{d / W0_HEX}: {e}") from None
+    try:
         codes1 = unpack_w1(w1, p, bits1)
     except ValueError as e:
-        raise ExportError(f"{d}: weight files hold an illegal code ({e})") from None
+        raise ExportError(f"{d / W1_HEX}: {e}") from None
+    bias0 = bias1 = None
+    if p.HAS_BIAS:
+        bias0, bias1 = unpack_biases(
+            read_hex(d / B0_HEX, p.ACC_W, p.N_HID), read_hex(d / B1_HEX, p.SCORE_W, p.N_OUT), p
+        )
     try:
+        given = l0["mem_width_given"]
+        if not isinstance(given, bool):
+            raise TypeError(f"mem_width_given must be true or false, got {given!r}")
+        meta = man.get("meta") or {}
+        if not isinstance(meta, dict):
+            raise TypeError(f"meta must be an object, got {type(meta).__name__}")
         net = IntNetwork(
             layers=[
                 IntLayer(
                     codes=codes0,
                     bits=bits0,
-                    threshold=int(l0["threshold"]),
-                    leak_shift=int(l0["leak_shift"]),
-                    reset=str(l0["reset"]),
-                    mem_width=int(l0["mem_width"]) if l0.get("mem_width_given") else None,
+                    threshold=_json_int(l0["threshold"], "threshold"),
+                    leak_shift=_json_int(l0["leak_shift"], "leak_shift"),
+                    reset=l0["reset"],
+                    mem_width=_json_int(l0["mem_width"], "mem_width") if given else None,
+                    bias=bias0,
                 ),
-                IntLayer(codes=codes1, bits=bits1),
+                IntLayer(codes=codes1, bits=bits1, bias=bias1),
             ],
-            timesteps=int(netsec["timesteps"]),
-            meta=dict(man.get("meta") or {}),
+            timesteps=_json_int(netsec["timesteps"], "timesteps"),
+            meta=dict(meta),
         )
-    except (KeyError, TypeError) as e:
-        raise ExportError(f"{mpath}: network section malformed ({e})") from None
+    except (KeyError, TypeError, ValueError) as e:
+        raise ExportError(f"{mpath}: network section malformed or illegal ({e})") from None
+    if l0.get("mem_width") != net.mem_width(0) or netsec.get("sizes") != net.sizes:
+        raise ExportError(
+            f"{mpath}: network section (sizes {netsec.get('sizes')!r}, mem_width {l0.get('mem_width')!r}) "
+            f"does not describe the weight files ({net.sizes}, {net.mem_width(0)})"
+        )
     again = engine_params(net)
     if again != p:
         diff = {k: (v, getattr(again, k)) for k, v in p.as_dict().items() if getattr(again, k) != v}

@@ -60,7 +60,7 @@ class WeightFormat:
     def check_codes(self, q: np.ndarray, what: str = "weight codes") -> None:
         """Raise ArithmeticError_ if ``q`` holds a value this format cannot store."""
         a = np.asarray(q)
-        if a.dtype.kind not in "iu":
+        if not np.issubdtype(a.dtype, np.integer):
             raise ArithmeticError_(f"{what} must be integers, got dtype {a.dtype}")
         if a.size == 0:
             return
@@ -87,7 +87,7 @@ class WeightFormat:
         self.check_codes(q)
         a = np.asarray(q, dtype=np.int64)
         if self.bits == 1:
-            return (a < 0).astype(np.int64)
+            return (a == -1).astype(np.int64)
         return a & ((1 << self.code_width) - 1)
 
     def decode(self, pattern: np.ndarray) -> np.ndarray:
@@ -125,5 +125,4 @@ def weight_format(bits: int) -> WeightFormat:
 
 def quant_qmax(bits: int) -> int:
     """Largest code the symmetric quantiser produces (2**(bits-1)-1, or 1 for ternary/binary)."""
-    f = weight_format(bits)
-    return 1 if f.bits <= 2 else f.qmax
+    return weight_format(bits).qmax  # ternary and binary: 1

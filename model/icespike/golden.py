@@ -33,7 +33,7 @@ def exact_matmul(a: np.ndarray, b_t: np.ndarray, bound: int) -> np.ndarray:
 def check_images(images, n_in: int) -> np.ndarray:
     """Validate pixels: integers 0..255, shape (N, n_in) or (N, 28, 28); returns (N, n_in) int64."""
     x = np.asarray(images)
-    if x.dtype.kind not in "iu":
+    if not np.issubdtype(x.dtype, np.integer):
         raise ValueError(f"images must be integer pixels 0..255, got dtype {x.dtype}")
     if x.ndim == 1:
         x = x[None, :]
@@ -106,7 +106,7 @@ def _run_batch(net: IntNetwork, x: np.ndarray, trace: bool) -> GoldenResult:
 
     # Layer 0 current is constant over time: computed once per image.
     bound0 = PIXEL_MAX * int(np.abs(hidden[0].codes).max(initial=0)) * hidden[0].n_in
-    i0 = exact_matmul(x, hidden[0].codes, bound0)
+    i0 = exact_matmul(x, hidden[0].codes, bound0) + _bias(hidden[0])
     fixed.check_signed(i0, net.acc_width(0), "layer 0 current")
 
     v = [np.zeros((n, lay.n_out), np.int64) for lay in hidden]
@@ -125,6 +125,7 @@ def _run_batch(net: IntNetwork, x: np.ndarray, trace: bool) -> GoldenResult:
                 cur = i0
             else:
                 cur = exact_matmul(spikes_in, lay.codes, lay.n_in * int(np.abs(lay.codes).max(initial=0)))
+                cur = cur + _bias(lay)
             v[li], s = _lif_fast(v[li], cur, lay.threshold, lay.leak_shift, net.mem_width(li), lay.reset)
             counts[li] += s
             if trace:
@@ -133,6 +134,7 @@ def _run_batch(net: IntNetwork, x: np.ndarray, trace: bool) -> GoldenResult:
                 tr_spk[li][:, t] = s
             spikes_in = s
         oc = exact_matmul(spikes_in, out.codes, out.n_in * int(np.abs(out.codes).max(initial=0)))
+        oc = oc + _bias(out)
         score += oc
         if trace:
             tr_oc[:, t] = oc
@@ -148,6 +150,11 @@ def _run_batch(net: IntNetwork, x: np.ndarray, trace: bool) -> GoldenResult:
         out_currents=tr_oc,
         out_scores=tr_os,
     )
+
+
+def _bias(layer) -> np.ndarray | int:
+    """The layer's integer bias, added to its current at every step (0 without biases)."""
+    return layer.bias if layer.has_bias else 0
 
 
 def _lif_fast(v, cur, threshold, leak_shift, mem_width, reset):

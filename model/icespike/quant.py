@@ -154,9 +154,9 @@ class Quantizer:
             s = m / self.qmax
             x = w / s
             if b == "float":
-                return QuantResult(x, s, None)
+                return QuantResult(x, s)
             q = np.clip(np.floor(x + 0.5), -self.qmax, self.qmax)
-            return QuantResult(q, s, None)
+            return QuantResult(q, s)
         if b in (16, 8, 4):  # fixed Qm.n
             s = 2.0 ** -weight_format(b).frac_bits
             x = w / s
@@ -170,13 +170,13 @@ class Quantizer:
                 raise ValueError("ternary quantisation of an all-zero weight matrix")
             s = float(a[keep].mean())
             q = np.where(keep, np.where(w > 0, 1.0, -1.0), 0.0)
-            return QuantResult(q, s, None)
+            return QuantResult(q, s)
         # binary
         s = float(a.mean())
         if s == 0.0:
             raise ValueError("cannot binarise an all-zero weight matrix (mean|w| = 0)")
         q = np.where(w < 0, -1.0, 1.0)
-        return QuantResult(q, s, None)
+        return QuantResult(q, s)
 
     # ------------------------------------------------------------------ backward
     @staticmethod

@@ -11,14 +11,16 @@ scale. The 784-128-10 network has the first table (``rows``/``ptq`` of accuracy.
 other network found (e.g. 784-256-128-10) gets a table of its own, named, under it
 (``networks`` in accuracy.json). If ``README.md`` has the markers ``<!-- accuracy-table -->`` ...
 ``<!-- /accuracy-table -->``, the table between them is replaced (nothing else is touched).
+Files are written only when their content changes (:mod:`icespike.tracked`), and no run time
+goes into them, so a run on an unchanged checkout leaves it clean.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +29,7 @@ from . import golden
 from .checkpoint import load_checkpoint
 from .data import load_mnist
 from .quant import bits_name
+from .tracked import TrackedWriter
 
 # The project checkout (models/, reports/, README.md live there).
 REPO = Path(__file__).resolve().parents[2]
@@ -74,9 +77,7 @@ def measure(models_dir: Path, mnist, network: str = BASE_NETWORK) -> dict:
         if bits == "float":
             float_ck = ck
         model = ck.model()
-        t0 = time.perf_counter()
         acc, pred, res = _golden_acc(ck.to_int_network(), x, y)
-        t_golden = time.perf_counter() - t0
         fpred = model.predict(x)
         hist = ck.history
         rows[bits_name(bits)] = {
@@ -95,7 +96,6 @@ def measure(models_dir: Path, mnist, network: str = BASE_NETWORK) -> dict:
             "epochs": len(hist),
             "init": (ck.config.init if ck.config else None),
             "train_seconds": float(sum(h["seconds"] for h in hist)),
-            "golden_seconds": t_golden,
             "history": [
                 {k: h[k] for k in ("epoch", "loss", "train_accuracy", "test_accuracy")} for h in hist
             ],
@@ -140,7 +140,8 @@ def markdown(rep: dict, models_meta: dict) -> str:
     ref = fl["float_eval_accuracy"] if fl else None
     lines = [
         "| weights | QAT accuracy (golden model) | gap to float | PTQ max-abs | PTQ fixed Qm.n | "
-        "train = golden | ternary sparsity (L0/L1) | integer threshold | spikes/image | T | epochs | training time |",
+        "train = golden | ternary sparsity (L0/L1) | integer threshold | spikes/image | T | epochs | "
+        "training time (recorded) |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for bits in WIDTHS:
@@ -201,28 +202,44 @@ def markdown(rep: dict, models_meta: dict) -> str:
     ]
     if total is not None:
         notes.append(
-            f"All six models: `python scripts/models.py`, {total / 60:.1f} min wall time in all "
+            f"All six models: `make models` (`scripts/models.py`), {total / 60:.1f} min wall time in all "
             "(sum of the per-model steps in models/models.json, measured on the shared 2-core machine)."
         )
+    notes.append(
+        "Training time (recorded): the sum of the epoch times stored in each checkpoint when it was "
+        "trained, on the shared 2-core machine with other jobs running (ternary and binary side by "
+        "side, with data augmentation); not a benchmark. Training throughput: `make bench` "
+        "(docs/training.md, Speed)."
+    )
     return "\n".join(lines + notes) + "\n"
 
 
-def plots(reps: list[dict], out_dir: Path) -> list[Path]:
-    """accuracy_vs_bits.png and training_curves.png over every measured network (``reps``)."""
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    return buf.getvalue()
+
+
+def plots(reps: list[dict]) -> dict[str, bytes]:
+    """The two figures over every measured network (``reps``) as PNG bytes:
+    ``accuracy_vs_bits.png`` and ``training_curves.png``. One colour per network in the first,
+    one colour per width and one line style per network in the second."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    written = []
+    out = {}
     names = [bits_name(b) for b in (16, 8, 4, 2, 1)]
     xs = [16, 8, 4, 2, 1]
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    every = []
+    ticks = ["16", "8", "4", "2\n(ternary)", "1\n(binary)"]
     several = len(reps) > 1
+    fig, (ax, az) = plt.subplots(1, 2, figsize=(11, 4.4), gridspec_kw={"width_ratios": [1, 1]})
+    every, zoomed = [], []
     for k, rep in enumerate(reps):
         rows, ptq = rep["rows"], rep["ptq"]
         tag = f"{rep.get('network', BASE_NETWORK)} " if several else ""
+        ref = 100 * rows["float"]["float_eval_accuracy"] if "float" in rows else None
         q = [(x, 100 * rows[n]["golden_accuracy"]) for x, n in zip(xs, names) if n in rows]
         p = [
             (x, 100 * ptq[n]["maxabs"])
@@ -233,31 +250,66 @@ def plots(reps: list[dict], out_dir: Path) -> list[Path]:
             ax.plot(*zip(*q), "o-", color=f"C{k}", label=f"{tag}QAT (golden model)")
         if p:
             ax.plot(*zip(*p), "s--", color=f"C{k}", alpha=0.6, label=f"{tag}PTQ max-abs (golden model)")
-        if "float" in rows:
-            ax.axhline(
-                100 * rows["float"]["float_eval_accuracy"],
-                color=f"C{k}",
-                ls=":",
-                label=f"{tag}float (float64)",
-            )
+            for a, b in p:
+                ax.annotate(
+                    f"{b:.2f}",
+                    (a, b),
+                    textcoords="offset points",
+                    xytext=(0, -14),
+                    ha="center",
+                    fontsize=8,
+                    color=f"C{k}",
+                )
+        if ref is not None:
+            ax.axhline(ref, color=f"C{k}", ls=":", label=f"{tag}float (float64) {ref:.2f}")
         every += q + p
+        # Zoomed panel: the QAT gaps to the float model, a fraction of a point each.
+        if q:
+            # same left-to-right order as the first panel: 1 (binary) ... 16 bits
+            lab = [t for x, t in zip(xs, ticks) if bits_name(x) in rows][::-1]
+            acc = [b for _, b in q][::-1]
+            pos = list(range(len(acc)))
+            az.plot(pos, acc, "o-", color=f"C{k}", label=f"{tag}QAT (golden model)")
+            for i, b in zip(pos, acc):
+                gap = "" if ref is None else f"\n({b - ref:+.2f})"
+                below = ref is not None and b < ref
+                az.annotate(
+                    f"{b:.2f}{gap}",
+                    (i, b),
+                    textcoords="offset points",
+                    xytext=(0, -26 if below else 7),
+                    ha="center",
+                    fontsize=8,
+                    color=f"C{k}",
+                )
+            if ref is not None:
+                az.axhline(ref, color=f"C{k}", ls=":", label=f"{tag}float (float64) {ref:.2f}")
+            zoomed += acc + ([ref] if ref is not None else [])
+            az.set_xticks(pos, lab)
+            az.set_xlim(-0.5, len(pos) - 0.5)
     ax.set_xscale("log", base=2)
-    ax.set_xticks(xs, ["16", "8", "4", "2\n(ternary)", "1\n(binary)"])
+    ax.set_xticks(xs, ticks)
     ax.set_xlabel("weight bits")
     ax.set_ylabel("MNIST test accuracy (%)")
     lo = min([b for _, b in every] + [90.0])
-    ax.set_ylim(max(lo - 1, 0), 100)
+    ax.set_ylim(max(lo - 3, 0), 100.5)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize="small" if several else None)
+    ax.set_title("QAT vs post-training quantisation")
+    if zoomed:
+        az.set_ylim(min(zoomed) - 0.35, max(zoomed) + 0.35)
+        az.set_xlabel("weight bits")
+        az.set_ylabel("MNIST test accuracy (%)")
+        az.grid(alpha=0.3)
+        az.legend(loc="lower right", fontsize="small" if several else None)
+        az.set_title("QAT only, zoomed: accuracy (gap to float, points)")
     nets = ", ".join(rep.get("network", BASE_NETWORK) for rep in reps)
-    ax.set_title(f"{nets} SNN, T=16: accuracy vs weight precision")
+    fig.suptitle(f"{nets} SNN, T=16, 10,000 test images: accuracy vs weight precision")
     fig.tight_layout()
-    path = out_dir / "accuracy_vs_bits.png"
-    fig.savefig(path, dpi=110)
+    out["accuracy_vs_bits.png"] = _png(fig)
     plt.close(fig)
-    written.append(path)
 
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.4))
     for k, rep in enumerate(reps):
         tag = f"{rep.get('network', BASE_NETWORK)} " if several else ""
         for name, r in rep["rows"].items():
@@ -265,40 +317,35 @@ def plots(reps: list[dict], out_dir: Path) -> list[Path]:
             if not h:
                 continue
             ep = [e["epoch"] for e in h]
+            label = tag + (name if not r.get("init") else f"{name} (from float)")
             # one colour per width, one line style per network
             style = dict(color=f"C{[bits_name(b) for b in WIDTHS].index(name)}", ls="-" if k == 0 else "--")
-            a1.plot(ep, [100 * e["test_accuracy"] for e in h], label=f"{tag}{name}", **style)
-            a2.plot(ep, [e["loss"] for e in h], label=f"{tag}{name}", **style)
+            a1.plot(ep, [100 * e["test_accuracy"] for e in h], label=label, **style)
+            a2.plot(ep, [e["loss"] for e in h], label=label, **style)
     a1.set_xlabel("epoch")
     a1.set_ylabel("test accuracy (%)")
     a1.set_ylim(94, 99)
     a1.grid(alpha=0.3)
-    a1.legend(fontsize="small" if several else None)
+    a1.legend(fontsize=7 if several else 8, loc="lower right")
     a1.set_title("test accuracy (training forward pass)")
     a2.set_xlabel("epoch")
     a2.set_ylabel("training loss")
     a2.set_yscale("log")
     a2.grid(alpha=0.3)
+    a2.legend(fontsize=8, loc="best")
     a2.set_title("training loss")
-    fig.tight_layout()
-    path = out_dir / "training_curves.png"
-    fig.savefig(path, dpi=110)
+    fig.text(
+        0.5,
+        0.01,
+        'The quantised runs ("from float") start from the trained float model\'s weights '
+        "(icespike train --init), not from random ones; the float run starts from random weights.",
+        ha="center",
+        fontsize=8,
+    )
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    out["training_curves.png"] = _png(fig)
     plt.close(fig)
-    written.append(path)
-    return written
-
-
-def update_readme(readme: Path, table: str) -> bool:
-    if not readme.is_file():
-        return False
-    text = readme.read_text()
-    i, j = text.find(MARK_BEGIN), text.find(MARK_END)
-    if i < 0 or j < 0 or j < i:
-        return False
-    new = text[: i + len(MARK_BEGIN)] + "\n" + table + text[j:]
-    if new != text:
-        readme.write_text(new)
-    return True
+    return out
 
 
 def build(
@@ -310,7 +357,9 @@ def build(
     """Measure every committed model, write ``out``/accuracy.md, accuracy.json and the plots.
 
     Replaces the table between the accuracy markers of ``readme`` (None: leave it alone).
-    Returns ``{"table": markdown, "report": measured rows, "written": [paths]}``.
+    Only files whose content changed are written. Returns ``{"table": markdown, "report":
+    measured rows, "written": [files rewritten], "unchanged": [files left as they were],
+    "summary": one line naming them}``.
     """
     mnist = load_mnist(data)
     nets = networks(models)
@@ -327,19 +376,27 @@ def build(
     rep = dict(reps[0])
     if len(reps) > 1:
         rep["networks"] = {r["network"]: r for r in reps[1:]}
-    out.mkdir(parents=True, exist_ok=True)
     table = "\n".join(tables)
-    (out / "accuracy.md").write_text(
+    w = TrackedWriter("report")
+    w.write(
+        out / "accuracy.md",
         "# Accuracy across weight precisions\n\n"
         "Generated by `icespike report` (`make report`) from the committed models (`make models`).\n\n"
         + table
-        + "\n![accuracy vs bits](accuracy_vs_bits.png)\n\n![training curves](training_curves.png)\n"
+        + "\n![accuracy vs bits](accuracy_vs_bits.png)\n\n![training curves](training_curves.png)\n",
     )
-    (out / "accuracy.json").write_text(json.dumps(rep, indent=1) + "\n")
-    written = [out / "accuracy.md", out / "accuracy.json", *plots(reps, out)]
-    if readme is not None and update_readme(readme, table):
-        written.append(readme)
-    return {"table": table, "report": rep, "written": [str(p) for p in written]}
+    w.write(out / "accuracy.json", json.dumps(rep, indent=1) + "\n")
+    for name, png in plots(reps).items():
+        w.write(out / name, png)
+    if readme is not None and readme.is_file() and MARK_BEGIN in readme.read_text():
+        w.between_markers(readme, table, MARK_BEGIN, MARK_END)
+    return {
+        "table": table,
+        "report": rep,
+        "written": [str(p) for p in w.rewritten],
+        "unchanged": [str(p) for p in w.unchanged],
+        "summary": w.summary(),
+    }
 
 
 def main(argv=None) -> int:
@@ -351,7 +408,6 @@ def main(argv=None) -> int:
     ap.add_argument("--no-readme", action="store_true")
     args = ap.parse_args(argv)
     res = build(args.models, args.out, args.data, None if args.no_readme else args.readme)
-    for p in res["written"]:
-        print(f"report: wrote {p}", file=sys.stderr)
+    print(res["summary"], file=sys.stderr)
     print(res["table"])
     return 0

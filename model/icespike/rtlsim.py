@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from . import golden
-from .export import W0_HEX, W1_HEX, EngineParams, engine_params, export_network, load_export
+from .export import B0_HEX, B1_HEX, W0_HEX, W1_HEX, EngineParams, engine_params, export_network, load_export
 from .network import IntNetwork
 
 __all__ = [
@@ -138,6 +138,9 @@ def engine_hdl_params(
     hp["W0_SPRAM"] = 1 if w0_spram else 0
     hp["W0_FILE"] = str(d / W0_HEX)
     hp["W1_FILE"] = str(d / W1_HEX)
+    if p.HAS_BIAS:
+        hp["B0_FILE"] = str(d / B0_HEX)
+        hp["B1_FILE"] = str(d / B1_HEX)
     return hp
 
 
@@ -168,8 +171,9 @@ def _build_key(sim: str, hdl: dict, extra: tuple = ()) -> str:
         h.update((root / src).read_bytes())
     for k in sorted(hdl):
         h.update(f"{k}={hdl[k]};".encode())
-    for k in ("W0_FILE", "W1_FILE"):
-        h.update(Path(hdl[k]).read_bytes())
+    for k in ("W0_FILE", "W1_FILE", "B0_FILE", "B1_FILE"):
+        if k in hdl:
+            h.update(Path(hdl[k]).read_bytes())
     h.update(repr((sim, extra)).encode())
     return h.hexdigest()[:16]
 
@@ -218,9 +222,7 @@ def build_harness(sim: str, hdl: dict, build_root: Path | None = None, *, jobs: 
             "--noassert",
             "-CFLAGS",
             "-std=c++20",
-            "-Wno-fatal",
-            "-Wno-lint",
-            "-Wno-style",
+            str(root / "rtl" / "lint.vlt"),  # warnings fatal; named waivers only
             *[f"-G{k}={_fmt_param(v, k)}" for k, v in hdl.items()],
             *srcs,
         ]

@@ -122,7 +122,7 @@ class TrainConfig:
     def validate(self) -> None:
         self.bits = parse_bits(self.bits)
         self.hidden = tuple(int(h) for h in self.hidden)
-        _pos_int("epochs", self.epochs, allow_zero=True)
+        _pos_int("epochs", self.epochs)
         _pos_int("timesteps", self.timesteps)
         if self.timesteps > 255:
             raise ValueError(f"timesteps must be in 1..255, got {self.timesteps}")
@@ -174,8 +174,10 @@ def _pos_int(name, v, allow_zero=False):
         )
 
 
-def _mem_widths(sizes: list[int], export_bits: int, timesteps: int, leak_shift: int, reset: str) -> list[int]:
-    """The contract's saturating membrane width of every hidden layer (from IntNetwork)."""
+def _template(
+    sizes: list[int], export_bits: int, timesteps: int, leak_shift: int, reset: str, bias: bool
+) -> IntNetwork:
+    """An IntNetwork of this shape and format, for the contract's widths (membranes, biases)."""
     layers = []
     for i in range(len(sizes) - 1):
         hidden = i < len(sizes) - 2
@@ -186,10 +188,10 @@ def _mem_widths(sizes: list[int], export_bits: int, timesteps: int, leak_shift: 
                 threshold=1 if hidden else None,
                 leak_shift=leak_shift if hidden else 0,
                 reset=reset,
+                bias=np.zeros(sizes[i + 1], np.int64) if bias else None,
             )
         )
-    net = IntNetwork(layers, timesteps)
-    return [net.mem_width(i) for i in range(len(sizes) - 2)]
+    return IntNetwork(layers, timesteps)
 
 
 def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
@@ -237,6 +239,7 @@ class SNNModel:
         surrogate_slope: float = 2.0,
         detach_reset: bool = True,
         gain: float = 1.0,
+        biases=None,
         rng=None,
     ):
         sizes = [int(s) for s in sizes]
@@ -250,9 +253,11 @@ class SNNModel:
         self.surrogate_slope = float(surrogate_slope)
         self.detach_reset = bool(detach_reset)
         self.gain = float(gain)
-        self.mem_widths = _mem_widths(
-            sizes, self.quantizer.export_bits, self.timesteps, self.leak_shift, reset
+        tmpl = _template(
+            sizes, self.quantizer.export_bits, self.timesteps, self.leak_shift, reset, biases is not None
         )
+        self.mem_widths = [tmpl.mem_width(i) for i in range(len(sizes) - 2)]
+        self.bias_ranges = [fixed.signed_range(tmpl.bias_width(i)) for i in range(len(sizes) - 1)]
         if weights is None:
             rng = np.random.default_rng(0) if rng is None else rng
             weights = []
@@ -268,6 +273,16 @@ class SNNModel:
         if theta_f is None:
             theta_f = [float(threshold_init)] * (len(sizes) - 2)
         self.theta_f = [float(t) for t in theta_f]
+        # float biases per layer (in the float model's units), or None for a bias-free network
+        self.biases = None if biases is None else [np.array(b, dtype=np.float64) for b in biases]
+        if self.biases is not None:
+            if len(self.biases) != len(sizes) - 1:
+                raise ValueError(f"biases: expected {len(sizes) - 1} layers, got {len(self.biases)}")
+            for i, b in enumerate(self.biases):
+                if b.shape != (sizes[i + 1],) or not np.all(np.isfinite(b)):
+                    raise ValueError(
+                        f"layer {i}: bias must be {sizes[i + 1]} finite floats, got shape {b.shape}"
+                    )
         if len(self.theta_f) != len(sizes) - 2 or not all(math.isfinite(t) and t > 0 for t in self.theta_f):
             raise ValueError(f"theta_f must hold one positive threshold per hidden layer, got {theta_f}")
 
@@ -296,6 +311,19 @@ class SNNModel:
             out.append(int(min(max(th, 1), hi)))
         return out
 
+    def bias_units(self, qr: list[QuantResult]) -> list[float]:
+        """Float value of one integer current unit of every layer (hidden: :meth:`units`; output: s_out)."""
+        return self.units(qr) + [qr[-1].scale]
+
+    def int_biases(self, qr: list[QuantResult]) -> list[np.ndarray] | None:
+        """b = round_half_up(b_f / u), clamped to the bias range of each layer; None without biases."""
+        if self.biases is None:
+            return None
+        out = []
+        for b, u, (lo, hi) in zip(self.biases, self.bias_units(qr), self.bias_ranges):
+            out.append(np.clip(fixed.round_half_up(b / u), lo, hi).astype(np.int64))
+        return out
+
     def with_bits(self, bits, **kw) -> SNNModel:
         """A copy of this model (same latent weights and thresholds) with another quantiser (PTQ)."""
         args = dict(
@@ -309,6 +337,7 @@ class SNNModel:
             surrogate_slope=self.surrogate_slope,
             detach_reset=self.detach_reset,
             gain=self.gain,
+            biases=None if self.biases is None else [b.copy() for b in self.biases],
         )
         args.update(kw)
         return SNNModel(self.sizes, bits, **args)
@@ -317,6 +346,7 @@ class SNNModel:
         """The integer network the hardware runs (float models export to q16 with max-abs scale)."""
         qr = self.quantize()
         th = self.int_thresholds(qr)
+        ib = self.int_biases(qr)
         layers = []
         for li, r in enumerate(qr):
             hidden = li < self.n_hidden_layers
@@ -327,6 +357,7 @@ class SNNModel:
                     threshold=th[li] if hidden else None,
                     leak_shift=self.leak_shift if hidden else 0,
                     reset=self.reset,
+                    bias=None if ib is None else ib[li],
                 )
             )
         m = {"bits": bits_name(self.bits), "scales": [r.scale for r in qr], "theta_f": list(self.theta_f)}
@@ -347,13 +378,15 @@ class SNNModel:
         xf = x.astype(np.float64)
         qr = self.quantize()
         thetas = self.int_thresholds(qr)
+        ib = self.int_biases(qr)
+        bias = [0.0] * len(qr) if ib is None else [b.astype(np.float64) for b in ib]
         T = self.timesteps
         cache = _Cache(x=xf, qr=qr, thetas=thetas) if keep else None
         # exactness: every partial sum below 2**53
         maxq = [float(np.abs(r.codes).max()) for r in qr]
         if PIXEL_MAX * maxq[0] * self.sizes[0] >= F64_EXACT:
             raise fixed.ArithmeticError_("layer 0 current could exceed 2**53: not exact in float64")
-        i_const = xf @ qr[0].codes.T
+        i_const = xf @ qr[0].codes.T + bias[0]
         spikes_prev = None
         counts = None
         for li in range(self.n_hidden_layers):
@@ -365,7 +398,7 @@ class SNNModel:
             if li == 0:
                 cur = i_const
             else:
-                cur = (spikes_prev.reshape(T * B, -1) @ qr[li].codes.T).reshape(T, B, n)
+                cur = (spikes_prev.reshape(T * B, -1) @ qr[li].codes.T).reshape(T, B, n) + bias[li]
             v = np.zeros((B, n))
             tmp = np.empty((B, n))
             S = np.empty((T, B, n))
@@ -401,7 +434,7 @@ class SNNModel:
                 cache.sat.append(sat)
             spikes_prev = S
         counts = spikes_prev.sum(axis=0)
-        scores = counts @ qr[-1].codes.T
+        scores = counts @ qr[-1].codes.T + T * bias[-1]
         if keep:
             cache.counts = counts
         return scores, cache
@@ -420,8 +453,12 @@ class SNNModel:
         return np.concatenate(preds).astype(np.int64) if preds else np.zeros(0, np.int64)
 
     # ------------------------------------------------------------------ backward
+    def trainable(self) -> list[np.ndarray]:
+        """The latent float arrays training updates in place: weights, then biases (if any)."""
+        return list(self.weights) + ([] if self.biases is None else list(self.biases))
+
     def backward(self, cache: _Cache, g_logits: np.ndarray) -> tuple[list[np.ndarray], list[float]]:
-        """Gradients of the loss w.r.t. the latent weights and the float thresholds."""
+        """Gradients of the loss w.r.t. :meth:`trainable` and the float thresholds."""
         qr = cache.qr
         T = self.timesteps
         a = self.surrogate_slope
@@ -429,6 +466,8 @@ class SNNModel:
         units = self.units(qr)
         g_score = g_logits * (qr[-1].scale * self.gain)  # d loss / d integer score
         grads_q = [None] * len(qr)
+        grads_b = [None] * len(qr)  # d loss / d integer bias of every layer
+        grads_b[-1] = T * g_score.sum(axis=0)
         g_theta = [0.0] * self.n_hidden_layers
         grads_q[-1] = g_score.T @ cache.counts
         g_s = g_score @ qr[-1].codes  # (B, H_last): same at every time step
@@ -487,6 +526,7 @@ class SNNModel:
                 if beta != 1.0:
                     gv *= beta
             g_theta[li] = gth / units[li]
+            grads_b[li] = gI.sum(axis=0) if li == 0 else gI.sum(axis=(0, 1))
             if li == 0:
                 grads_q[0] = gI.T @ cache.x
             else:
@@ -495,6 +535,8 @@ class SNNModel:
                 g_s = gI @ qr[li].codes  # (T, B, H_prev)
                 g_s_const = False
         grads_w = [Quantizer.backward(g, r) for g, r in zip(grads_q, qr)]
+        if self.biases is not None:  # straight through the bias rounding: d/db_f = d/db / u
+            grads_w += [g / u for g, u in zip(grads_b, self.bias_units(qr))]
         return grads_w, g_theta
 
     def loss_and_grads(self, x, labels):
@@ -598,7 +640,7 @@ class Trainer:
 
     def _params(self) -> list[np.ndarray]:
         self._theta_arr = [np.array([t]) for t in self.model.theta_f]
-        return list(self.model.weights) + self._theta_arr
+        return self.model.trainable() + self._theta_arr
 
     def lr_at(self, step: int, total: int) -> float:
         c = self.cfg
@@ -629,7 +671,7 @@ class Trainer:
                 if not math.isfinite(loss):
                     raise FloatingPointError(f"training diverged (loss {loss}) in epoch {self.epoch}")
                 lr = self.lr_at(self.epoch * nb + b, total_steps)
-                params = list(m.weights) + self._theta_arr
+                params = m.trainable() + self._theta_arr
                 grads = gw + [np.array([g]) if c.learn_threshold else np.zeros(1) for g in gt]
                 self.opt.step(params, grads, lr)
                 for i, ta in enumerate(self._theta_arr):

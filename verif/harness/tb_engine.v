@@ -27,6 +27,9 @@ module tb_engine;
     parameter W0_SPRAM       = 1;
     parameter W0_FILE        = "";
     parameter W1_FILE        = "";
+    parameter HAS_BIAS       = 0;
+    parameter B0_FILE        = "";
+    parameter B1_FILE        = "";
     parameter MAX_CYCLES     = 2000000000;
 
     // Run-time options (plusargs): +images=FILE +results=FILE +nimg=N +gap=PCT +bp=PCT +seed=S
@@ -41,8 +44,10 @@ module tb_engine;
     localparam LANES  = 64 / CODE_W0;
     localparam WPR    = (N_HID + LANES - 1) / LANES;
     localparam W0_AW  = (N_IN * WPR > 2) ? $clog2(N_IN * WPR) : 1;
+    localparam B_AW   = (N_HID + N_OUT > 2) ? $clog2(N_HID + N_OUT) : 1;
 
-    reg clk = 1'b0;
+    reg clk;
+    initial clk = 1'b0;
     always #5 clk = ~clk;
     reg rst = 1'b1;
 
@@ -50,7 +55,8 @@ module tb_engine;
     integer    pidx;          // index of the pixel on s_data
     integer    fin;
     integer    rc;
-    reg  [7:0] cur_pix;
+    reg  [7:0] cur_pix;       // pixel on s_data (driven with non-blocking assignments)
+    reg  [7:0] rd_pix;        // the pixel next_pixel read from the file
     integer    nres;          // results received
     integer    ndone;         // busy periods finished
     integer    busy_cnt;
@@ -74,18 +80,21 @@ module tb_engine;
     wire                     s_valid = ~rst & (pidx < npix) & ~gap;
     wire [7:0]               s_data  = cur_pix;
     wire                     m_ready = ~bp;
-    reg  signed [SCORE_W-1:0] sc;
+    // the trace port is for the cocotb tests; this harness checks results only
+    wire unused_trace = &{1'b0, trace_valid, trace_spike, trace_t, trace_n, trace_v};
 
     snn_engine #(
         .N_IN(N_IN), .N_HID(N_HID), .N_OUT(N_OUT), .T(T), .CODE_W0(CODE_W0), .CODE_W1(CODE_W1),
         .ACC_W(ACC_W), .MEM_W(MEM_W), .SCORE_W(SCORE_W), .THRESHOLD(THRESHOLD),
         .LEAK_SHIFT(LEAK_SHIFT), .RESET_SUBTRACT(RESET_SUBTRACT), .P_LIF(P_LIF), .FIFO_DEPTH(FIFO_DEPTH),
-        .W0_SPRAM(W0_SPRAM), .W0_FILE(W0_FILE), .W1_FILE(W1_FILE)
+        .W0_SPRAM(W0_SPRAM), .W0_FILE(W0_FILE), .W1_FILE(W1_FILE),
+        .HAS_BIAS(HAS_BIAS), .B0_FILE(B0_FILE), .B1_FILE(B1_FILE)
     ) dut (
         .clk(clk), .rst(rst),
         .s_valid(s_valid), .s_ready(s_ready), .s_data(s_data),
         .m_valid(m_valid), .m_ready(m_ready), .m_class(m_class), .m_scores(m_scores),
         .w_we(1'b0), .w_addr({W0_AW{1'b0}}), .w_data(64'd0),
+        .b_we(1'b0), .b_addr({B_AW{1'b0}}), .b_data(64'd0),
         .busy(busy),
         .trace_valid(trace_valid), .trace_t(trace_t), .trace_n(trace_n),
         .trace_spike(trace_spike), .trace_v(trace_v)
@@ -93,7 +102,7 @@ module tb_engine;
 
     task next_pixel;
         begin
-            rc = $fscanf(fin, "%h", cur_pix);
+            rc = $fscanf(fin, "%h", rd_pix);
             if (rc != 1) begin
                 $display("tb_engine: %0s ends after %0d pixels, %0d expected", images_file, pidx, npix);
                 $finish;
@@ -118,16 +127,22 @@ module tb_engine;
         pidx = 0; nres = 0; ndone = 0; busy_cnt = 0; cycle = 0;
         gap = 1'b0; bp = 1'b0; busy_d = 1'b0;
         next_pixel;
+        cur_pix = rd_pix;
         repeat (3) @(posedge clk);
-        rst <= 1'b0;
+        @(negedge clk) rst = 1'b0;  // away from the edge: the engine sees it at the next one
     end
 
     always @(posedge clk) begin
         if (!rst) begin
             cycle <= cycle + 1;
+            // every signal the engine samples changes with non-blocking assignments only, so
+            // the engine sees this edge's values whatever the simulator's event order
             if (s_valid && s_ready) begin
-                pidx = pidx + 1;
-                if (pidx < npix) next_pixel;
+                pidx <= pidx + 1;
+                if (pidx + 1 < npix) begin
+                    next_pixel;
+                    cur_pix <= rd_pix;
+                end
             end
             gap <= (gap_pct > 0) ? (($random(seed) % 100 + 100) % 100 < gap_pct) : 1'b0;
             bp  <= (bp_pct > 0) ? (($random(seed) % 100 + 100) % 100 < bp_pct) : 1'b0;
@@ -141,10 +156,8 @@ module tb_engine;
             if (m_valid && m_ready) begin
                 // the busy period of this result may end in this very cycle
                 $fwrite(fd, "%0d %0d", m_class, (nres == ndone) ? busy_cnt : cyc[nres % 16]);
-                for (o = 0; o < N_OUT; o = o + 1) begin
-                    sc = m_scores[o*SCORE_W +: SCORE_W];
-                    $fwrite(fd, " %0d", sc);
-                end
+                for (o = 0; o < N_OUT; o = o + 1)
+                    $fwrite(fd, " %0d", $signed(m_scores[o*SCORE_W +: SCORE_W]));
                 $fwrite(fd, "\n");
                 nres <= nres + 1;
                 if ((nres + 1) % 250 == 0) begin

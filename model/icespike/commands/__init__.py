@@ -7,7 +7,12 @@ loads the modules it finds; a command whose module does not exist yet is simply 
 
 Errors a user can cause are raised as exceptions (ValueError and its subclasses such as
 ``icespike.data.DataError`` and ``icespike.fixed.ArithmeticError_``, OSError, KeyError,
-:class:`UserError`); the CLI prints them as one line and exits with code 2.
+``icespike.synth.SynthError``, :class:`UserError`); a command never prints its own error or
+calls ``sys.exit``. ``icespike.cli.main`` reports every failure the same way, for every command:
+one line ``icespike: error: <message>`` on stderr, exit code 2 (3 for an internal error), and
+with ``--json`` a JSON document ``{"error", "command", "exit_code"}`` on stdout. Argument errors
+take the same path (no usage block). Nested subcommands (``add_subparsers`` on a command's
+parser) get ``--json`` and the same error path too; each leaf sets ``func``.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,10 +28,19 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["COMMANDS", "HelpFormatter", "UserError", "add_json_option", "add_parser", "emit", "to_jsonable"]
+__all__ = [
+    "COMMANDS",
+    "HelpFormatter",
+    "UserError",
+    "add_json_option",
+    "add_parser",
+    "emit",
+    "select_test_images",
+    "to_jsonable",
+]
 
 # Commands in the order `icespike --help` lists them.
-COMMANDS = ("data", "train", "eval", "export", "sim", "synth", "estimate", "studio", "report")
+COMMANDS = ("data", "train", "eval", "export", "sim", "synth", "estimate", "report", "nir", "sweep", "studio")
 
 
 class UserError(Exception):
@@ -45,7 +60,9 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
             and d is not argparse.SUPPRESS
             and (action.option_strings or action.nargs in ("?", "*"))
         ):
-            h += " (default: %(default)s)"
+            if isinstance(d, (tuple, list)):
+                d = ",".join(str(x) for x in d)  # as typed on the command line, e.g. --hidden 128,64
+            h += " (default: " + str(d).replace("%", "%%") + ")"
         return h
 
 
@@ -55,20 +72,50 @@ def add_parser(
     """Add the parser of command ``name`` with the options every command shares (``--json``)."""
     p = subparsers.add_parser(
         name,
-        help=help,
-        description=description or help,
+        help=_plain(help),
+        description=_plain(description or help),
         formatter_class=HelpFormatter,
     )
     add_json_option(p)
     return p
 
 
-def add_json_option(parser: argparse.ArgumentParser) -> None:
-    """Give ``parser`` the ``--json`` flag unless it already has it."""
+def select_test_images(n_test: int | None, images: int | None, offset: int = 0) -> slice | None:
+    """The slice of test images ``--offset K --images N`` selects (``images=None``: all from K).
+
+    A range outside the ``n_test`` images is an error, never silently clamped. With
+    ``n_test=None`` (data not loaded yet) only the signs are checked and None is returned.
+    """
+    if images is not None and images < 1:
+        raise UserError(f"--images must be >= 1, got {images}")
+    if offset < 0:
+        raise UserError(f"--offset must be >= 0, got {offset}")
+    if n_test is None:
+        return None
+    if offset >= n_test:
+        raise UserError(f"--offset {offset} is past the {n_test} test images")
+    if images is not None and offset + images > n_test:
+        where = f"--offset {offset} + --images {images}" if offset else f"--images {images}"
+        raise UserError(f"{where} exceeds the {n_test} test images")
+    return slice(offset, n_test if images is None else offset + images)
+
+
+def _plain(text: str) -> str:
+    """Docstring markup (``name``) as plain text for a terminal (name)."""
+    return re.sub(r"``([^`]+)``", r"\1", text)
+
+
+def add_json_option(parser: argparse.ArgumentParser, *, suppress_default: bool = False) -> None:
+    """Give ``parser`` the ``--json`` flag unless it already has it.
+
+    ``suppress_default``: no default in the namespace (for nested subcommands, so that their
+    ``--json`` adds to an earlier one instead of resetting it).
+    """
     if "--json" not in parser._option_string_actions:
         parser.add_argument(
             "--json",
             action="store_true",
+            default=argparse.SUPPRESS if suppress_default else False,
             help="print one machine-readable JSON document on stdout (progress and messages go to stderr)",
         )
 

@@ -17,7 +17,7 @@ from .. import golden, progress
 from ..checkpoint import load_checkpoint
 from ..data import default_data_dir, load_mnist
 from ..train import evaluate
-from . import add_parser, emit
+from . import add_parser, emit, select_test_images
 
 __all__ = ["register", "run", "evaluate_checkpoint"]
 
@@ -44,7 +44,13 @@ def register(subparsers) -> None:
         metavar="DIR",
         help=f"MNIST directory (default {default_data_dir()})",
     )
-    p.add_argument("--images", type=int, default=None, metavar="N", help="only the first N test images")
+    p.add_argument(
+        "--images",
+        type=int,
+        default=None,
+        metavar="N",
+        help="only the first N test images (more than the test set is an error)",
+    )
     p.set_defaults(func=run)
 
 
@@ -56,10 +62,8 @@ def evaluate_checkpoint(
     mnist = data if data is not None else load_mnist(data_dir)
     x = mnist.test_images.reshape(len(mnist.test_images), -1)
     y = mnist.test_labels
-    if images is not None:
-        if images < 1:
-            raise ValueError(f"--images must be >= 1, got {images}")
-        x, y = x[:images], y[:images]
+    sl = select_test_images(len(y), images)
+    x, y = x[sl], y[sl]
     t0 = time.perf_counter()
     net = ck.to_int_network()
     if float_eval:

@@ -37,10 +37,16 @@ def run(args: argparse.Namespace) -> int:
     readme = None if args.no_readme else REPO / "README.md"
     with progress.bar(total=1, desc="golden model on every width", unit="report"):
         res = build(args.models, args.out, args.data, readme)
+    progress.log(res["summary"])
     rep = res["report"]
     emit(
         args,
-        {"written": res["written"], "rows": rep["rows"], "networks": rep.get("networks", {})},
+        {
+            "written": res["written"],
+            "unchanged": res["unchanged"],
+            "rows": rep["rows"],
+            "networks": rep.get("networks", {}),
+        },
         res["table"],
     )
     return 0

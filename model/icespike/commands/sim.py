@@ -15,7 +15,7 @@ from .. import progress
 from ..data import default_data_dir, load_mnist
 from ..export import load_network
 from ..rtlsim import SIMULATORS, SimError, compare_with_golden, run_engine
-from . import UserError, add_parser, emit
+from . import UserError, add_parser, emit, select_test_images
 
 __all__ = ["register", "run"]
 
@@ -32,7 +32,13 @@ def register(subparsers) -> None:
         metavar="CHECKPOINT_OR_DIR",
         help="model checkpoint (.npz with its manifest) or an export directory",
     )
-    p.add_argument("--images", type=int, default=100, metavar="N", help="number of test images")
+    p.add_argument(
+        "--images",
+        type=int,
+        default=100,
+        metavar="N",
+        help="number of test images (past the end of the test set is an error)",
+    )
     p.add_argument("--offset", type=int, default=0, metavar="K", help="first test image")
     p.add_argument("--simulator", choices=SIMULATORS, default="verilator", help="RTL simulator")
     p.add_argument(
@@ -67,20 +73,14 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.images < 1:
-        raise UserError(f"--images must be >= 1, got {args.images}")
-    if args.offset < 0:
-        raise UserError(f"--offset must be >= 0, got {args.offset}")
+    select_test_images(None, args.images, args.offset)  # the signs, before anything loads
     for name in ("gap", "backpressure"):
         v = getattr(args, name)
         if not 0 <= v <= 99:
             raise UserError(f"--{name} must be 0..99 percent, got {v}")
     net = load_network(args.checkpoint)
     m = load_mnist(args.data)
-    n_test = len(m.test_images)
-    if args.offset + args.images > n_test:
-        raise UserError(f"--offset {args.offset} + --images {args.images} exceeds the {n_test} test images")
-    sl = slice(args.offset, args.offset + args.images)
+    sl = select_test_images(len(m.test_images), args.images, args.offset)
     x = m.test_images[sl].reshape(args.images, -1)
     y = m.test_labels[sl]
     source = Path(args.checkpoint) if Path(args.checkpoint).is_dir() else net

@@ -8,25 +8,19 @@ model's test accuracy of the trained network.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from pathlib import Path
 
-import numpy as np
-
-from .. import golden, progress
-from ..checkpoint import load_checkpoint, save_checkpoint
-from ..data import default_data_dir, load_mnist
-from ..quant import bits_name, parse_bits
-from ..train import SNNModel, TrainConfig, Trainer, evaluate, spike_rates
+from ..data import default_data_dir
+from ..quant import parse_bits
+from ..train import TrainConfig
+from ..training import checkpoint_name, run_training
 from . import add_parser, emit
 
 __all__ = ["register", "run", "run_training", "default_out"]
 
 
 def default_out(bits, hidden) -> Path:
-    sizes = "-".join(str(h) for h in (784, *hidden, 10))
-    return Path("build") / "train" / f"mnist-{sizes}-{bits_name(bits)}.npz"
+    return Path("build") / "train" / checkpoint_name(bits, hidden)
 
 
 def _hidden(text: str) -> tuple[int, ...]:
@@ -115,175 +109,6 @@ def register(subparsers) -> None:
         "--train-subset", type=int, default=None, metavar="N", help="use only the first N training images"
     )
     p.set_defaults(func=run)
-
-
-def run_training(
-    cfg: TrainConfig,
-    out: Path,
-    *,
-    data=None,
-    data_dir=None,
-    init: Path | None = None,
-    resume: bool = False,
-    stop_after: int | None = None,
-    log=progress.log,
-    on_epoch=None,
-    on_batch=None,
-) -> dict:
-    """Train per ``cfg``, save the checkpoint at ``out`` after every epoch; returns a summary dict.
-
-    ``stop_after``: run at most this many epochs now (the checkpoint stays resumable).
-    ``on_epoch(rec)``: called after each epoch's checkpoint is saved with the epoch's record
-    (loss, train/test accuracy, images/s, seconds, lr, and ``spike_rates``: mean spikes per
-    neuron per time step of each hidden layer on the first 1,000 test images); returning False
-    stops the run there (resumable). ``on_batch(done, stats)``: called after every batch with
-    the images done in this epoch and the running loss/acc/img/s; an exception it raises
-    aborts the run, keeping the checkpoint of the last finished epoch.
-    """
-    cfg.validate()
-    out = Path(out)
-    if out.suffix != ".npz":
-        raise ValueError(f"--out must end in .npz, got {out}")
-    if init is not None and resume:
-        raise ValueError("--init and --resume exclude each other")
-    mnist = data if data is not None else load_mnist(data_dir)
-    checksum = mnist.checksum()
-    x = mnist.train_images.reshape(len(mnist.train_images), -1)
-    y = mnist.train_labels
-    if cfg.train_subset is not None:
-        x, y = x[: cfg.train_subset], y[: cfg.train_subset]
-    sizes = [x.shape[1], *cfg.hidden, 10]
-    model_kw = dict(
-        timesteps=cfg.timesteps,
-        leak_shift=cfg.leak_shift,
-        reset=cfg.reset,
-        scale=cfg.scale,
-        threshold_ratio=cfg.threshold_ratio,
-        threshold_init=cfg.threshold_init,
-        surrogate_slope=cfg.surrogate_slope,
-        detach_reset=cfg.detach_reset,
-        gain=cfg.gain,
-    )
-    state = None
-    if resume:
-        ck = load_checkpoint(out)
-        old = ck.config
-        if old is None:
-            raise ValueError(f"{out}: checkpoint has no training settings to resume")
-        a, b = old.to_dict(), cfg.to_dict()
-        a.pop("epochs"), b.pop("epochs")
-        a.pop("init", None), b.pop("init", None)
-        if a != b:
-            diff = sorted(k for k in a if a[k] != b.get(k))
-            raise ValueError(f"{out}: cannot resume with different settings ({', '.join(diff)})")
-        cfg.init = old.init
-        state = ck.trainer_state()
-        if state is None:
-            raise ValueError(f"{out}: checkpoint holds no optimiser state to resume from")
-        model = SNNModel(
-            sizes,
-            cfg.bits,
-            weights=[ck.arrays[f"w{i}"] for i in range(len(sizes) - 1)],
-            theta_f=ck.manifest["thresholds_float"],
-            **model_kw,
-        )
-    elif init is not None:
-        ck = load_checkpoint(init)
-        if ck.manifest["sizes"] != sizes:
-            raise ValueError(f"--init {init}: layer sizes {ck.manifest['sizes']} differ from {sizes}")
-        cfg.init = str(init)
-        model = SNNModel(
-            sizes,
-            cfg.bits,
-            weights=[ck.arrays[f"w{i}"] for i in range(len(sizes) - 1)],
-            theta_f=ck.manifest["thresholds_float"],
-            **model_kw,
-        )
-    else:
-        model = SNNModel(sizes, cfg.bits, rng=np.random.default_rng(cfg.seed), **model_kw)
-    trainer = Trainer(model, cfg)
-    if state is not None:
-        trainer.load_state(state)
-        log(f"resuming {out} at epoch {trainer.epoch}/{cfg.epochs}")
-    tx = mnist.test_images.reshape(len(mnist.test_images), -1)
-    ty = mnist.test_labels
-    name = bits_name(cfg.bits)
-    t_start = time.perf_counter()
-    if trainer.epoch == 0 and state is None:
-        # an untrained (or --init) model is saved first, so that --resume always has a file
-        save_checkpoint(
-            out,
-            model,
-            cfg,
-            history=[],
-            data_checksum=checksum,
-            trainer_state=trainer.state(),
-            complete=cfg.epochs == 0,
-        )
-    if stop_after is not None and stop_after < 1:
-        raise ValueError(f"--stop-after must be >= 1, got {stop_after}")
-    last = cfg.epochs if stop_after is None else min(cfg.epochs, trainer.epoch + stop_after)
-    while trainer.epoch < last:
-        e = trainer.epoch + 1
-        with progress.bar(
-            total=len(x), desc=f"train {name} epoch {e}/{cfg.epochs}", unit="img", unit_scale=True
-        ) as pb:
-            done = [0]
-
-            def tick(k, stats, pb=pb, done=done):
-                pb.update(k)
-                done[0] += k
-                if on_batch is not None:
-                    on_batch(done[0], stats)
-                pb.set_postfix(
-                    loss=f"{stats['loss']:.4f}",
-                    acc=f"{stats['acc']:.4f}",
-                    ips=f"{stats['img/s']:.0f}",
-                    refresh=False,
-                )
-
-            rec = trainer.train_epoch(x, y, progress=tick)
-        rec["test_accuracy"] = evaluate(model, tx, ty)
-        trainer.history.append(rec)
-        log(
-            f"epoch {e}/{cfg.epochs}: loss {rec['loss']:.4f} train {rec['train_accuracy']:.4f} "
-            f"test {rec['test_accuracy']:.4f} ({rec['images_per_s']:.0f} img/s, {rec['seconds']:.1f} s)"
-        )
-        save_checkpoint(
-            out,
-            model,
-            cfg,
-            history=trainer.history,
-            data_checksum=checksum,
-            trainer_state=trainer.state(),
-            complete=trainer.epoch >= cfg.epochs,
-        )
-        if on_epoch is not None:
-            if on_epoch({**rec, "spike_rates": spike_rates(model, tx[:1000])}) is False:
-                break
-    wall = time.perf_counter() - t_start
-    ck = load_checkpoint(out)
-    res = golden.run(ck.to_int_network(), tx)
-    acc = golden.accuracy(res.predictions, ty)
-    hist = trainer.history
-    return {
-        "checkpoint": str(out),
-        "bits": name,
-        "epochs": trainer.epoch,
-        "complete": trainer.epoch >= cfg.epochs,
-        "timesteps": cfg.timesteps,
-        "hidden": list(cfg.hidden),
-        "accuracy": acc,
-        "images": int(len(ty)),
-        "float_accuracy": hist[-1]["test_accuracy"] if hist else evaluate(model, tx, ty),
-        "train_seconds": sum(h["seconds"] for h in hist),
-        "wall_seconds": wall,
-        "images_per_s_median": statistics.median(h["images_per_s"] for h in hist) if hist else None,
-        "thresholds_int": ck.manifest["thresholds_int"],
-        "scales": ck.manifest["scales"],
-        "sparsity": ck.manifest["sparsity"],
-        "history": hist,
-    }
 
 
 def run(args: argparse.Namespace) -> int:

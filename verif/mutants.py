@@ -1,0 +1,258 @@
+"""The RTL mutant set: small, realistic source changes applied to COPIES of rtl/ under build/.
+
+Production RTL carries no bug hooks. Each mutant here is data: the file it changes, one or more
+search/replace edits on its text (each search string must occur exactly once, so an edit
+elsewhere in the file cannot silently move it), why it is a plausible bug, and the pytest
+selection (under verif/) that must fail on it. Three users:
+
+* the "tests can fail" checks of the testbenches (``sources(name, *modules)`` in place of
+  ``simrun.rtl``), which show that a check catches the bug it exists for;
+* the formal expect-fail tasks (formal/*.sby read ``build/mutants/<name>/<file>``;
+  ``scripts/formal.py`` writes every copy first);
+* the RTL mutation score (``scripts/mutate_rtl.py``, ``make mutate-rtl``): every mutant's
+  pytest selection is run with ``ICESPIKE_MUTANT=<name>``, which makes ``simrun.rtl`` return the
+  mutated copies; a mutant is killed when the selection fails.
+
+Mutants keep the widths of the original, so both simulators build them without new warnings: a
+mutant is killed by a failing check, never by a compile error.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RTL_DIR = ROOT / "rtl"
+MUTANT_DIR = ROOT / "build" / "mutants"
+ENV = "ICESPIKE_MUTANT"  # name of the mutant simrun.rtl() serves instead of rtl/ (unset: none)
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    file: str  # file under rtl/
+    edits: tuple[tuple[str, str], ...]  # (search, replace), each search found exactly once
+    why: str
+    tests: tuple[str, ...]  # pytest arguments (from the repository root) that must fail on it
+
+
+def _core(module: str) -> tuple[str, ...]:
+    # the fast Icarus cases of the module's testbench, without its own "can fail" checks
+    return (f"verif/test_{module}.py", "-m", "not slow", "-k", "icarus and not catches")
+
+
+_ENGINE = ("verif/test_snn_engine.py", "-m", "not slow", "-k", "icarus and not catches and not 8hid")
+_ENGINE_STALL = ("verif/test_snn_engine.py", "-k", "stall", "-m", "not slow")
+_ENGINE_X = ("verif/test_snn_engine.py", "-k", "x_reset", "-m", "not slow")
+
+MUTANT_LIST: tuple[Mutant, ...] = (
+    Mutant(
+        "ternary_addsub_carry",
+        "ternary_addsub.v",
+        (("+ {{(W-1){1'b0}}, neg}", ""),),
+        "subtract without its +1 (ones' instead of two's complement)",
+        _core("ternary_addsub"),
+    ),
+    Mutant(
+        "binary_addsub_carry",
+        "binary_addsub.v",
+        (("+ {{(W-1){1'b0}}, code}", ""),),
+        "subtract without its +1 (ones' instead of two's complement)",
+        _core("binary_addsub"),
+    ),
+    Mutant(
+        "ternary_acc_sat_wrap",
+        "ternary_acc.v",
+        (("assign acc_d = in_range ? sum", "assign acc_d = 1'b1 ? sum"),),
+        "the accumulator wraps instead of saturating",
+        _core("ternary_acc"),
+    ),
+    Mutant(
+        "ternary_acc_no_clear",
+        "ternary_acc.v",
+        (("acc_q <= s_last ? {ACC_W{1'b0}} : acc_d;", "acc_q <= acc_d;"),),
+        "the accumulator is not cleared after a packet's last beat",
+        _core("ternary_acc"),
+    ),
+    Mutant(
+        "ternary_acc_ready",
+        "ternary_acc.v",
+        (("assign s_ready = ~m_valid_q | m_ready;", "assign s_ready = 1'b1;"),),
+        "beats accepted while a result waits: a waiting result is overwritten",
+        _core("ternary_acc"),
+    ),
+    Mutant(
+        "ternary_acc_valid_drop",
+        "ternary_acc.v",
+        (("if (m_ready) m_valid_q <= 1'b0;", "m_valid_q <= 1'b0;"),),
+        "m_valid falls after one cycle without m_ready: results lost under back-pressure",
+        _core("ternary_acc"),
+    ),
+    Mutant(
+        "mac_round_floor",
+        "mac.v",
+        (("assign r_carry = p[SHIFT-1];", "assign r_carry = 1'b0;"),),
+        "floor instead of rounding half up",
+        _core("mac"),
+    ),
+    Mutant(
+        "mac_sat_wrap",
+        "mac.v",
+        (("assign acc_d = in_range ? sum", "assign acc_d = 1'b1 ? sum"),),
+        "the accumulator wraps instead of saturating",
+        _core("mac"),
+    ),
+    Mutant(
+        "mac_overwrite",
+        "mac.v",
+        (("wire p_ready = ~p_last_q | ~m_valid_q | m_ready;", "wire p_ready = 1'b1;"),),
+        "a packet's last product moves on while the previous result waits: result overwritten",
+        _core("mac"),
+    ),
+    Mutant(
+        "lif_update_sat_wrap",
+        "lif_update.v",
+        (("assign v2 = in_range ?", "assign v2 = 1'b1 ?"),),
+        "the membrane wraps instead of saturating",
+        _core("lif_update"),
+    ),
+    Mutant(
+        "lif_update_fire_gt",
+        "lif_update.v",
+        (("assign spike = ~diff[MEM_W];", "assign spike = ~diff[MEM_W] & (|diff);"),),
+        "fires on v > threshold instead of v >= threshold",
+        _core("lif_update"),
+    ),
+    Mutant(
+        "lif_update_leak_logical",
+        "lif_update.v",
+        (("assign v1 = v - (v >>> LEAK_SHIFT);", "assign v1 = v - (v >> LEAK_SHIFT);"),),
+        "logical instead of arithmetic shift in the leak (wrong for negative membranes)",
+        _core("lif_update"),
+    ),
+    Mutant(
+        "lif_pipe_sat_wrap",
+        "lif_pipe.v",
+        (("assign v_next = ~in_range ? sat_v", "assign v_next = 1'b0 ? sat_v"),),
+        "the out-of-range case is dropped: the membrane wraps",
+        _core("lif_pipe"),
+    ),
+    Mutant(
+        "lif_pipe_top",
+        "lif_pipe.v",
+        (("top_q  <= vmax - threshold;", "top_q  <= vmax;"),),
+        "positive saturation forgets the subtract reset",
+        _core("lif_pipe"),
+    ),
+    Mutant(
+        "lif_pipe_leak_logical",
+        "lif_pipe.v",
+        (("assign v1 = v - (v >>> LEAK_SHIFT);", "assign v1 = v - (v >> LEAK_SHIFT);"),),
+        "logical instead of arithmetic shift in the leak (wrong for negative membranes)",
+        _core("lif_pipe"),
+    ),
+    Mutant(
+        "engine_ring_no_clear",
+        "snn_engine.v",
+        (("wire              ring_clr  = t_last;", "wire              ring_clr  = 1'b0;"),),
+        "the current rings keep the previous image's currents",
+        _ENGINE,
+    ),
+    Mutant(
+        "engine_tail_cycles",
+        "snn_engine.v",
+        (("cnt_q   <= 3'd3;", "cnt_q   <= 3'd4;"),),
+        "one idle cycle more in the LIF tail (cycle model broken)",
+        _ENGINE,
+    ),
+    Mutant(
+        "engine_out_overwrite",
+        "snn_engine.v",
+        (("S_OUT: if (out_free) begin", "S_OUT: begin"),),
+        "the next result overwrites one that m_ready has not taken",
+        _ENGINE_STALL,
+    ),
+    Mutant(
+        "engine_fifo_overflow",
+        "snn_engine.v",
+        (("\n                    | ((ram_cnt_q == CNT_LAST) & f_we & ~f_rd)", ""),),
+        "the FIFO's not-full flag falls one write late: a full FIFO accepts one entry more",
+        _ENGINE_STALL,
+    ),
+    Mutant(
+        "engine_img_count",
+        "snn_engine.v",
+        (("wire img_out  = pop & head_last;", "wire img_out  = pop;"),),
+        "every popped entry counts as a finished image: images start before they are complete",
+        _ENGINE,
+    ),
+    Mutant(
+        "engine_argmax_tie",
+        "snn_engine.v",
+        (("(nxt_q > best_q)", "(nxt_q >= best_q)"),),
+        "argmax ties go to the highest index instead of the lowest",
+        _ENGINE,
+    ),
+    Mutant(
+        "engine_ring_reset",
+        "snn_engine.v",
+        (
+            (
+                "wire                   tail_clr = rst | (rot & ring_clr);",
+                "wire                   tail_clr = rot & ring_clr;",
+            ),
+        ),
+        "reset does not clear the current rings (power-up contents leak into the first image)",
+        _ENGINE_X,
+    ),
+)
+MUTANTS = {m.name: m for m in MUTANT_LIST}
+
+
+def mutated_text(m: Mutant) -> str:
+    """The text of ``rtl/<m.file>`` with the mutant's edits (each search must occur exactly once)."""
+    text = (RTL_DIR / m.file).read_text()
+    for old, new in m.edits:
+        n = text.count(old)
+        if n != 1:
+            raise ValueError(f"mutant {m.name}: {old!r} occurs {n} times in rtl/{m.file} (need exactly 1)")
+        text = text.replace(old, new)
+    return text
+
+
+def apply(name: str) -> Path:
+    """Write ``build/mutants/<name>/``: every rtl/*.v, the mutant's file changed. Returns the directory."""
+    if name not in MUTANTS:
+        raise KeyError(f"unknown mutant {name!r}; known: {', '.join(MUTANTS)}")
+    m = MUTANTS[name]
+    d = MUTANT_DIR / name
+    d.mkdir(parents=True, exist_ok=True)
+    for src in sorted(RTL_DIR.glob("*.v")):
+        text = mutated_text(m) if src.name == m.file else src.read_text()
+        dst = d / src.name
+        if not dst.is_file() or dst.read_text() != text:  # unchanged files keep their time stamp
+            tmp = d / f".{src.name}.{os.getpid()}"
+            tmp.write_text(text)
+            tmp.replace(dst)
+    return d
+
+
+def apply_all() -> list[Path]:
+    """Write the copies of every mutant (formal expect-fail tasks read them)."""
+    return [apply(m.name) for m in MUTANT_LIST]
+
+
+def sources(name: str, *modules: str) -> list[Path]:
+    """Like ``simrun.rtl(*modules)``, from the copy of mutant ``name``."""
+    d = apply(name)
+    return [d / (n if n.endswith(".v") else f"{n}.v") for n in modules]
+
+
+def active() -> str | None:
+    """The mutant named by ``ICESPIKE_MUTANT`` (None when unset or empty)."""
+    name = os.environ.get(ENV, "").strip()
+    if name and name not in MUTANTS:
+        raise KeyError(f"{ENV}={name!r} is not a known mutant; known: {', '.join(MUTANTS)}")
+    return name or None
