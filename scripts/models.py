@@ -3,6 +3,7 @@
 
     python scripts/models.py                  # everything, one after another (about 35 min)
     python scripts/models.py --only ternary   # one width (needs the float model for --init)
+    python scripts/models.py --recipe scripts/recipes/mnist-784-256-128-10.json   # another network
 
 ``make models`` runs the same trainings as the sweep ``sweeps/models.toml`` on Ray Tune (both
 cores busy once the float model is done); this script is the serial path of the same
@@ -16,6 +17,11 @@ Runs are resumable: training checkpoints (with optimiser state) live in ``build/
 an interrupted run continues where it stopped when this script is started again. The
 committed copies in ``models/`` hold no optimiser state. ``models/models.json`` records
 the settings, the golden-model accuracies and the wall time of each step.
+
+A recipe (``--recipe``, JSON) trains another network from data instead of the options: its
+``common`` settings and a list of ``steps``, each a ``TrainConfig`` with an optional
+``init_from`` (the width whose finished model initialises it). Its summary goes to
+``models/models-<network>.json``; the manifests name the recipe.
 """
 
 from __future__ import annotations
@@ -38,12 +44,35 @@ from icespike.training import checkpoint_name, publish_checkpoint, run_training 
 WIDTHS = ("float", 16, 8, 4, 2, 1)
 
 
-def model_path(directory: Path, bits, hidden: int = 128) -> Path:
-    return directory / checkpoint_name(bits, (hidden,))
+def model_path(directory: Path, bits, hidden=128) -> Path:
+    return directory / checkpoint_name(bits, (hidden,) if isinstance(hidden, int) else tuple(hidden))
+
+
+def load_recipe(path: Path) -> tuple[str, tuple[int, ...], list]:
+    """(network name, hidden sizes, [(bits, TrainConfig, init width or None)]) of a recipe file."""
+    d = json.loads(Path(path).read_text())
+    plan = []
+    for step in d["steps"]:
+        step = dict(step)
+        init = step.pop("init_from", None)
+        cfg = TrainConfig.from_dict({**d["common"], **step})
+        cfg.validate()
+        plan.append((cfg.bits, cfg, None if init is None else parse_bits(init)))
+    hidden = tuple(d["common"]["hidden"])
+    name = "-".join(str(h) for h in (784, *hidden, 10))
+    if d.get("network", name) != name:
+        raise SystemExit(f"models: {path}: network {d['network']!r} differs from its hidden sizes ({name})")
+    return name, hidden, plan
 
 
 def _train(
-    cfg: TrainConfig, work: Path, final: Path, mnist, init: Path | None, previous: dict | None
+    cfg: TrainConfig,
+    work: Path,
+    final: Path,
+    mnist,
+    init: Path | None,
+    previous: dict | None,
+    extra: dict | None = None,
 ) -> dict:
     t0 = time.perf_counter()
     resume = reuse = False
@@ -68,7 +97,7 @@ def _train(
             file=sys.stderr,
         )
         run_training(cfg, work, data=mnist, init=None if resume else init, resume=resume)
-    r = publish_checkpoint(work, final, mnist, extra={"source": "scripts/models.py"})
+    r = publish_checkpoint(work, final, mnist, extra={"source": "scripts/models.py", **(extra or {})})
     wall = time.perf_counter() - t0
     if reuse and previous and previous.get("step_wall_seconds"):
         wall = previous["step_wall_seconds"]  # the time of the run that trained it
@@ -93,6 +122,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--lowbit-epochs", type=int, default=40, help="QAT epochs for ternary and binary")
     ap.add_argument("--lowbit-augment", type=int, default=0, help="random pixel shift for ternary and binary")
     ap.add_argument("--only", default=None, help="comma list of widths (float,16,8,4,2,1 or names)")
+    ap.add_argument("--recipe", type=Path, default=None, help="train the steps of this recipe (JSON)")
     ap.add_argument("--out", type=Path, default=REPO / "models")
     ap.add_argument("--work", type=Path, default=REPO / "build" / "models")
     ap.add_argument("--data", type=Path, default=None)
@@ -128,27 +158,37 @@ def main(argv=None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     args.work.mkdir(parents=True, exist_ok=True)
     summary_path = args.out / "models.json"
+    if args.recipe is not None:
+        network, hidden, plan = load_recipe(args.recipe)
+        summary_path = args.out / f"models-{network}.json"
+        recipe = args.recipe.resolve()
+        extra = {"recipe": str(recipe.relative_to(REPO)) if recipe.is_relative_to(REPO) else str(args.recipe)}
+    else:
+        hidden, extra = args.hidden, None
+        plan = [(b, cfg, None if b == "float" else "float") for b, cfg in zip(WIDTHS, configs(args))]
+    plan = [p for p in plan if p[0] in widths]
     summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {"models": {}}
     t_all = time.perf_counter()
-    float_final = model_path(args.out, "float", args.hidden)
-    for bits, cfg in zip(widths, configs(args, widths)):
+    for bits, cfg, init_bits in plan:
         name = bits_name(bits)
         init = None
-        if bits != "float":
-            if not float_final.is_file():
-                raise SystemExit(f"models: {float_final} is missing: train the float model first")
-            init = float_final
+        if init_bits is not None:
+            init = model_path(args.out, init_bits, hidden)
+            if not init.is_file():
+                raise SystemExit(f"models: {init} is missing: train the {bits_name(init_bits)} model first")
         r = _train(
             cfg,
-            model_path(args.work, bits, args.hidden),
-            model_path(args.out, bits, args.hidden),
+            model_path(args.work, bits, hidden),
+            model_path(args.out, bits, hidden),
             mnist,
             init,
             summary.get("models", {}).get(name),
+            extra,
         )
         # re-read before writing: two widths may train in parallel (--only) and share the file
         summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {"models": {}}
         summary["models"][name] = r
+        summary.update(extra or {})  # a recipe run names its recipe
         print(
             f"models: {name}: golden {100 * r['golden_accuracy']:.2f}% after {r['epochs']} epochs "
             f"({r['train_seconds']:.0f} s training)",
@@ -159,7 +199,7 @@ def main(argv=None) -> int:
     summary["last_run"] = {
         "command": "python scripts/models.py"
         + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip(),
-        "widths": [bits_name(b) for b in widths],
+        "widths": [bits_name(p[0]) for p in plan],
         "wall_seconds": time.perf_counter() - t_all,
     }
     summary_path.write_text(json.dumps(summary, indent=1) + "\n")

@@ -3,8 +3,10 @@
 
     python scripts/sim_all.py [--images 10000] [--simulator verilator] [--lif-lanes 1]
 
-Runs ``icespike sim`` (the file-driven Verilator harness, no per-cycle Python) for
-models/mnist-784-128-10-{binary,ternary,q4,q8,q16}.npz, writes reports/rtlsim.json and
+Runs ``icespike sim`` (the file-driven Verilator harness, no per-cycle Python) for every
+committed models/mnist-<sizes>-{binary,ternary,q4,q8,q16}.npz the engine runs; a network it
+cannot run (more than one hidden layer) is skipped with the export's reason, printed and noted
+under the table. Writes reports/rtlsim.json and
 reports/rtlsim.md, and replaces the table between ``<!-- rtlsim-table -->`` and
 ``<!-- /rtlsim-table -->`` in README.md. Exits 1 if any image mismatches or any measured
 cycle count differs from the analytic cycle model. A file whose content would change only in
@@ -25,6 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "model"))
 
+from icespike.export import ExportError, engine_params, load_network  # noqa: E402
 from icespike.tracked import TIMINGS, TrackedWriter  # noqa: E402
 
 WIDTHS = ("binary", "ternary", "q4", "q8", "q16")
@@ -49,8 +52,46 @@ def table(rows: list[dict]) -> str:
     return head + "\n".join(lines) + "\n"
 
 
-def write_outputs(rows: list[dict], out: Path, readme: Path | None) -> str:
-    """reports/rtlsim.json, rtlsim.md and the README table from ``rows``; returns the table text."""
+def engine_refusal(ckpt: Path) -> str | None:
+    """Why the RTL engine cannot run this checkpoint (the export's message), or None if it can."""
+    try:
+        engine_params(load_network(ckpt))
+    except ExportError as e:
+        return str(e)
+    return None
+
+
+def checkpoints(models: Path, width: str) -> list[tuple[Path, str]]:
+    """(checkpoint, row label) of every committed network of one width: 784-128-10 first, labelled
+    by the width alone; other networks by their sizes and width."""
+    main = models / f"mnist-784-128-10-{width}.npz"
+    if not main.is_file():
+        print(f"sim_all: {main} missing, skipped", file=sys.stderr)
+    others = sorted(p for p in models.glob(f"mnist-*-{width}.npz") if p != main)
+    return [(main, width)] * main.is_file() + [(p, p.stem.removeprefix("mnist-")) for p in others]
+
+
+def plan(models: Path, widths: list[str]) -> tuple[list[tuple[Path, str]], list[tuple[str, str]]]:
+    """(checkpoint, row label) of every committed network the engine runs, and (name, reason) of
+    every one it cannot run."""
+    runs, skipped = [], []
+    for ckpt, label in [c for width in widths for c in checkpoints(models, width)]:
+        why = engine_refusal(ckpt)
+        if why is None:
+            runs.append((ckpt, label))
+        else:
+            skipped.append((ckpt.stem, why))
+    return runs, skipped
+
+
+def write_outputs(
+    rows: list[dict], out: Path, readme: Path | None, skipped: list[tuple[str, str]] | None = None
+) -> str:
+    """reports/rtlsim.json, rtlsim.md and the README table from ``rows``; returns the table text.
+    ``skipped`` (default: every committed network the engine cannot run) is noted under the table,
+    each with its reason."""
+    if skipped is None:
+        skipped = plan(REPO / "models", list(WIDTHS))[1]
     images = {r["images"] for r in rows}
     sims = {r["simulator"] for r in rows}
     md = table(rows)
@@ -62,6 +103,11 @@ def write_outputs(rows: list[dict], out: Path, readme: Path | None) -> str:
         "are compared with the analytic cycle model of docs/engine.md. q16 runs with layer 0 in EBR "
         "(simulation only: it fits no iCE40).\n"
     )
+    reasons: dict[str, list[str]] = {}
+    for name, why in skipped:
+        reasons.setdefault(why, []).append(name)
+    for why, names in reasons.items():
+        note += f"\nNot simulated ({why}): {', '.join(names)}.\n"
     w = TrackedWriter("sim_all")
     w.write(out / "rtlsim.json", json.dumps(rows, indent=1, default=str) + "\n", ignore=TIMINGS)
     w.write(out / "rtlsim.md", "# RTL simulation against the golden model\n\n" + md + note, ignore=TIMINGS)
@@ -92,12 +138,11 @@ def main(argv=None) -> int:
         print(write_outputs(rows, args.out, readme))
         return 0
     env = dict(os.environ, PYTHONPATH=str(REPO / "model") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    runs, skipped = plan(REPO / "models", args.widths.split(","))
+    for name, why in skipped:
+        print(f"sim_all: {name} skipped: {why}", file=sys.stderr, flush=True)
     rows = []
-    for w in args.widths.split(","):
-        ckpt = REPO / "models" / f"mnist-784-128-10-{w}.npz"
-        if not ckpt.is_file():
-            print(f"sim_all: {ckpt} missing, skipped", file=sys.stderr)
-            continue
+    for ckpt, w in runs:
         print(f"sim_all: {w}: {args.images} images on {args.simulator}", file=sys.stderr, flush=True)
         t0 = time.monotonic()
         # the path relative to the checkout (the tool runs there): reports name no machine's paths
@@ -126,7 +171,7 @@ def main(argv=None) -> int:
         )
     if not rows:
         raise SystemExit("sim_all: no models found")
-    print(write_outputs(rows, args.out, readme))
+    print(write_outputs(rows, args.out, readme, skipped))
     bad = [r["width"] for r in rows if r["mismatches"] or r["cycle_model_mismatches"]]
     if bad:
         print(f"sim_all: mismatches in {', '.join(bad)}", file=sys.stderr)

@@ -3,11 +3,13 @@
     icespike report                     # writes reports/accuracy.md, accuracy.json and the plots
     make report                         # the same
 
-For every committed model ``models/mnist-784-128-10-<width>.npz`` it runs the integer golden
+For every committed model ``models/mnist-<sizes>-<width>.npz`` it runs the integer golden
 model on the 10,000 test images (QAT accuracy), checks that the float64 training forward
 pass predicts the same classes, and quantises the float model with the same quantisers
 (post-training quantisation, PTQ) with the max-abs scale and with the seed's fixed Qm.n
-scale. If ``README.md`` has the markers ``<!-- accuracy-table -->`` ...
+scale. The 784-128-10 network has the first table (``rows``/``ptq`` of accuracy.json); every
+other network found (e.g. 784-256-128-10) gets a table of its own, named, under it
+(``networks`` in accuracy.json). If ``README.md`` has the markers ``<!-- accuracy-table -->`` ...
 ``<!-- /accuracy-table -->``, the table between them is replaced (nothing else is touched).
 Files are written only when their content changes (:mod:`icespike.tracked`), and no run time
 goes into them, so a run on an unchanged checkout leaves it clean.
@@ -41,6 +43,7 @@ LABEL = {
     2: "ternary",
     1: "binary",
 }
+BASE_NETWORK = "784-128-10"
 MARK_BEGIN = "<!-- accuracy-table -->"
 MARK_END = "<!-- /accuracy-table -->"
 
@@ -50,13 +53,23 @@ def _golden_acc(net, x, y) -> tuple[float, np.ndarray, object]:
     return golden.accuracy(r.predictions, y), r.predictions, r
 
 
-def measure(models_dir: Path, mnist) -> dict:
+def networks(models_dir: Path) -> list[str]:
+    """The networks with committed checkpoints (``mnist-<sizes>-<width>.npz``), 784-128-10 first."""
+    found = set()
+    for bits in WIDTHS:
+        suffix = f"-{bits_name(bits)}"
+        for p in models_dir.glob(f"mnist-*{suffix}.npz"):
+            found.add(p.stem.removeprefix("mnist-").removesuffix(suffix))
+    return sorted(found, key=lambda n: (n != BASE_NETWORK, len(n.split("-")), n))
+
+
+def measure(models_dir: Path, mnist, network: str = BASE_NETWORK) -> dict:
     x = mnist.test_images.reshape(len(mnist.test_images), -1)
     y = mnist.test_labels
     rows = {}
     float_ck = None
     for bits in WIDTHS:
-        path = models_dir / f"mnist-784-128-10-{bits_name(bits)}.npz"
+        path = models_dir / f"mnist-{network}-{bits_name(bits)}.npz"
         if not path.is_file():
             print(f"report: {path} missing, skipped", file=sys.stderr)
             continue
@@ -78,7 +91,7 @@ def measure(models_dir: Path, mnist) -> dict:
             "thresholds_int": ck.manifest["thresholds_int"],
             "thresholds_float": ck.manifest["thresholds_float"],
             "scales": ck.manifest["scales"],
-            "hidden_spikes_per_image": float(res.spike_counts[0].sum(axis=1).mean()),
+            "hidden_spikes_per_image": float(sum(c.sum(axis=1) for c in res.spike_counts).mean()),
             "timesteps": ck.timesteps,
             "epochs": len(hist),
             "init": (ck.config.init if ck.config else None),
@@ -106,7 +119,13 @@ def measure(models_dir: Path, mnist) -> dict:
                 m = fm.with_bits(2)
                 entry["sparsity"] = [float((r.int_codes() == 0).mean()) for r in m.quantize()]
             ptq[bits_name(bits)] = entry
-    return {"rows": rows, "ptq": ptq, "images": int(len(y)), "data_checksum": mnist.checksum()}
+    return {
+        "network": network,
+        "rows": rows,
+        "ptq": ptq,
+        "images": int(len(y)),
+        "data_checksum": mnist.checksum(),
+    }
 
 
 def _pct(v) -> str:
@@ -114,7 +133,9 @@ def _pct(v) -> str:
 
 
 def markdown(rep: dict, models_meta: dict) -> str:
+    """The accuracy table of one network (``rep`` from :func:`measure`) with its notes."""
     rows, ptq = rep["rows"], rep["ptq"]
+    network = rep.get("network", BASE_NETWORK)
     fl = rows.get("float")
     ref = fl["float_eval_accuracy"] if fl else None
     lines = [
@@ -141,14 +162,37 @@ def markdown(rep: dict, models_meta: dict) -> str:
         sp = "/".join(f"{100 * s:.1f}%" for s in r["sparsity"]) if name == "ternary" else "-"
         lines.append(
             f"| {LABEL[bits]} | {acc} | {gap} | {p_max} | {p_fix} | {agree} | {sp} | "
-            f"{r['thresholds_int'][0]} | {r['hidden_spikes_per_image']:.1f} | {r['timesteps']} | "
+            f"{'/'.join(map(str, r['thresholds_int']))} | {r['hidden_spikes_per_image']:.1f} | {r['timesteps']} | "
             f"{r['epochs']}{' (from float)' if r['init'] else ''} | {r['train_seconds']:.0f} s |"
         )
     steps = [m.get("step_wall_seconds") for m in models_meta.get("models", {}).values()]
     total = sum(steps) if steps and None not in steps else None
+    if network != BASE_NETWORK:
+        return (
+            "\n".join(
+                [f"Network {network} (`icespike report`, same columns and rules as above):", ""]
+                + lines
+                + [
+                    "",
+                    f"Test set: {rep['images']} MNIST images; integer golden model (`icespike eval`); threshold "
+                    "and spikes/image cover every hidden layer (thresholds per layer, spikes summed).",
+                ]
+                + (
+                    [
+                        f"All {len(steps)} models: `python scripts/models.py --recipe {models_meta['recipe']}`, "
+                        f"{total / 60:.1f} min of training steps (sum of the per-model steps in "
+                        f"models/models-{network}.json, steps run side by side each counted in full, "
+                        "measured on the shared 2-core machine)."
+                    ]
+                    if total is not None and models_meta.get("recipe")
+                    else []
+                )
+            )
+            + "\n"
+        )
     notes = [
         "",
-        f"Test set: {rep['images']} MNIST images; network 784-128-10, no biases, leak shift 4, reset by "
+        f"Test set: {rep['images']} MNIST images; network {network}, no biases, leak shift 4, reset by "
         "subtraction; every QAT and PTQ accuracy is the integer golden model's (`icespike eval`).",
         "The float row is the unquantised model in float64 (not a hardware model); `icespike eval` of the "
         'float checkpoint runs its 16-bit max-abs export. "train = golden" counts test images where the '
@@ -176,93 +220,113 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-def plots(rep: dict) -> dict[str, bytes]:
-    """The two figures as PNG bytes: ``accuracy_vs_bits.png`` and ``training_curves.png``."""
+def plots(reps: list[dict]) -> dict[str, bytes]:
+    """The two figures over every measured network (``reps``) as PNG bytes:
+    ``accuracy_vs_bits.png`` and ``training_curves.png``. One colour per network in the first,
+    one colour per width and one line style per network in the second."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows, ptq = rep["rows"], rep["ptq"]
     out = {}
     names = [bits_name(b) for b in (16, 8, 4, 2, 1)]
     xs = [16, 8, 4, 2, 1]
     ticks = ["16", "8", "4", "2\n(ternary)", "1\n(binary)"]
-    ref = 100 * rows["float"]["float_eval_accuracy"] if "float" in rows else None
+    several = len(reps) > 1
     fig, (ax, az) = plt.subplots(1, 2, figsize=(11, 4.4), gridspec_kw={"width_ratios": [1, 1]})
-    q = [(x, 100 * rows[n]["golden_accuracy"]) for x, n in zip(xs, names) if n in rows]
-    p = [
-        (x, 100 * ptq[n]["maxabs"])
-        for x, n in zip(xs, names)
-        if n in ptq and ptq[n].get("maxabs") is not None
-    ]
-    if q:
-        ax.plot([a for a, _ in q], [b for _, b in q], "o-", label="QAT (golden model)")
-    if p:
-        ax.plot([a for a, _ in p], [b for _, b in p], "s--", label="PTQ max-abs (golden model)")
-        for a, b in p:
-            ax.annotate(
-                f"{b:.2f}", (a, b), textcoords="offset points", xytext=(0, -14), ha="center", fontsize=8
-            )
-    if ref is not None:
-        ax.axhline(ref, color="gray", ls=":", label=f"float (float64) {ref:.2f}")
+    every, zoomed = [], []
+    for k, rep in enumerate(reps):
+        rows, ptq = rep["rows"], rep["ptq"]
+        tag = f"{rep.get('network', BASE_NETWORK)} " if several else ""
+        ref = 100 * rows["float"]["float_eval_accuracy"] if "float" in rows else None
+        q = [(x, 100 * rows[n]["golden_accuracy"]) for x, n in zip(xs, names) if n in rows]
+        p = [
+            (x, 100 * ptq[n]["maxabs"])
+            for x, n in zip(xs, names)
+            if n in ptq and ptq[n].get("maxabs") is not None
+        ]
+        if q:
+            ax.plot(*zip(*q), "o-", color=f"C{k}", label=f"{tag}QAT (golden model)")
+        if p:
+            ax.plot(*zip(*p), "s--", color=f"C{k}", alpha=0.6, label=f"{tag}PTQ max-abs (golden model)")
+            for a, b in p:
+                ax.annotate(
+                    f"{b:.2f}",
+                    (a, b),
+                    textcoords="offset points",
+                    xytext=(0, -14),
+                    ha="center",
+                    fontsize=8,
+                    color=f"C{k}",
+                )
+        if ref is not None:
+            ax.axhline(ref, color=f"C{k}", ls=":", label=f"{tag}float (float64) {ref:.2f}")
+        every += q + p
+        # Zoomed panel: the QAT gaps to the float model, a fraction of a point each.
+        if q:
+            # same left-to-right order as the first panel: 1 (binary) ... 16 bits
+            lab = [t for x, t in zip(xs, ticks) if bits_name(x) in rows][::-1]
+            acc = [b for _, b in q][::-1]
+            pos = list(range(len(acc)))
+            az.plot(pos, acc, "o-", color=f"C{k}", label=f"{tag}QAT (golden model)")
+            for i, b in zip(pos, acc):
+                gap = "" if ref is None else f"\n({b - ref:+.2f})"
+                below = ref is not None and b < ref
+                az.annotate(
+                    f"{b:.2f}{gap}",
+                    (i, b),
+                    textcoords="offset points",
+                    xytext=(0, -26 if below else 7),
+                    ha="center",
+                    fontsize=8,
+                    color=f"C{k}",
+                )
+            if ref is not None:
+                az.axhline(ref, color=f"C{k}", ls=":", label=f"{tag}float (float64) {ref:.2f}")
+            zoomed += acc + ([ref] if ref is not None else [])
+            az.set_xticks(pos, lab)
+            az.set_xlim(-0.5, len(pos) - 0.5)
     ax.set_xscale("log", base=2)
     ax.set_xticks(xs, ticks)
     ax.set_xlabel("weight bits")
     ax.set_ylabel("MNIST test accuracy (%)")
-    lo = min([b for _, b in q + p] + [90.0])
+    lo = min([b for _, b in every] + [90.0])
     ax.set_ylim(max(lo - 3, 0), 100.5)
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower right", fontsize="small" if several else None)
     ax.set_title("QAT vs post-training quantisation")
-    # Zoomed panel: the QAT gaps to the float model, a fraction of a point each.
-    if q:
-        # same left-to-right order as the first panel: 1 (binary) ... 16 bits
-        lab = [t for x, t in zip(xs, ticks) if bits_name(x) in rows][::-1]
-        acc = [b for _, b in q][::-1]
-        pos = list(range(len(acc)))
-        az.plot(pos, acc, "o-", color="C0", label="QAT (golden model)")
-        for i, b in zip(pos, acc):
-            gap = "" if ref is None else f"\n({b - ref:+.2f})"
-            below = ref is not None and b < ref
-            az.annotate(
-                f"{b:.2f}{gap}",
-                (i, b),
-                textcoords="offset points",
-                xytext=(0, -26 if below else 7),
-                ha="center",
-                fontsize=8,
-            )
-        if ref is not None:
-            az.axhline(ref, color="gray", ls=":", label=f"float (float64) {ref:.2f}")
-        vals = acc + ([ref] if ref is not None else [])
-        az.set_ylim(min(vals) - 0.35, max(vals) + 0.35)
-        az.set_xticks(pos, lab)
-        az.set_xlim(-0.5, len(pos) - 0.5)
+    if zoomed:
+        az.set_ylim(min(zoomed) - 0.35, max(zoomed) + 0.35)
         az.set_xlabel("weight bits")
         az.set_ylabel("MNIST test accuracy (%)")
         az.grid(alpha=0.3)
-        az.legend(loc="lower right")
+        az.legend(loc="lower right", fontsize="small" if several else None)
         az.set_title("QAT only, zoomed: accuracy (gap to float, points)")
-    fig.suptitle("784-128-10 SNN, T=16, 10,000 test images: accuracy vs weight precision")
+    nets = ", ".join(rep.get("network", BASE_NETWORK) for rep in reps)
+    fig.suptitle(f"{nets} SNN, T=16, 10,000 test images: accuracy vs weight precision")
     fig.tight_layout()
     out["accuracy_vs_bits.png"] = _png(fig)
     plt.close(fig)
 
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.4))
-    for name, r in rows.items():
-        h = r["history"]
-        if not h:
-            continue
-        ep = [e["epoch"] for e in h]
-        label = name if not r.get("init") else f"{name} (from float)"
-        a1.plot(ep, [100 * e["test_accuracy"] for e in h], label=label)
-        a2.plot(ep, [e["loss"] for e in h], label=label)
+    for k, rep in enumerate(reps):
+        tag = f"{rep.get('network', BASE_NETWORK)} " if several else ""
+        for name, r in rep["rows"].items():
+            h = r["history"]
+            if not h:
+                continue
+            ep = [e["epoch"] for e in h]
+            label = tag + (name if not r.get("init") else f"{name} (from float)")
+            # one colour per width, one line style per network
+            style = dict(color=f"C{[bits_name(b) for b in WIDTHS].index(name)}", ls="-" if k == 0 else "--")
+            a1.plot(ep, [100 * e["test_accuracy"] for e in h], label=label, **style)
+            a2.plot(ep, [e["loss"] for e in h], label=label, **style)
     a1.set_xlabel("epoch")
     a1.set_ylabel("test accuracy (%)")
     a1.set_ylim(94, 99)
     a1.grid(alpha=0.3)
-    a1.legend(fontsize=8, loc="lower right")
+    a1.legend(fontsize=7 if several else 8, loc="lower right")
     a1.set_title("test accuracy (training forward pass)")
     a2.set_xlabel("epoch")
     a2.set_ylabel("training loss")
@@ -298,12 +362,21 @@ def build(
     "summary": one line naming them}``.
     """
     mnist = load_mnist(data)
-    rep = measure(models, mnist)
-    if not rep["rows"]:
+    nets = networks(models)
+    if not nets:
         raise ValueError(f"no models in {models} (train them with `make models`)")
-    meta_path = models / "models.json"
-    meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
-    table = markdown(rep, meta)
+    reps = [measure(models, mnist, net) for net in nets]
+    tables = []
+    for r in reps:
+        net = r["network"]
+        meta_path = models / ("models.json" if net == BASE_NETWORK else f"models-{net}.json")
+        meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+        tables.append(markdown(r, meta))
+    # accuracy.json keeps the first network's rows at the top (as before), the others by name
+    rep = dict(reps[0])
+    if len(reps) > 1:
+        rep["networks"] = {r["network"]: r for r in reps[1:]}
+    table = "\n".join(tables)
     w = TrackedWriter("report")
     w.write(
         out / "accuracy.md",
@@ -313,7 +386,7 @@ def build(
         + "\n![accuracy vs bits](accuracy_vs_bits.png)\n\n![training curves](training_curves.png)\n",
     )
     w.write(out / "accuracy.json", json.dumps(rep, indent=1) + "\n")
-    for name, png in plots(rep).items():
+    for name, png in plots(reps).items():
         w.write(out / name, png)
     if readme is not None and readme.is_file() and MARK_BEGIN in readme.read_text():
         w.between_markers(readme, table, MARK_BEGIN, MARK_END)

@@ -802,7 +802,9 @@ def ray_session(address: str | None, num_cpus: int | None):
     if address:
         ray.init(address=address, **kw)
     else:
-        ray.init(num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False, **kw)
+        # "local": a new instance even when a Ray cluster started elsewhere on this machine is
+        # running (ray.init() without an address would attach to it)
+        ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False, **kw)
     try:
         yield
     finally:

@@ -38,9 +38,15 @@ def run(args: argparse.Namespace) -> int:
     with progress.bar(total=1, desc="golden model on every width", unit="report"):
         res = build(args.models, args.out, args.data, readme)
     progress.log(res["summary"])
+    rep = res["report"]
     emit(
         args,
-        {"written": res["written"], "unchanged": res["unchanged"], "rows": res["report"]["rows"]},
+        {
+            "written": res["written"],
+            "unchanged": res["unchanged"],
+            "rows": rep["rows"],
+            "networks": rep.get("networks", {}),
+        },
         res["table"],
     )
     return 0
