@@ -80,6 +80,15 @@ module tb_engine;
     wire                     s_valid = ~rst & (pidx < npix) & ~gap;
     wire [7:0]               s_data  = cur_pix;
     wire                     m_ready = ~bp;
+    // scores as signed values for $fwrite: a signed wire per output (Verilator 5.48 prints
+    // $signed() of a part-select with garbage upper bits for positive values)
+    wire signed [SCORE_W-1:0] score [0:N_OUT-1];
+    genvar go;
+    generate
+        for (go = 0; go < N_OUT; go = go + 1) begin : g_score
+            assign score[go] = m_scores[go*SCORE_W +: SCORE_W];
+        end
+    endgenerate
     // the trace port is for the cocotb tests; this harness checks results only
     wire unused_trace = &{1'b0, trace_valid, trace_spike, trace_t, trace_n, trace_v};
 
@@ -158,7 +167,7 @@ module tb_engine;
                 // the busy period of this result may end in this very cycle
                 $fwrite(fd, "%0d %0d", m_class, (nres == ndone) ? busy_cnt : cyc[nres % 16]);
                 for (o = 0; o < N_OUT; o = o + 1)
-                    $fwrite(fd, " %0d", $signed(m_scores[o*SCORE_W +: SCORE_W]));
+                    $fwrite(fd, " %0d", score[o]);
                 $fwrite(fd, "\n");
                 nres <= nres + 1;
                 if ((nres + 1) % 250 == 0) begin
