@@ -72,12 +72,16 @@ module host_link #(
     localparam TO_W    = $clog2(TIMEOUT_I + 1);
     localparam [TO_W-1:0] TIMEOUT = TIMEOUT_I[TO_W-1:0];
     localparam CLS_W   = (N_OUT > 2) ? $clog2(N_OUT) : 1;
-    localparam [15:0] L_PIX = N_IN;
+    localparam integer N_IN_I  = N_IN;   // 32-bit copies, so the sized values below are part-selects
+    localparam integer N_OUT_I = N_OUT;
+    localparam integer L_CLS_I = 1 + 4 * N_OUT + 4;
+    localparam integer PIX_LAST_I = N_IN - 1;
+    localparam [15:0] L_PIX = N_IN_I[15:0];
     localparam [15:0] L_INFO = 16'd64;
-    localparam [15:0] L_CLS  = 1 + 4 * N_OUT + 4;
+    localparam [15:0] L_CLS  = L_CLS_I[15:0];
     localparam [31:0] P_CLK  = CLK_HZ;
     localparam [31:0] P_BAUD = BAUD;
-    localparam [10:0] PIX_LAST = N_IN - 1;
+    localparam [10:0] PIX_LAST = PIX_LAST_I[10:0];
 
 `ifndef SYNTHESIS
     initial begin
@@ -196,7 +200,7 @@ module host_link #(
     reg  [4:0]   sc_q;
     reg  [1:0]   bs_q;
     wire [SCORE_W-1:0] sc_sel = eng_scores[sc_q*SCORE_W +: SCORE_W];
-    localparam [4:0] SC_CYC = N_OUT;
+    localparam [4:0] SC_CYC = N_OUT_I[4:0];
     wire [63:0]  sc_wide = {{(64-SCORE_W){sc_sel[SCORE_W-1]}}, sc_sel};
     wire [31:0]  sc_ext  = (sc_q == SC_CYC) ? cycles_q[31:0] : sc_wide[31:0];
     wire         unused_sc_wide = &{sc_wide[63:32], 1'b0};

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from icespike.data import load_mnist
-from icespike.formats import weight_format
 from icespike.network import IntLayer, IntNetwork
+from random_codes import random_codes
 
 # "dev" explores; "ci" (picked when CI is set) is reproducible run to run.
 settings.register_profile("dev", max_examples=300, deadline=None)
@@ -27,14 +27,6 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 def mnist():
     """The bundled MNIST, loaded (and checksum-verified) once per test process."""
     return load_mnist()
-
-
-def random_codes(rng: np.random.Generator, bits: int, shape: tuple[int, int]) -> np.ndarray:
-    """Random weight codes over the format's full hardware range (most negative code included)."""
-    fmt = weight_format(bits)
-    if bits == 1:
-        return rng.choice(np.array([-1, 1], dtype=np.int64), size=shape)
-    return rng.integers(fmt.qmin, fmt.qmax + 1, size=shape, dtype=np.int64)
 
 
 def random_network(

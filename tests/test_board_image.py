@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import random_codes
 from icespike.board import image as im
 from icespike.export import engine_params, pack_w0, pack_w1
 from icespike.network import IntLayer, IntNetwork
+from random_codes import random_codes
 
 
 def small_net(bits: int = 2, sizes=(784, 40, 10), seed: int = 0, threshold: int = 300) -> IntNetwork:
@@ -195,7 +195,11 @@ def test_test_block_roundtrip_and_layout():
 def test_test_block_bad_input():
     x, y = _imgs()
     with pytest.raises(im.ImageError, match="shape"):
-        im.test_block(x[:, :700], y)
+        im.test_block(x.reshape(-1), y)
+    short = im.test_block(x[:, :700], y)  # another pixel count is a block, not the board's
+    with pytest.raises(im.ImageError, match="has 700 pixels per image, the board takes 784"):
+        im.parse_test_block(short)
+    assert im.parse_test_block(short, pixels=700)[0].shape == (len(x), 700)
     with pytest.raises(im.ImageError, match="labels"):
         im.test_block(x, y[:3])
 

@@ -11,7 +11,7 @@
 module board_tb #(
     parameter CLK_HZ     = 48000000,   // engine clock (the bridge drives CLK at this rate)
     parameter BAUD       = 3000000,    // UART baud rate of the host link
-    parameter FLASH_BASE = 24'h100000, // flash address of the file's first byte (network image)
+    parameter FLASH_BASE = 32'h0010_0000, // flash address of the file's first byte (network image)
     parameter FLASH_SIZE = 524288      // bytes of flash the model holds from FLASH_BASE
 ) (
     input  wire CLK,        // 12 MHz pin on the board; the engine clock here (PLL bypassed)

@@ -44,7 +44,7 @@ module tb_snn_board #(
     );
 
     spi_flash #(
-        .MEM_FILE(MEM_FILE), .BASE(NET_ADDR), .SIZE(SIZE), .POWER_DOWN(1), .T_RES1_NS(300)
+        .MEM_FILE(MEM_FILE), .BASE({8'd0, NET_ADDR}), .SIZE(SIZE), .POWER_DOWN(1), .T_RES1_NS(300)
     ) u_flash (
         .sck(spi_sck), .cs_n(spi_cs_n), .mosi(spi_mosi), .miso(spi_miso)
     );

@@ -17,7 +17,7 @@
 
 module spi_flash #(
     parameter MEM_FILE   = "",         // $readmemh file: the bytes at BASE ..
-    parameter BASE       = 0,          // flash address of the file's first byte
+    parameter [31:0] BASE = 0,         // flash address of the file's first byte
     parameter SIZE       = 1048576,    // bytes the model holds (from BASE)
     parameter POWER_DOWN = 1,          // 1: start in deep power-down
     parameter T_RES1_NS  = 3000        // release from power-down to ready (W25Q128: 3 us)
@@ -68,7 +68,7 @@ module spi_flash #(
         integer off;
         begin
             off = {8'd0, at} - BASE;
-            if (at >= BASE && off < SIZE) read_byte = mem[off];
+            if (off >= 0 && off < SIZE) read_byte = mem[off];  // off is signed (integer)
             else read_byte = 8'hFF;
         end
     endfunction
@@ -81,7 +81,7 @@ module spi_flash #(
         end else if (n_id == sel_id && n >= 32'd8) begin
             if (cmd == 8'hAB && pd) begin
                 pd       = 1'b0;
-                ready_at = $time + T_RES1_NS;
+                ready_at = $time + {32'd0, T_RES1_NS[31:0]};
             end else if (cmd == 8'hB9 && sel_ok) begin
                 pd = 1'b1;
             end

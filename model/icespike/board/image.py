@@ -311,46 +311,51 @@ def parse_network_image(
 
 # ------------------------------------------------------------------------------------ test images
 def test_block(images, labels) -> bytes:
-    """The test-image block of ``images`` ((N, 784) or (N, 28, 28) uint8) and ``labels`` (N,)."""
+    """The test-image block of ``images`` ((N, P) or (N, 28, 28) uint8; P = 784 for MNIST, the
+    engine's N_IN in general) and ``labels`` (N,)."""
     x = np.asarray(images)
     y = np.asarray(labels)
     if x.ndim == 3:
         x = x.reshape(len(x), -1)
-    if x.ndim != 2 or x.shape[1] != TEST_PIXELS:
-        raise ImageError(f"test images must have shape (N, {TEST_PIXELS}), got {np.asarray(images).shape}")
+    if x.ndim != 2 or not 1 <= x.shape[1] <= 0xFFFF:
+        raise ImageError(f"test images must have shape (N, pixels), got {np.asarray(images).shape}")
     if y.shape != (len(x),):
         raise ImageError(f"{len(x)} test images but labels of shape {y.shape}")
     if x.size and (x.min() < 0 or x.max() > 255) or y.size and (y.min() < 0 or y.max() > 255):
         raise ImageError("test pixels and labels must be bytes (0..255)")
     records = np.concatenate([y.astype(np.uint8)[:, None], x.astype(np.uint8)], axis=1).tobytes()
-    hdr = _TEST_HDR.pack(TEST_MAGIC, TEST_VERSION, TEST_HEADER_BYTES, len(x), TEST_PIXELS, 0)
+    hdr = _TEST_HDR.pack(TEST_MAGIC, TEST_VERSION, TEST_HEADER_BYTES, len(x), x.shape[1], 0)
     return hdr + records + struct.pack("<I", crc32(records))
 
 
-def parse_test_block(data: bytes, *, trailing: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Check a test-image block; return (images (N, 784) uint8, labels (N,) uint8).
+def parse_test_block(
+    data: bytes, *, trailing: bool = False, pixels: int = TEST_PIXELS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check a test-image block; return (images (N, pixels) uint8, labels (N,) uint8).
 
-    ``trailing=True`` allows bytes after the block's CRC (a block read from a flash file).
+    ``trailing=True`` allows bytes after the block's CRC (a block read from a flash file);
+    ``pixels`` is what the board takes per image (784 for MNIST).
     """
     data = bytes(data)
     if len(data) < TEST_HEADER_BYTES:
         raise ImageError(f"test-image block is {len(data)} bytes, its header alone needs {TEST_HEADER_BYTES}")
-    magic, version, hbytes, count, pixels, zero = _TEST_HDR.unpack_from(data, 0)
+    magic, version, hbytes, count, got_pixels, zero = _TEST_HDR.unpack_from(data, 0)
     _check_preamble(
         "test-image block", (magic, version, hbytes), (TEST_MAGIC, TEST_VERSION, TEST_HEADER_BYTES)
     )
-    if pixels != TEST_PIXELS:
-        raise ImageError(f"test-image block has {pixels} pixels per image, the board takes {TEST_PIXELS}")
+    if got_pixels != pixels:
+        raise ImageError(f"test-image block has {got_pixels} pixels per image, the board takes {pixels}")
     if zero != 0:
         raise ImageError(f"test-image block header bytes 14..15 must be zero, got {zero:#06x}")
-    n = TEST_HEADER_BYTES + count * TEST_RECORD_BYTES + 4
+    record = 1 + pixels
+    n = TEST_HEADER_BYTES + count * record + 4
     if len(data) < n or (len(data) > n and not trailing):
         raise ImageError(f"test-image block is {len(data)} bytes, {count} images need {n}")
     records = data[TEST_HEADER_BYTES : n - 4]
     (crc,) = struct.unpack_from("<I", data, n - 4)
     if crc != crc32(records):
         raise ImageError(f"test-image block CRC-32 {crc32(records):#010x}, stored {crc:#010x}")
-    arr = np.frombuffer(records, dtype=np.uint8).reshape(count, TEST_RECORD_BYTES)
+    arr = np.frombuffer(records, dtype=np.uint8).reshape(count, record)
     return arr[:, 1:].copy(), arr[:, 0].copy()
 
 
