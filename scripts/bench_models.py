@@ -11,7 +11,9 @@ a local Ray instance with every core). Both write into ``build/bench/models/`` (
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,7 +33,9 @@ def _timed(argv: list[str]) -> float:
     return time.perf_counter() - t0
 
 
-def compare(root: Path, serial_args: list[str] = (), sweep_args: list[str] = ()) -> dict:
+def compare(
+    root: Path, serial_args: list[str] = (), sweep_args: list[str] = (), spec: Path = REPO / "sweeps/models.toml"
+) -> dict:
     """Run both paths from scratch under ``root``; extra arguments go to each (a reduced run)."""
     if root.exists():
         shutil.rmtree(root)
@@ -43,7 +47,7 @@ def compare(root: Path, serial_args: list[str] = (), sweep_args: list[str] = ())
         + list(serial_args)
     )
     t_sweep = _timed(
-        [icespike, "sweep", "sweeps/models.toml", "--out", str(root / "sweep-run"), "--publish", str(sweep)]
+        [icespike, "sweep", str(spec), "--out", str(root / "sweep-run"), "--publish", str(sweep)]
         + list(sweep_args)
     )
     widths = json.loads((serial / "models.json").read_text())["models"]
@@ -89,4 +93,42 @@ def bench_models(ctx) -> dict:
 
 
 bench_models.long = True  # about an hour of two cores: `make bench` skips it unless named
-BENCHES = {"models": bench_models}
+
+SCALE = 10  # epoch divisor of the scaled section
+
+
+def scaled_spec(src: Path, dst: Path, divisor: int) -> dict[str, int]:
+    """Copy the sweep spec ``src`` to ``dst`` with every ``epochs = N`` divided by ``divisor``.
+
+    Returns the serial script's epoch options that match (float, QAT 16/8/4, ternary/binary),
+    so that both paths train the same reduced recipe: the same stages, the same order, the
+    same proportions between the runs (which is what decides how well the sweep fills the cores).
+    """
+    text = src.read_text()
+
+    def div(m: re.Match) -> str:
+        return f"{m.group(1)}{max(1, math.ceil(int(m.group(2)) / divisor))}"
+
+    dst.write_text(re.sub(r"^(\s*epochs\s*=\s*)(\d+)", div, text, flags=re.M))
+    return {
+        "float": max(1, math.ceil(40 / divisor)),
+        "qat": max(1, math.ceil(20 / divisor)),
+        "lowbit": max(1, math.ceil(40 / divisor)),
+    }
+
+
+def bench_models_scaled(ctx) -> dict:
+    """`make models` with every epoch count divided by 10, serial against the Ray Tune sweep."""
+    root = Path(getattr(ctx, "out", REPO / "build" / "bench")) / "models-scaled"
+    root.mkdir(parents=True, exist_ok=True)
+    spec = root.parent / "models-scaled.toml"
+    e = scaled_spec(REPO / "sweeps/models.toml", spec, SCALE)
+    serial = ["--float-epochs", str(e["float"]), "--qat-epochs", str(e["qat"]), "--lowbit-epochs", str(e["lowbit"])]
+    out = compare(root, serial_args=serial, spec=spec)
+    out["title"] = f"make models / {SCALE} epochs: " + out["title"].split(": ", 1)[1]
+    out["epoch_divisor"] = SCALE
+    return out
+
+
+bench_models_scaled.long = True  # about 6-10 minutes of two cores
+BENCHES = {"models": bench_models, "models-scaled": bench_models_scaled}
