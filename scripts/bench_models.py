@@ -34,7 +34,10 @@ def _timed(argv: list[str]) -> float:
 
 
 def compare(
-    root: Path, serial_args: list[str] = (), sweep_args: list[str] = (), spec: Path = REPO / "sweeps/models.toml"
+    root: Path,
+    serial_args: list[str] = (),
+    sweep_args: list[str] = (),
+    spec: Path = REPO / "sweeps/models.toml",
 ) -> dict:
     """Run both paths from scratch under ``root``; extra arguments go to each (a reduced run)."""
     if root.exists():
@@ -123,7 +126,14 @@ def bench_models_scaled(ctx) -> dict:
     root.mkdir(parents=True, exist_ok=True)
     spec = root.parent / "models-scaled.toml"
     e = scaled_spec(REPO / "sweeps/models.toml", spec, SCALE)
-    serial = ["--float-epochs", str(e["float"]), "--qat-epochs", str(e["qat"]), "--lowbit-epochs", str(e["lowbit"])]
+    serial = [
+        "--float-epochs",
+        str(e["float"]),
+        "--qat-epochs",
+        str(e["qat"]),
+        "--lowbit-epochs",
+        str(e["lowbit"]),
+    ]
     out = compare(root, serial_args=serial, spec=spec)
     out["title"] = f"make models / {SCALE} epochs: " + out["title"].split(": ", 1)[1]
     out["epoch_divisor"] = SCALE
