@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from . import fixed
+from . import fixed, lifloop
 from .network import PIXEL_MAX, RESET_MODES, IntLayer, IntNetwork
 from .quant import Quantizer, QuantResult, bits_name, parse_bits
 
@@ -50,6 +50,16 @@ __all__ = [
 ]
 
 F64_EXACT = 2.0**53
+F32_EXACT = 2.0**24
+
+
+def _int_matmul(a: np.ndarray, codes: np.ndarray, bound: float, exact: bool) -> np.ndarray:
+    """``a @ codes.T`` as float64. When ``exact`` (both hold integers) and ``bound`` (a bound on
+    every partial sum's magnitude) is below 2**24, the product runs in float32, where every
+    such sum is exact, so the result equals float64's; otherwise it runs in float64."""
+    if exact and bound < F32_EXACT:
+        return np.matmul(a.astype(np.float32), codes.T.astype(np.float32)).astype(np.float64)
+    return a @ codes.T
 
 
 def _openblas_handles():
@@ -384,54 +394,33 @@ class SNNModel:
         cache = _Cache(x=xf, qr=qr, thetas=thetas) if keep else None
         # exactness: every partial sum below 2**53
         maxq = [float(np.abs(r.codes).max()) for r in qr]
+        exact = self.quantizer.bits != "float"  # integer codes: float32 products are exact below 2**24
         if PIXEL_MAX * maxq[0] * self.sizes[0] >= F64_EXACT:
             raise fixed.ArithmeticError_("layer 0 current could exceed 2**53: not exact in float64")
-        i_const = xf @ qr[0].codes.T + bias[0]
+        i_const = _int_matmul(xf, qr[0].codes, PIXEL_MAX * maxq[0] * self.sizes[0], exact) + bias[0]
         spikes_prev = None
-        counts = None
+        B = xf.shape[0]
         for li in range(self.n_hidden_layers):
             lo, hi = fixed.signed_range(self.mem_widths[li])
             assert hi < F64_EXACT
             theta = float(thetas[li])
             n = self.sizes[li + 1]
-            B = xf.shape[0]
             if li == 0:
-                cur = i_const
+                cur = i_const.reshape(1, B, n)
             else:
-                cur = (spikes_prev.reshape(T * B, -1) @ qr[li].codes.T).reshape(T, B, n) + bias[li]
-            v = np.zeros((B, n))
-            tmp = np.empty((B, n))
+                cur = _int_matmul(
+                    spikes_prev.reshape(T * B, -1), qr[li].codes, maxq[li] * self.sizes[li], exact
+                ).reshape(T, B, n)
+                cur += bias[li]
             S = np.empty((T, B, n))
-            V2 = np.empty((T, B, n)) if keep else None
-            clipped = False
-            k = self.leak_shift
-            scale_k = 2.0**-k
-            for t in range(T):
-                if k:  # v -= floor(v / 2^k): the exact floor shift on integer-valued floats
-                    np.multiply(v, scale_k, out=tmp)
-                    np.floor(tmp, out=tmp)
-                    v -= tmp
-                v += cur if li == 0 else cur[t]
-                if v.max() >= hi or v.min() <= lo:  # saturate (never wrap)
-                    np.clip(v, lo, hi, out=v)
-                    clipped = True
-                st = S[t]
-                np.greater_equal(v, theta, out=st)
-                if keep:
-                    V2[t] = v
-                if self.reset == "subtract":
-                    np.multiply(st, theta, out=tmp)
-                    v -= tmp
-                else:
-                    np.subtract(1.0, st, out=tmp)
-                    v *= tmp
-            sat = None
-            if keep and clipped:
-                sat = (V2 <= lo) | (V2 >= hi)
+            V2 = np.empty((T, B, n))
+            clipped = lifloop.lif_forward(
+                cur, li == 0, V2, S, theta, float(lo), float(hi), self.leak_shift, self.reset == "subtract"
+            )
             if keep:
                 cache.v2.append(V2)
                 cache.spikes.append(S)
-                cache.sat.append(sat)
+                cache.sat.append((V2 <= lo) | (V2 >= hi) if clipped else None)
             spikes_prev = S
         counts = spikes_prev.sum(axis=0)
         scores = counts @ qr[-1].codes.T + T * bias[-1]
@@ -476,55 +465,35 @@ class SNNModel:
             theta = float(cache.thetas[li])
             V2, S, sat = cache.v2[li], cache.spikes[li], cache.sat[li]
             B, n = V2.shape[1], V2.shape[2]
-            gv = np.zeros((B, n))
-            gI = np.zeros((B, n)) if li == 0 else np.empty((T, B, n))
-            # fast-sigmoid surrogate of every step at once: 1 / (theta (1 + a |v - theta| / theta)^2)
-            SG = np.subtract(V2, theta)
-            np.abs(SG, out=SG)
-            SG *= a / theta
-            SG += 1.0
-            np.square(SG, out=SG)
-            np.divide(1.0 / theta, SG, out=SG)
-            keep_mask = None if sat is None else ~sat
-            gth = 0.0
             subtract = self.reset == "subtract"
             detached = self.detach_reset
-            if subtract and detached and g_s_const:
-                # d loss / d spike is the same at every step: one product for the threshold term
-                gth -= float((SG.sum(axis=0) * g_s).sum())
-            tmp = np.empty((B, n))
-            for t in range(T - 1, -1, -1):
-                gs = g_s if g_s_const else g_s[t]
-                sg = SG[t]
-                st = S[t]
+            # one step t = T-1 .. 0 per pass (lifloop.lif_backward), with the fast-sigmoid
+            # surrogate 1 / (theta (1 + a |v - theta| / theta)^2) computed as
+            # (1/theta) / ((|v - theta| * (a/theta) + 1)^2), and per step, elementwise:
+            #   subtract reset: PA = spike * gv; PB = sg * (gs, or gs - theta gv if attached);
+            #                   gv2 = gv + PB
+            #   reset to zero:  PB = sg * (gs, or gs - v gv if attached); gv2 = gv (1 - spike) + PB
+            #   gv2 *= not saturated; gI += gv2 (layer 0) or gI[t] = gv2; gv = gv2 * beta
+            gI = np.zeros((1, B, n)) if li == 0 else np.empty((T, B, n))
+            PA = np.empty((T, B, n)) if subtract else np.empty((1, 1, 1))
+            PB = np.empty((T, B, n))
+            # d loss / d spike is the same at every step: one product for the threshold term
+            sg_once = subtract and detached and g_s_const
+            SGsum = np.empty((B, n))
+            gs_all = g_s.reshape(1, B, n) if g_s_const else g_s
+            keep_mask = np.ones((1, 1, 1), bool) if sat is None else ~sat
+            lifloop.lif_backward(
+                V2, S, gs_all, g_s_const, keep_mask, sat is not None, theta, a, beta,
+                subtract, detached, li == 0, gI, PA, PB, SGsum, sg_once,
+            )  # fmt: skip
+            gth = 0.0 - float((SGsum * g_s).sum()) if sg_once else 0.0
+            for t in range(T - 1, -1, -1):  # the threshold gradient, summed step by step as before
                 if subtract:
-                    # dL/dtheta through the reset v3 = v2 - spike * theta
-                    np.multiply(st, gv, out=tmp)
-                    gth -= float(tmp.sum())
-                    if detached:
-                        np.multiply(sg, gs, out=tmp)
-                        if not g_s_const:
-                            gth -= float(tmp.sum())
-                    else:
-                        term = gs - theta * gv
-                        np.multiply(sg, term, out=tmp)
-                        gth -= float(tmp.sum())
-                    gv2 = gv + tmp
-                else:
-                    term = gs if detached else gs - V2[t] * gv
-                    np.multiply(sg, term, out=tmp)
-                    gth -= float(tmp.sum())
-                    gv2 = gv * (1.0 - st)
-                    gv2 += tmp
-                if keep_mask is not None:
-                    gv2 *= keep_mask[t]
-                if li == 0:
-                    gI += gv2
-                else:
-                    gI[t] = gv2
-                gv = gv2
-                if beta != 1.0:
-                    gv *= beta
+                    gth -= float(PA[t].sum())
+                if not sg_once:
+                    gth -= float(PB[t].sum())
+            if li == 0:
+                gI = gI[0]
             g_theta[li] = gth / units[li]
             grads_b[li] = gI.sum(axis=0) if li == 0 else gI.sum(axis=(0, 1))
             if li == 0:
