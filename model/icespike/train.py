@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from . import fixed, lifloop
+from . import fixed, trainkernels
 from .network import PIXEL_MAX, RESET_MODES, IntLayer, IntNetwork
 from .quant import Quantizer, QuantResult, bits_name, parse_bits
 
@@ -414,7 +414,7 @@ class SNNModel:
                 cur += bias[li]
             S = np.empty((T, B, n))
             V2 = np.empty((T, B, n))
-            clipped = lifloop.lif_forward(
+            clipped = trainkernels.lif_forward(
                 cur, li == 0, V2, S, theta, float(lo), float(hi), self.leak_shift, self.reset == "subtract"
             )
             if keep:
@@ -467,7 +467,7 @@ class SNNModel:
             B, n = V2.shape[1], V2.shape[2]
             subtract = self.reset == "subtract"
             detached = self.detach_reset
-            # one step t = T-1 .. 0 per pass (lifloop.lif_backward), with the fast-sigmoid
+            # one step t = T-1 .. 0 per pass (trainkernels.lif_backward), with the fast-sigmoid
             # surrogate 1 / (theta (1 + a |v - theta| / theta)^2) computed as
             # (1/theta) / ((|v - theta| * (a/theta) + 1)^2), and per step, elementwise:
             #   subtract reset: PA = spike * gv; PB = sg * (gs, or gs - theta gv if attached);
@@ -482,7 +482,7 @@ class SNNModel:
             SGsum = np.empty((B, n))
             gs_all = g_s.reshape(1, B, n) if g_s_const else g_s
             keep_mask = np.ones((1, 1, 1), bool) if sat is None else ~sat
-            lifloop.lif_backward(
+            trainkernels.lif_backward(
                 V2, S, gs_all, g_s_const, keep_mask, sat is not None, theta, a, beta,
                 subtract, detached, li == 0, gI, PA, PB, SGsum, sg_once,
             )  # fmt: skip
@@ -535,18 +535,15 @@ class Adam:
         step = lr / c1
         inv_c2 = 1.0 / math.sqrt(c2)
         for p, g, m, v in zip(params, grads, self.m, self.v):
-            m *= self.b1
-            m += (1.0 - self.b1) * g
-            v *= self.b2
-            g2 = np.square(g)
-            g2 *= 1.0 - self.b2
-            v += g2
-            den = np.sqrt(v, out=g2)
-            den *= inv_c2
-            den += self.eps
-            np.divide(m, den, out=den)
-            den *= step
-            p -= den
+            # per element: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+            # p -= step * m / (sqrt(v) / sqrt(c2) + eps)   (compiled: trainkernels.adam_update)
+            flat = [a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in (p, m, v)]
+            pf, mf, vf = (a.reshape(-1) for a in flat)
+            gf = np.ascontiguousarray(g, dtype=np.float64).reshape(-1)
+            trainkernels.adam_update(pf, gf, mf, vf, self.b1, self.b2, inv_c2, self.eps, step)
+            for a, f in zip((p, m, v), flat):
+                if f is not a:  # a non-contiguous array was updated through a copy
+                    a[...] = f
 
     def state(self) -> dict:
         return {"t": self.t, "m": [a.copy() for a in self.m], "v": [a.copy() for a in self.v]}

@@ -13,10 +13,12 @@ products out and the caller sums them with numpy (pairwise summation), as before
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
-__all__ = ["lif_forward", "lif_backward"]
+__all__ = ["lif_forward", "lif_backward", "adam_update"]
 
 _JIT = {"cache": True, "fastmath": False, "error_model": "numpy"}
 
@@ -135,3 +137,20 @@ def lif_backward(
                 else:
                     SGsum[b, j] = SGsum[b, j] + sg
     return gv
+
+
+@numba.njit(**_JIT)
+def adam_update(p, g, m, v, b1, b2, inv_c2, eps, step):  # pragma: no cover - compiled
+    """One Adam step on flat float64 arrays, per element as numpy would:
+    ``m = m * b1 + (1 - b1) * g``, ``v = v * b2 + g^2 * (1 - b2)``,
+    ``p -= m / (sqrt(v) * inv_c2 + eps) * step``."""
+    c1 = 1.0 - b1
+    c2 = 1.0 - b2
+    for i in range(p.size):
+        gi = g[i]
+        mi = m[i] * b1 + c1 * gi
+        vi = v[i] * b2 + (gi * gi) * c2
+        m[i] = mi
+        v[i] = vi
+        den = math.sqrt(vi) * inv_c2 + eps
+        p[i] = p[i] - (mi / den) * step
