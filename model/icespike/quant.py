@@ -75,11 +75,12 @@ def bits_name(bits) -> str:
 
 
 def check_weights(w, what: str = "weights", ndim: int | None = 2) -> np.ndarray:
-    """Return ``w`` as float64, raising ValueError on NaN/inf, non-numeric or wrong rank."""
+    """Return ``w`` as float64 (``w`` itself if it is a float64 array: callers only read it),
+    raising ValueError on NaN/inf, non-numeric or wrong rank."""
     a = np.asarray(w)
     if a.dtype.kind not in "fiub":
         raise ValueError(f"{what} must be numeric, got dtype {a.dtype}")
-    a = a.astype(np.float64)
+    a = a.astype(np.float64, copy=False)
     if ndim is not None and a.ndim != ndim:
         raise ValueError(f"{what} must be a {ndim}-D array, got shape {a.shape}")
     if a.size == 0:

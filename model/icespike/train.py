@@ -263,6 +263,7 @@ class SNNModel:
         self.surrogate_slope = float(surrogate_slope)
         self.detach_reset = bool(detach_reset)
         self.gain = float(gain)
+        self._work: dict = {}  # reused work arrays of the backward pass (see _scratch)
         tmpl = _template(
             sizes, self.quantizer.export_bits, self.timesteps, self.leak_shift, reset, biases is not None
         )
@@ -446,6 +447,15 @@ class SNNModel:
         """The latent float arrays training updates in place: weights, then biases (if any)."""
         return list(self.weights) + ([] if self.biases is None else list(self.biases))
 
+    def _scratch(self, key, shape: tuple[int, ...]) -> np.ndarray:
+        """A float64 work array of ``shape`` kept between calls (contents undefined): the
+        backward pass's per-step arrays are large, and a fresh allocation of each, every batch,
+        costs more in page faults than the pass itself. Nothing held in one escapes the call."""
+        buf = self._work.get(key)
+        if buf is None or buf.shape != shape:
+            buf = self._work[key] = np.empty(shape)
+        return buf
+
     def backward(self, cache: _Cache, g_logits: np.ndarray) -> tuple[list[np.ndarray], list[float]]:
         """Gradients of the loss w.r.t. :meth:`trainable` and the float thresholds."""
         qr = cache.qr
@@ -474,12 +484,14 @@ class SNNModel:
             #                   gv2 = gv + PB
             #   reset to zero:  PB = sg * (gs, or gs - v gv if attached); gv2 = gv (1 - spike) + PB
             #   gv2 *= not saturated; gI += gv2 (layer 0) or gI[t] = gv2; gv = gv2 * beta
-            gI = np.zeros((1, B, n)) if li == 0 else np.empty((T, B, n))
-            PA = np.empty((T, B, n)) if subtract else np.empty((1, 1, 1))
-            PB = np.empty((T, B, n))
+            gI = self._scratch(("gI", li), (1, B, n) if li == 0 else (T, B, n))
+            if li == 0:
+                gI.fill(0.0)
+            PA = self._scratch(("PA", li), (T, B, n) if subtract else (1, 1, 1))
+            PB = self._scratch(("PB", li), (T, B, n))
             # d loss / d spike is the same at every step: one product for the threshold term
             sg_once = subtract and detached and g_s_const
-            SGsum = np.empty((B, n))
+            SGsum = self._scratch(("SGsum", li), (B, n))
             gs_all = g_s.reshape(1, B, n) if g_s_const else g_s
             keep_mask = np.ones((1, 1, 1), bool) if sat is None else ~sat
             trainkernels.lif_backward(

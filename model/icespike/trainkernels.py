@@ -39,15 +39,16 @@ def lif_forward(cur, const_cur, V2, S, theta, lo, hi, leak_shift, subtract):  # 
     clipped = False
     v = np.zeros((B, n))
     for t in range(T):
+        ct = 0 if const_cur else t
         for b in range(B):
-            for j in range(n):
+            clip_row = False
+            for j in range(n):  # branch-free, so that it vectorises
                 x = v[b, j]
                 if leak_shift:
                     x = x - np.floor(x * scale_k)
-                x = x + (cur[0, b, j] if const_cur else cur[t, b, j])
-                if x >= hi or x <= lo:
-                    clipped = True
-                    x = min(max(x, lo), hi)
+                x = x + cur[ct, b, j]
+                clip_row |= (x >= hi) | (x <= lo)
+                x = min(max(x, lo), hi)  # the identity unless it saturates
                 s = 1.0 if x >= theta else 0.0
                 V2[t, b, j] = x
                 S[t, b, j] = s
@@ -56,6 +57,7 @@ def lif_forward(cur, const_cur, V2, S, theta, lo, hi, leak_shift, subtract):  # 
                 else:
                     x = x * (1.0 - s)
                 v[b, j] = x
+            clipped |= clip_row
     return clipped
 
 
@@ -96,6 +98,7 @@ def lif_backward(
     c = slope / theta
     gv = np.zeros((B, n))
     for t in range(T - 1, -1, -1):
+        ct = 0 if const_gs else t
         for b in range(B):
             for j in range(n):
                 v2 = V2[t, b, j]
@@ -103,7 +106,7 @@ def lif_backward(
                 sg = inv_theta / (d * d)
                 s = S[t, b, j]
                 g = gv[b, j]
-                gs = gs_all[0, b, j] if const_gs else gs_all[t, b, j]
+                gs = gs_all[ct, b, j]
                 if subtract:
                     PA[t, b, j] = s * g
                     if detached:
@@ -132,10 +135,7 @@ def lif_backward(
                 v2 = V2[t, b, j]
                 d = abs(v2 - theta) * c + 1.0
                 sg = inv_theta / (d * d)
-                if t == 0:
-                    SGsum[b, j] = sg
-                else:
-                    SGsum[b, j] = SGsum[b, j] + sg
+                SGsum[b, j] = sg if t == 0 else SGsum[b, j] + sg
     return gv
 
 
