@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from icespike.data import load_mnist
-from icespike.train import SNNModel, TrainConfig, Trainer
+from icespike.train import Adam, SNNModel, TrainConfig, Trainer, _int_matmul
 
 N_IMAGES = 256
 CASES = {
@@ -88,3 +88,27 @@ def data():
 @pytest.mark.parametrize("name", list(CASES))
 def test_short_training_gives_the_same_weights_bit_for_bit(name, data):
     assert run_case(CASES[name], *data) == EXPECTED[name]
+
+
+def test_adam_updates_non_contiguous_parameters_in_place_as_contiguous_ones():
+    rng = np.random.default_rng(2)
+    w = rng.normal(size=(5, 7))
+    grads = [rng.normal(size=(5, 7)) for _ in range(3)]
+    p_c, p_f = w.copy(), np.asfortranarray(w)
+    opt_c, opt_f = Adam([p_c], lr=1e-2), Adam([p_f], lr=1e-2)
+    for i, g in enumerate(grads):
+        opt_c.step([p_c], [g], 1e-2 * (i + 1))
+        opt_f.step([p_f], [np.asfortranarray(g)], 1e-2 * (i + 1))
+    assert not np.array_equal(p_c, w)
+    assert np.array_equal(p_c, p_f) and np.array_equal(opt_c.v[0], opt_f.v[0])
+
+
+def test_integer_products_run_in_float32_only_where_exact():
+    """Every partial sum below 2**24: float32; above: float64 (float32 would round 2**24 + 1)."""
+    codes = np.array([[1.0, 1.0]])
+    small = np.array([[2.0**23, 1.0]])
+    big = np.array([[2.0**24, 1.0]])
+    assert _int_matmul(small, codes, bound=2.0**23 + 1, exact=True)[0, 0] == 2.0**23 + 1
+    assert _int_matmul(big, codes, bound=2.0**24 + 1, exact=True)[0, 0] == 2.0**24 + 1
+    # the bound decides: a wrong (too small) bound would show as float32's rounding
+    assert _int_matmul(big, codes, bound=1.0, exact=True)[0, 0] == 2.0**24

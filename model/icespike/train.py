@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from . import fixed, trainkernels
+from . import fixed
 from .network import PIXEL_MAX, RESET_MODES, IntLayer, IntNetwork
 from .quant import Quantizer, QuantResult, bits_name, parse_bits
 
@@ -51,6 +51,14 @@ __all__ = [
 
 F64_EXACT = 2.0**53
 F32_EXACT = 2.0**24
+
+
+def _kernels():
+    """The compiled loops (:mod:`icespike.trainkernels`), imported on first use: importing numba
+    takes a second or more, which commands that only load checkpoints should not pay."""
+    from . import trainkernels
+
+    return trainkernels
 
 
 def _int_matmul(a: np.ndarray, codes: np.ndarray, bound: float, exact: bool) -> np.ndarray:
@@ -415,7 +423,7 @@ class SNNModel:
                 cur += bias[li]
             S = np.empty((T, B, n))
             V2 = np.empty((T, B, n))
-            clipped = trainkernels.lif_forward(
+            clipped = _kernels().lif_forward(
                 cur, li == 0, V2, S, theta, float(lo), float(hi), self.leak_shift, self.reset == "subtract"
             )
             if keep:
@@ -494,7 +502,7 @@ class SNNModel:
             SGsum = self._scratch(("SGsum", li), (B, n))
             gs_all = g_s.reshape(1, B, n) if g_s_const else g_s
             keep_mask = np.ones((1, 1, 1), bool) if sat is None else ~sat
-            trainkernels.lif_backward(
+            _kernels().lif_backward(
                 V2, S, gs_all, g_s_const, keep_mask, sat is not None, theta, a, beta,
                 subtract, detached, li == 0, gI, PA, PB, SGsum, sg_once,
             )  # fmt: skip
@@ -552,7 +560,7 @@ class Adam:
             flat = [a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in (p, m, v)]
             pf, mf, vf = (a.reshape(-1) for a in flat)
             gf = np.ascontiguousarray(g, dtype=np.float64).reshape(-1)
-            trainkernels.adam_update(pf, gf, mf, vf, self.b1, self.b2, inv_c2, self.eps, step)
+            _kernels().adam_update(pf, gf, mf, vf, self.b1, self.b2, inv_c2, self.eps, step)
             for a, f in zip((p, m, v), flat):
                 if f is not a:  # a non-contiguous array was updated through a copy
                     a[...] = f

@@ -1,11 +1,12 @@
-"""The trainer's per-time-step LIF loops, compiled (numba): one pass over (batch, neurons) per step.
+"""The trainer's compiled loops (numba): the LIF time steps, forward and backward, and Adam.
 
-:mod:`icespike.train` runs its forward and backward time loops here. Each element goes through
-exactly the floating-point operations, in the same order, that the numpy expressions written
-in ``train.py``'s docstrings would perform (IEEE double, no fast-math, no fused multiply-add:
-LLVM contracts ``a * b + c`` only when told to, and numba does not tell it without
-``fastmath``), so the results are bit-identical to the numpy formulation; what changes is
-that a step is one pass over memory instead of about ten, with no temporaries.
+:mod:`icespike.train` runs its per-step work here, one pass over (batch, neurons) per time
+step instead of about ten numpy operations with their temporaries. Each element goes through
+exactly the floating-point operations, in the same order, that the numpy expressions given in
+each function's docstring perform (IEEE double; no fast-math, so no reassociation and no fused
+multiply-add), so the results are bit-identical to the numpy formulation
+(``tests/test_train_determinism.py`` checks trained weights against the digests of the numpy
+trainer).
 
 Sums that feed the threshold gradient are *not* done here: the kernels write the per-step
 products out and the caller sums them with numpy (pairwise summation), as before.
