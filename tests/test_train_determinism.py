@@ -9,7 +9,8 @@ The cases cover every width, one and two hidden layers, augmentation, both reset
 reset path detached and attached, biases, and a saturating membrane.
 
 The digests hold for the machine's float64 BLAS (numpy's bundled OpenBLAS): a different BLAS
-kernel may sum in another order. Fast tier: about 3 s in all.
+kernel may sum in another order. Fast tier: 8-13 s in all (of which a few seconds compile the
+numba kernels when no cache is there yet).
 """
 
 from __future__ import annotations
