@@ -45,7 +45,7 @@ help:
 	@echo "make sim          RTL vs golden model on the 10,000 test images, every width (Verilator)"
 	@echo "make synth        synthesis of the network engine for iCE40 (UP5K, HX8K)"
 	@echo "make synth-cores  synthesis of each arithmetic core"
-	@echo "make bench        golden-model (and other) throughput benchmarks"
+	@echo "make bench        throughput benchmarks (training vs snnTorch: set ICESPIKE_SNNTORCH_PYTHON, docs/training.md)"
 	@echo "make studio       the local web app on http://127.0.0.1:8765/"
 	@echo "make clean        remove build/"
 

@@ -7,7 +7,8 @@ Runs under an interpreter that has torch and snntorch (it imports nothing of ice
 
 It reads commands from stdin, one per line: ``epoch`` trains one epoch over the images of
 ``--data`` (uint8 pixels ``x`` (N, 784), labels ``y``) and prints one JSON line
-``{"seconds": ..., "loss": ..., "accuracy": ...}``; ``quit`` (or end of input) stops. So the
+``{"seconds": ..., "cpu_seconds": ..., "loss": ..., "accuracy": ...}`` (wall-clock and
+process CPU time); ``quit`` (or end of input) stops. So the
 caller can interleave these epochs with its own, side by side under the same machine load.
 
 The network is the one icespike trains: bias-free linear layers, LIF hidden layers
@@ -92,7 +93,7 @@ def main() -> int:
             print(json.dumps({"error": f"unknown command {cmd!r}"}), flush=True)
             return 2
         order = torch.randperm(len(x), generator=gen)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         tot_loss = correct = 0.0
         for b in range(0, len(x), args.batch_size):
             idx = order[b : b + args.batch_size]
@@ -101,11 +102,14 @@ def main() -> int:
             opt.zero_grad()
             loss.backward()
             opt.step()
-            tot_loss += float(loss) * len(idx)
+            tot_loss += float(loss.detach()) * len(idx)
             correct += float((out.argmax(1) == y[idx]).sum())
-        dt = time.perf_counter() - t0
+        dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         print(
-            json.dumps({"seconds": dt, "loss": tot_loss / len(x), "accuracy": correct / len(x)}), flush=True
+            json.dumps(
+                {"seconds": dt, "cpu_seconds": cpu, "loss": tot_loss / len(x), "accuracy": correct / len(x)}
+            ),
+            flush=True,
         )
     return 0
 

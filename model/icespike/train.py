@@ -50,6 +50,24 @@ __all__ = [
 ]
 
 F64_EXACT = 2.0**53
+F32_EXACT = 2.0**24
+
+
+def _kernels():
+    """The compiled loops (:mod:`icespike.trainkernels`), imported on first use: importing numba
+    takes a second or more, which commands that only load checkpoints should not pay."""
+    from . import trainkernels
+
+    return trainkernels
+
+
+def _int_matmul(a: np.ndarray, codes: np.ndarray, bound: float, exact: bool) -> np.ndarray:
+    """``a @ codes.T`` as float64. When ``exact`` (both hold integers) and ``bound`` (a bound on
+    every partial sum's magnitude) is below 2**24, the product runs in float32, where every
+    such sum is exact, so the result equals float64's; otherwise it runs in float64."""
+    if exact and bound < F32_EXACT:
+        return np.matmul(a.astype(np.float32), codes.T.astype(np.float32)).astype(np.float64)
+    return a @ codes.T
 
 
 def _openblas_handles():
@@ -253,6 +271,7 @@ class SNNModel:
         self.surrogate_slope = float(surrogate_slope)
         self.detach_reset = bool(detach_reset)
         self.gain = float(gain)
+        self._work: dict = {}  # reused work arrays of the backward pass (see _scratch)
         tmpl = _template(
             sizes, self.quantizer.export_bits, self.timesteps, self.leak_shift, reset, biases is not None
         )
@@ -384,54 +403,33 @@ class SNNModel:
         cache = _Cache(x=xf, qr=qr, thetas=thetas) if keep else None
         # exactness: every partial sum below 2**53
         maxq = [float(np.abs(r.codes).max()) for r in qr]
+        exact = self.quantizer.bits != "float"  # integer codes: float32 products are exact below 2**24
         if PIXEL_MAX * maxq[0] * self.sizes[0] >= F64_EXACT:
             raise fixed.ArithmeticError_("layer 0 current could exceed 2**53: not exact in float64")
-        i_const = xf @ qr[0].codes.T + bias[0]
+        i_const = _int_matmul(xf, qr[0].codes, PIXEL_MAX * maxq[0] * self.sizes[0], exact) + bias[0]
         spikes_prev = None
-        counts = None
+        B = xf.shape[0]
         for li in range(self.n_hidden_layers):
             lo, hi = fixed.signed_range(self.mem_widths[li])
             assert hi < F64_EXACT
             theta = float(thetas[li])
             n = self.sizes[li + 1]
-            B = xf.shape[0]
             if li == 0:
-                cur = i_const
+                cur = i_const.reshape(1, B, n)
             else:
-                cur = (spikes_prev.reshape(T * B, -1) @ qr[li].codes.T).reshape(T, B, n) + bias[li]
-            v = np.zeros((B, n))
-            tmp = np.empty((B, n))
+                cur = _int_matmul(
+                    spikes_prev.reshape(T * B, -1), qr[li].codes, maxq[li] * self.sizes[li], exact
+                ).reshape(T, B, n)
+                cur += bias[li]
             S = np.empty((T, B, n))
-            V2 = np.empty((T, B, n)) if keep else None
-            clipped = False
-            k = self.leak_shift
-            scale_k = 2.0**-k
-            for t in range(T):
-                if k:  # v -= floor(v / 2^k): the exact floor shift on integer-valued floats
-                    np.multiply(v, scale_k, out=tmp)
-                    np.floor(tmp, out=tmp)
-                    v -= tmp
-                v += cur if li == 0 else cur[t]
-                if v.max() >= hi or v.min() <= lo:  # saturate (never wrap)
-                    np.clip(v, lo, hi, out=v)
-                    clipped = True
-                st = S[t]
-                np.greater_equal(v, theta, out=st)
-                if keep:
-                    V2[t] = v
-                if self.reset == "subtract":
-                    np.multiply(st, theta, out=tmp)
-                    v -= tmp
-                else:
-                    np.subtract(1.0, st, out=tmp)
-                    v *= tmp
-            sat = None
-            if keep and clipped:
-                sat = (V2 <= lo) | (V2 >= hi)
+            V2 = np.empty((T, B, n))
+            clipped = _kernels().lif_forward(
+                cur, li == 0, V2, S, theta, float(lo), float(hi), self.leak_shift, self.reset == "subtract"
+            )
             if keep:
                 cache.v2.append(V2)
                 cache.spikes.append(S)
-                cache.sat.append(sat)
+                cache.sat.append((V2 <= lo) | (V2 >= hi) if clipped else None)
             spikes_prev = S
         counts = spikes_prev.sum(axis=0)
         scores = counts @ qr[-1].codes.T + T * bias[-1]
@@ -457,6 +455,15 @@ class SNNModel:
         """The latent float arrays training updates in place: weights, then biases (if any)."""
         return list(self.weights) + ([] if self.biases is None else list(self.biases))
 
+    def _scratch(self, key, shape: tuple[int, ...]) -> np.ndarray:
+        """A float64 work array of ``shape`` kept between calls (contents undefined): the
+        backward pass's per-step arrays are large, and a fresh allocation of each, every batch,
+        costs more in page faults than the pass itself. Nothing held in one escapes the call."""
+        buf = self._work.get(key)
+        if buf is None or buf.shape != shape:
+            buf = self._work[key] = np.empty(shape)
+        return buf
+
     def backward(self, cache: _Cache, g_logits: np.ndarray) -> tuple[list[np.ndarray], list[float]]:
         """Gradients of the loss w.r.t. :meth:`trainable` and the float thresholds."""
         qr = cache.qr
@@ -476,55 +483,37 @@ class SNNModel:
             theta = float(cache.thetas[li])
             V2, S, sat = cache.v2[li], cache.spikes[li], cache.sat[li]
             B, n = V2.shape[1], V2.shape[2]
-            gv = np.zeros((B, n))
-            gI = np.zeros((B, n)) if li == 0 else np.empty((T, B, n))
-            # fast-sigmoid surrogate of every step at once: 1 / (theta (1 + a |v - theta| / theta)^2)
-            SG = np.subtract(V2, theta)
-            np.abs(SG, out=SG)
-            SG *= a / theta
-            SG += 1.0
-            np.square(SG, out=SG)
-            np.divide(1.0 / theta, SG, out=SG)
-            keep_mask = None if sat is None else ~sat
-            gth = 0.0
             subtract = self.reset == "subtract"
             detached = self.detach_reset
-            if subtract and detached and g_s_const:
-                # d loss / d spike is the same at every step: one product for the threshold term
-                gth -= float((SG.sum(axis=0) * g_s).sum())
-            tmp = np.empty((B, n))
-            for t in range(T - 1, -1, -1):
-                gs = g_s if g_s_const else g_s[t]
-                sg = SG[t]
-                st = S[t]
+            # one step t = T-1 .. 0 per pass (trainkernels.lif_backward), with the fast-sigmoid
+            # surrogate 1 / (theta (1 + a |v - theta| / theta)^2) computed as
+            # (1/theta) / ((|v - theta| * (a/theta) + 1)^2), and per step, elementwise:
+            #   subtract reset: PA = spike * gv; PB = sg * (gs, or gs - theta gv if attached);
+            #                   gv2 = gv + PB
+            #   reset to zero:  PB = sg * (gs, or gs - v gv if attached); gv2 = gv (1 - spike) + PB
+            #   gv2 *= not saturated; gI += gv2 (layer 0) or gI[t] = gv2; gv = gv2 * beta
+            gI = self._scratch(("gI", li), (1, B, n) if li == 0 else (T, B, n))
+            if li == 0:
+                gI.fill(0.0)
+            PA = self._scratch(("PA", li), (T, B, n) if subtract else (1, 1, 1))
+            PB = self._scratch(("PB", li), (T, B, n))
+            # d loss / d spike is the same at every step: one product for the threshold term
+            sg_once = subtract and detached and g_s_const
+            SGsum = self._scratch(("SGsum", li), (B, n))
+            gs_all = g_s.reshape(1, B, n) if g_s_const else g_s
+            keep_mask = np.ones((1, 1, 1), bool) if sat is None else ~sat
+            _kernels().lif_backward(
+                V2, S, gs_all, g_s_const, keep_mask, sat is not None, theta, a, beta,
+                subtract, detached, li == 0, gI, PA, PB, SGsum, sg_once,
+            )  # fmt: skip
+            gth = 0.0 - float((SGsum * g_s).sum()) if sg_once else 0.0
+            for t in range(T - 1, -1, -1):  # the threshold gradient, summed step by step as before
                 if subtract:
-                    # dL/dtheta through the reset v3 = v2 - spike * theta
-                    np.multiply(st, gv, out=tmp)
-                    gth -= float(tmp.sum())
-                    if detached:
-                        np.multiply(sg, gs, out=tmp)
-                        if not g_s_const:
-                            gth -= float(tmp.sum())
-                    else:
-                        term = gs - theta * gv
-                        np.multiply(sg, term, out=tmp)
-                        gth -= float(tmp.sum())
-                    gv2 = gv + tmp
-                else:
-                    term = gs if detached else gs - V2[t] * gv
-                    np.multiply(sg, term, out=tmp)
-                    gth -= float(tmp.sum())
-                    gv2 = gv * (1.0 - st)
-                    gv2 += tmp
-                if keep_mask is not None:
-                    gv2 *= keep_mask[t]
-                if li == 0:
-                    gI += gv2
-                else:
-                    gI[t] = gv2
-                gv = gv2
-                if beta != 1.0:
-                    gv *= beta
+                    gth -= float(PA[t].sum())
+                if not sg_once:
+                    gth -= float(PB[t].sum())
+            if li == 0:
+                gI = gI[0]
             g_theta[li] = gth / units[li]
             grads_b[li] = gI.sum(axis=0) if li == 0 else gI.sum(axis=(0, 1))
             if li == 0:
@@ -566,18 +555,15 @@ class Adam:
         step = lr / c1
         inv_c2 = 1.0 / math.sqrt(c2)
         for p, g, m, v in zip(params, grads, self.m, self.v):
-            m *= self.b1
-            m += (1.0 - self.b1) * g
-            v *= self.b2
-            g2 = np.square(g)
-            g2 *= 1.0 - self.b2
-            v += g2
-            den = np.sqrt(v, out=g2)
-            den *= inv_c2
-            den += self.eps
-            np.divide(m, den, out=den)
-            den *= step
-            p -= den
+            # per element: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+            # p -= step * m / (sqrt(v) / sqrt(c2) + eps)   (compiled: trainkernels.adam_update)
+            flat = [a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in (p, m, v)]
+            pf, mf, vf = (a.reshape(-1) for a in flat)
+            gf = np.ascontiguousarray(g, dtype=np.float64).reshape(-1)
+            _kernels().adam_update(pf, gf, mf, vf, self.b1, self.b2, inv_c2, self.eps, step)
+            for a, f in zip((p, m, v), flat):
+                if f is not a:  # a non-contiguous array was updated through a copy
+                    a[...] = f
 
     def state(self) -> dict:
         return {"t": self.t, "m": [a.copy() for a in self.m], "v": [a.copy() for a in self.v]}
