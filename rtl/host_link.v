@@ -59,7 +59,7 @@ module host_link #(
     input  wire                     eng_ready,
     output wire [7:0]               eng_data,
     input  wire                     eng_m_valid,
-    output wire                     eng_m_ready,
+    output reg                      eng_m_ready,
     input  wire [((N_OUT > 2) ? $clog2(N_OUT) : 1)-1:0] eng_class,
     input  wire [N_OUT*SCORE_W-1:0] eng_scores,
     input  wire                     eng_busy,
@@ -141,7 +141,6 @@ module host_link #(
                      P_PAY = 3'd5, P_CRC = 3'd6;
     reg  [2:0]      rp_q;
     reg  [15:0]     rlen_q;
-    reg             cls_ack_q;     // CLASSIFY result sent: release the engine's output register
 
     // CRC-8 of the frame being received
     wire [7:0] rx_crc;
@@ -231,7 +230,11 @@ module host_link #(
             pay_byte = ld_crc[{cnt_q[1:0], 3'b000} +: 8];   // LOAD_END
         end
     end
-    assign eng_m_ready = ((m_q == M_REPLY) & (rp_q == P_PAY) & st_cls & tx_ready & tx_valid) | cls_ack_q;
+    // the engine's result is released from a flip-flop (no path from this FSM into the engine):
+    // in the cycle after its class byte (SELFTEST) or the reply's last byte (CLASSIFY) was sent.
+    // The next class byte waits for the UART to finish this one (10 bit times), by when the
+    // engine has taken the release and shows its next result.
+    wire st_cls_sent = (m_q == M_REPLY) & (rp_q == P_PAY) & st_cls & tx_fire;
 
     // reply framer
     wire [7:0]  tx_crc;
@@ -293,7 +296,7 @@ module host_link #(
         ld_rewind <= 1'b0;
         ld_cancel <= 1'b0;
         eng_rst_q <= 1'b0;
-        cls_ack_q <= 1'b0;
+        eng_m_ready <= st_cls_sent & ~rst;
         net_valid_d <= ld_net_valid;
         if (ld_net_valid & ~net_valid_d) net_crc_q <= ld_crc;
         if (eng_busy) cycles_q <= cycles_q + 40'd1;
@@ -471,7 +474,7 @@ module host_link #(
                         end
                         default: begin
                             m_q <= M_DONE;
-                            if (cmd_q == C_CLASSIFY && status_q == ST_OK) cls_ack_q <= 1'b1;
+                            if (cmd_q == C_CLASSIFY && status_q == ST_OK) eng_m_ready <= 1'b1;
                         end
                     endcase
                 end
@@ -483,7 +486,7 @@ module host_link #(
             endcase
             // SELFTEST record stream (while the reply is sent); fly_q: records in the engine
             fly_q <= fly_q + {1'b0, st_stream & fl_take & (rs_q == R_LABEL)}
-                           - {1'b0, (m_q == M_REPLY) & (rp_q == P_PAY) & st_cls & tx_fire};
+                           - {1'b0, st_cls_sent};
             if (st_stream & fl_take) begin
                 case (rs_q)
                     R_LABEL: begin

@@ -82,6 +82,15 @@ module snn_board #(
     localparam B_AW = ((N_HID + N_OUT) > 2) ? $clog2(N_HID + N_OUT) : 1;
     wire                     eng_rst, eng_valid, eng_ready, eng_m_valid, eng_m_ready, eng_busy;
     wire [7:0]               eng_data;
+    // pixels pass a register slice: no path from the host link's FSM and the flash reader into
+    // the engine's FIFO (the result release, eng_m_ready, is a flip-flop of the host link)
+    wire                     px_valid, px_ready;
+    wire [7:0]               px_data;
+    stream_reg #(.W(8)) u_px (
+        .clk(clk), .rst(rst | eng_rst),
+        .s_valid(eng_valid), .s_ready(eng_ready), .s_data(eng_data),
+        .m_valid(px_valid), .m_ready(px_ready), .m_data(px_data)
+    );
     wire [CLS_W-1:0]         eng_class;
     wire [N_OUT*SCORE_W-1:0] eng_scores;
     snn_engine #(
@@ -91,7 +100,7 @@ module snn_board #(
         .W0_FILE(""), .W1_FILE("")
     ) u_engine (
         .clk(clk), .rst(rst | eng_rst),
-        .s_valid(eng_valid), .s_ready(eng_ready), .s_data(eng_data),
+        .s_valid(px_valid), .s_ready(px_ready), .s_data(px_data),
         .m_valid(eng_m_valid), .m_ready(eng_m_ready), .m_class(eng_class), .m_scores(eng_scores),
         .w_we(w_we), .w_addr(w_addr), .w_data(w_data),
         .w1_we(w1_we), .w1_addr(w1_addr), .w1_data(w1_data),

@@ -150,7 +150,10 @@ def run_task(t: Task) -> Outcome:
         t.name,
     ]
     t0 = time.monotonic()
-    proc = subprocess.run(cmd, cwd=FORMAL_DIR, capture_output=True, text=True)
+    env = dict(
+        os.environ, PATH=f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+    )  # solvers (yices-smt2)
+    proc = subprocess.run(cmd, cwd=FORMAL_DIR, capture_output=True, text=True, env=env)
     secs = time.monotonic() - t0
     status_file = workdir / "status"
     status = status_file.read_text().split()[0] if status_file.is_file() else "ERROR"

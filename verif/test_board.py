@@ -401,7 +401,7 @@ MUTANTS = {
     "button-ignored": ("icebreaker_top.v", "rst_q <= ~por_q[10] | ~btn_s;", "rst_q <= ~por_q[10];", "reset"),
     "loader-ignores-payload-crc": (
         "net_loader.v",
-        "if (crc == pcrc_q) net_valid <= 1'b1;",
+        "if (pcrc_eq_q) net_valid <= 1'b1;",
         "if (1'b1) net_valid <= 1'b1;",
         "corrupt-payload",
     ),

@@ -41,6 +41,7 @@ from icespike.board.protocol import crc8
 from icespike.board.protocol import encode_request as frame
 from icespike.export import engine_params
 from icespike.network import IntLayer, IntNetwork
+from icespike.synth import rtl_closure
 from simrun import ROOT, Mismatches, rtl, run, start_clock, tb_params
 
 TOP = "tb_snn_board"
@@ -335,21 +336,10 @@ def prepare(seed: int, corrupt: bool) -> tuple[dict, Path, int]:
 
 
 def sources():
-    names = (
-        "snn_board",
-        "host_link",
-        "net_loader",
-        "spi_flash_reader",
-        "uart_rx",
-        "uart_tx",
-        "crc8",
-        "crc32",
-    )
-    engine = ("snn_engine", "ram_sdp", "spram64", "lif_pipe", "mul_s", "ternary_addsub", "binary_addsub")
     return [
         ROOT / "verif" / "harness" / f"{TOP}.v",
         ROOT / "verif" / "models" / "spi_flash.v",
-        *rtl(*names, *engine),
+        *rtl(*(p.stem for p in rtl_closure("snn_board"))),
     ]
 
 

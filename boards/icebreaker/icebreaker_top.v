@@ -17,7 +17,7 @@
 `include "net_params.vh"
 
 module icebreaker_top #(
-    parameter CLK_HZ = 24000000,  // engine clock (the PLL output)
+    parameter CLK_HZ = 48000000,  // engine clock (the PLL output)
     parameter BAUD   = 3000000    // UART; CLK_HZ / BAUD integer >= 8
 ) (
     input  wire CLK,        // 12 MHz (CLK_HZ with ICESPIKE_SIM_NO_PLL)
