@@ -13,8 +13,8 @@
 //      reset right after a frame that forwarded pixels is dropped, and gets no pixel after;
 //   P4 bytes reach the loader only at boot or from a LOAD_BEGIN/LOAD_DATA frame of a good
 //      length; a dropped LOAD frame that touched the loader rewinds it;
-//   P5 after a dropped or refused frame the link only sends its reply and then listens again,
-//      within 7 cycles of the transmitter being ready.
+//   P5 after a dropped or refused frame the link only sends its 6-byte reply and then listens
+//      again; a reply byte is offered at most two cycles after the previous one left.
 // f_* inputs are registers of the link, connected by the .sby script.
 `default_nettype none
 
@@ -66,7 +66,9 @@ module host_link_props (
     wire [7:0] f_rx_data;   // dut.rx_data
     wire [7:0] f_status;    // dut.status_q
     wire       f_selftest;  // dut.selftest_q
-    wire       f_tx_ready;  // dut.tx_ready
+    wire       f_tx_fire;   // dut.tx_fire
+    wire       f_tx_valid;  // dut.tx_valid
+    wire [1:0] f_pw;        // dut.pw_q
 `ifdef HOST_LINK_INDUCTION  // registers only the induction invariants read (prove task)
     wire [7:0] f_cmd_q;     // dut.cmd_q
     wire [15:0] f_len_q;    // dut.len_q
@@ -110,7 +112,7 @@ module host_link_props (
     reg        f_pix_over;  // more than N_IN of them
     reg        f_ld;        // the loader was started or given a byte in this frame
     reg        f_rej;       // the frame was left without executing: replying, then listening
-    reg [3:0]  f_rej_rdy;   // cycles with the transmitter ready since then
+    reg [3:0]  f_rej_sent;  // reply bytes sent since then
     reg [3:0]  f_idle;      // cycles since the frame's last byte; at 8 (1 ms at 8 kHz) it is dropped
 
     wire [15:0] f_len_full = {f_rx_data, f_len[7:0]};
@@ -130,7 +132,7 @@ module host_link_props (
             else f_pix <= f_pix + 2'd1;
         end
         if (f_ld_touch) f_ld <= 1'b1;
-        if (f_rej & f_tx_ready & (f_rej_rdy != 4'hF)) f_rej_rdy <= f_rej_rdy + 4'd1;
+        if (f_rej & f_tx_fire & (f_rej_sent != 4'hF)) f_rej_sent <= f_rej_sent + 4'd1;
         if (f_m == M_SYNC) f_rej <= 1'b0;
         if (rst) begin
             f_act <= 1'b0;
@@ -153,7 +155,7 @@ module host_link_props (
             // the next byte did not come in time: dropped
             f_act <= 1'b0;
             f_rej <= 1'b1;
-            f_rej_rdy <= 4'd0;
+            f_rej_sent <= 4'd0;
         end else if (f_act & ~f_rx_valid) begin
             f_idle <= f_idle + 4'd1;
         end else if (f_act & f_rx_valid) begin
@@ -176,7 +178,7 @@ module host_link_props (
                     // refused at once (bad CRC-8 or a status decided at the length)
                     if (~((f_rx_data == f_crc) & (f_status == 8'd0))) begin
                         f_rej <= 1'b1;
-                        f_rej_rdy <= 4'd0;
+                        f_rej_sent <= 4'd0;
                     end
                 end
             endcase
@@ -227,9 +229,8 @@ module host_link_props (
             assert ((f_m == M_REPLY) | (f_m == M_DONE) | (f_m == M_SYNC));
             assert (~f_act & (f_fwd == 2'd0) & ~f_hv & ~f_selftest);
             if (f_m == M_REPLY) assert ((f_rlen == 16'd0) & (f_rp != 3'd5) & (f_status != 8'd0)
-                                        & (f_rej_rdy <= ((f_rp == 3'd6) ? 4'd5 : {1'b0, f_rp})));
-            if (f_m == M_DONE) assert (f_rej_rdy <= 4'd6);
-            if (f_m == M_SYNC) assert (f_rej_rdy <= 4'd7);
+                                        & (f_rej_sent == ((f_rp == 3'd6) ? 4'd5 : {1'b0, f_rp})));
+            if (f_m != M_REPLY) assert (f_rej_sent == 4'd6);
         end
     end
 `endif
@@ -248,11 +249,13 @@ module host_link_props (
         // good length, and a dropped LOAD frame that touched it rewinds it
         if (ld_valid & (f_m != M_BOOT))
             assert (((f_cmd == 8'h03) | (f_cmd == 8'h04)) & f_len_ok & ((f_act & (f_pos >= 3'd3)) | ((f_m == M_EXEC) & f_good)));
-        // P5: after a refusal only the reply, then listening; at most 6 bytes of reply
+        // P5: after a refusal only the reply (6 bytes), then listening; while replying, a byte
+        // is offered to the transmitter two cycles after the last one left at the latest
         if (f_rej) begin
             assert ((f_m == M_REPLY) | (f_m == M_DONE) | (f_m == M_SYNC));
-            assert (f_rej_rdy <= 4'd7);
+            assert (f_rej_sent <= 4'd6);
         end
+        if ((f_m == M_REPLY) & (f_pw == 2'd0) & (f_rp != 3'd5)) assert (f_tx_valid);
     end
     always @(posedge clk) if (f_init & ~rst & ~$past(rst)) begin
         // P2: a frame left without executing is answered with an error status

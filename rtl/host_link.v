@@ -108,11 +108,19 @@ module host_link #(
     uart_rx #(.CLKS_PER_BIT(CPB)) u_rx (
         .clk(clk), .rst(rst), .rx(rx), .m_valid(rx_valid), .m_data(rx_data), .frame_err(unused_frame_err)
     );
+    // reply bytes pass a register slice on their way to the transmitter: no path from the
+    // reply framer's byte multiplexers into the transmitter's shift register
     reg        tx_valid;
     reg  [7:0] tx_byte;
     wire       tx_ready;
+    wire       txq_valid, txq_ready;
+    wire [7:0] txq_data;
+    stream_reg #(.W(8)) u_txq (
+        .clk(clk), .rst(rst), .s_valid(tx_valid), .s_ready(tx_ready), .s_data(tx_byte),
+        .m_valid(txq_valid), .m_ready(txq_ready), .m_data(txq_data)
+    );
     uart_tx #(.CLKS_PER_BIT(CPB)) u_tx (
-        .clk(clk), .rst(rst), .s_valid(tx_valid), .s_ready(tx_ready), .s_data(tx_byte), .tx(tx)
+        .clk(clk), .rst(rst), .s_valid(txq_valid), .s_ready(txq_ready), .s_data(txq_data), .tx(tx)
     );
     wire tx_fire = tx_valid & tx_ready;
 
@@ -141,6 +149,7 @@ module host_link #(
                      P_PAY = 3'd5, P_CRC = 3'd6;
     reg  [2:0]      rp_q;
     reg  [15:0]     rlen_q;
+    reg  [15:0]     rleft_q;       // reply payload bytes still to send
 
     // CRC-8 of the frame being received
     wire [7:0] rx_crc;
@@ -206,34 +215,44 @@ module host_link #(
     wire [7:0]   sc_byte = sc_ext[{bs_q, 3'b000} +: 8];
     // SELFTEST payload: u32 N, N class bytes, u32 correct, u64 cycles (12 trailer bytes)
     wire [127:0] st_tail = {24'd0, cycles_q, 16'd0, correct_q, 16'd0, n_q};   // N first, then the trailer
-    wire [15:0]  nb      = n_q + 16'd4;                  // payload index of the first trailer byte
-    wire         st_cls  = selftest_q & (cnt_q >= 16'd4) & (cnt_q < nb);
-    wire [3:0]   tail_i  = (cnt_q < 16'd4) ? cnt_q[3:0] : cnt_q[3:0] - nb[3:0] + 4'd4;
+    // where the next payload byte is: ti_q indexes st_tail (0..3 N, 4..15 the trailer); between
+    // N and the trailer, st_cls_q is set while cleft_q class bytes remain
+    reg          st_cls_q;
+    reg  [3:0]   ti_q;
+    reg  [15:0]  cleft_q;
+    wire         st_cls  = selftest_q & st_cls_q;
 
-    reg  [7:0] pay_byte;
-    reg        pay_ok;
-    always @* begin
-        pay_ok   = 1'b1;
-        pay_byte = 8'd0;
-        if (selftest_q) begin
-            if (st_cls) begin
-                pay_byte = {{(8-CLS_W){1'b0}}, eng_class};
-                pay_ok   = eng_m_valid;
-            end else begin
-                pay_byte = st_tail[{tail_i, 3'b000} +: 8];
-            end
-        end else if (cmd_q == C_INFO) begin
-            pay_byte = info_vec[{cnt_q[5:0], 3'b000} +: 8];
-        end else if (cmd_q == C_CLASSIFY) begin
-            pay_byte = (cnt_q == 16'd0) ? {{(8-CLS_W){1'b0}}, eng_class} : sc_byte;
-        end else begin
-            pay_byte = ld_crc[{cnt_q[1:0], 3'b000} +: 8];   // LOAD_END
-        end
+    // Reply bytes come out of a two-stage pipeline, so no multiplexer path reaches the
+    // transmitter or the CRC: stage 1 registers the payload byte of each source at the current
+    // position (info_b_q, cls_b_q, st_b_q, crc_b_q) and whether a SELFTEST class byte is ready
+    // (ok1_q); stage 2 registers the byte of the frame position (pb_q, ok2_q). After each byte
+    // sent (and at the start of a reply) the framer waits two cycles (pw_q) for the pipeline to
+    // show the next position, then offers pb_q.
+    reg  [7:0] info_b_q, cls_b_q, st_b_q, crc_b_q, pb_q;
+    reg        ok1_q, ok2_q;
+    reg  [1:0] pw_q;
+    always @(posedge clk) begin
+        info_b_q <= info_vec[{cnt_q[5:0], 3'b000} +: 8];
+        cls_b_q  <= (cnt_q == 16'd0) ? {{(8-CLS_W){1'b0}}, eng_class} : sc_byte;
+        st_b_q   <= st_cls ? {{(8-CLS_W){1'b0}}, eng_class} : st_tail[{ti_q, 3'b000} +: 8];
+        crc_b_q  <= ld_crc[{cnt_q[1:0], 3'b000} +: 8];   // LOAD_END
+        ok1_q    <= ~st_cls | (eng_m_valid & ~eng_m_ready);   // not the result just released
+        ok2_q    <= ok1_q;
+        case (rp_q)
+            P_SYNC:   pb_q <= 8'h5A;
+            P_CMD:    pb_q <= cmd_q;
+            P_STATUS: pb_q <= status_q;
+            P_LEN0:   pb_q <= rlen_q[7:0];
+            P_LEN1:   pb_q <= rlen_q[15:8];
+            P_PAY:    pb_q <= selftest_q ? st_b_q : (cmd_q == C_INFO) ? info_b_q
+                            : (cmd_q == C_CLASSIFY) ? cls_b_q : crc_b_q;
+            default:  pb_q <= tx_crc;
+        endcase
     end
     // the engine's result is released from a flip-flop (no path from this FSM into the engine):
     // in the cycle after its class byte (SELFTEST) or the reply's last byte (CLASSIFY) was sent.
-    // The next class byte waits for the UART to finish this one (10 bit times), by when the
-    // engine has taken the release and shows its next result.
+    // While the release is high the engine still shows the result it releases: the next class
+    // byte waits (ok1_q) until the engine shows its next result.
     wire st_cls_sent = (m_q == M_REPLY) & (rp_q == P_PAY) & st_cls & tx_fire;
 
     // reply framer
@@ -243,16 +262,8 @@ module host_link #(
         .data(tx_byte), .crc(tx_crc)
     );
     always @* begin
-        tx_valid = (m_q == M_REPLY);
-        case (rp_q)
-            P_SYNC:   tx_byte = 8'h5A;
-            P_CMD:    tx_byte = cmd_q;
-            P_STATUS: tx_byte = status_q;
-            P_LEN0:   tx_byte = rlen_q[7:0];
-            P_LEN1:   tx_byte = rlen_q[15:8];
-            P_PAY:    begin tx_byte = pay_byte; tx_valid = (m_q == M_REPLY) & pay_ok; end
-            default:  tx_byte = tx_crc;
-        endcase
+        tx_byte  = pb_q;
+        tx_valid = (m_q == M_REPLY) & (pw_q == 2'd0) & ((rp_q != P_PAY) | ok2_q);
     end
 
     // test-image block header: "ISIM", version 1, 16 header bytes, count, N_IN pixels, 0
@@ -264,6 +275,8 @@ module host_link #(
         begin
             status_q <= st;
             rlen_q   <= len;
+            rleft_q  <= len;
+            pw_q     <= 2'd2;
             rp_q     <= P_SYNC;
             cnt_q    <= 16'd0;
             sc_q     <= 5'd0;
@@ -297,6 +310,7 @@ module host_link #(
         ld_cancel <= 1'b0;
         eng_rst_q <= 1'b0;
         eng_m_ready <= st_cls_sent & ~rst;
+        if (pw_q != 2'd0) pw_q <= pw_q - 2'd1;
         net_valid_d <= ld_net_valid;
         if (ld_net_valid & ~net_valid_d) net_crc_q <= ld_crc;
         if (eng_busy) cycles_q <= cycles_q + 40'd1;
@@ -445,6 +459,9 @@ module host_link #(
                             done_q     <= 16'd0;
                             correct_q  <= 16'd0;
                             cycles_q   <= 40'd0;
+                            st_cls_q   <= 1'b0;
+                            ti_q       <= 4'd0;
+                            cleft_q    <= n_q;
                             reply(ST_OK, n_q + 16'd16);
                         end else begin
                             fl_stop <= 1'b1;
@@ -453,6 +470,7 @@ module host_link #(
                     end
                 end
                 M_REPLY: if (tx_fire) begin
+                    pw_q <= 2'd2;
                     case (rp_q)
                         P_SYNC:   rp_q <= P_CMD;
                         P_CMD:    rp_q <= P_STATUS;
@@ -460,8 +478,16 @@ module host_link #(
                         P_LEN0:   rp_q <= P_LEN1;
                         P_LEN1:   rp_q <= (rlen_q == 16'd0) ? P_CRC : P_PAY;
                         P_PAY: begin
-                            cnt_q <= cnt_q + 16'd1;
-                            if (cnt_q + 16'd1 == rlen_q) rp_q <= P_CRC;
+                            cnt_q   <= cnt_q + 16'd1;
+                            rleft_q <= rleft_q - 16'd1;
+                            if (rleft_q == 16'd1) rp_q <= P_CRC;
+                            if (~st_cls_q) begin                // SELFTEST: N and trailer bytes
+                                ti_q <= ti_q + 4'd1;
+                                if ((ti_q == 4'd3) & (cleft_q != 16'd0)) st_cls_q <= 1'b1;
+                            end else begin                      // SELFTEST: class bytes
+                                cleft_q <= cleft_q - 16'd1;
+                                if (cleft_q == 16'd1) st_cls_q <= 1'b0;
+                            end
                             if (cnt_q != 16'd0) begin           // CLASSIFY: next score byte
                                 bs_q <= bs_q + 2'd1;
                                 if (bs_q == 2'd3) sc_q <= sc_q + 5'd1;

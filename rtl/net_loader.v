@@ -14,7 +14,8 @@
 // header bytes 40..43: equal sets net_valid, else err_code 7. A byte given after the
 // payload (before the next start) ends in err_code 2 (too long) and clears net_valid; bytes
 // after a header error are ignored; cancel = 1 ends a
-// load in progress with err_code 2 (too short).
+// load in progress with err_code 2 (too short), unless its whole payload is in (then the
+// payload check decides).
 // Rewind (the host link drops a frame whose CRC-8 is bad): mark = 1 saves the load state;
 // rewind = 1 restores it, so the bytes given since the mark are as if never given (weight
 // words they wrote lie at or after the saved position and are written again). A mark is
@@ -167,7 +168,7 @@ module net_loader #(
     assign loading = (state_q == S_PAY) | (state_q == S_CHECK);
 
     // one CRC-32: the header's bytes 0..43, then (cleared) the payload
-    wire crc_clr = start | (state_q == S_HCHK);
+    wire crc_clr = start | ((state_q == S_HCHK) & ~rewind);   // a rewind loads the saved CRC
     wire crc_en  = take & (((state_q == S_HDR) & (hb_q < 6'd44)) | (state_q == S_PAY));
     crc32 u_crc (
         .clk(clk), .rst(rst), .clr(crc_clr), .en(crc_en), .data(b),
@@ -216,7 +217,7 @@ module net_loader #(
             bad_shape_q <= 1'b0;
             err_code    <= E_NONE;
             after_q     <= 1'b0;
-        end else if (cancel) begin
+        end else if (cancel & (state_q != S_CHECK)) begin   // a whole payload is checked
             if (state_q != S_IDLE) begin
                 state_q   <= S_IDLE;
                 err_code  <= E_LENGTH;

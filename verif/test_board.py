@@ -338,6 +338,26 @@ def test_board_corrupt_flash(board_dir, where, status):
         scenario_corrupt_flash(sim, status)
 
 
+@pytest.mark.verilator
+def test_board_boot_through_pll(board_dir, nets):
+    """The top as it is built, PLL included (the behavioural SB_PLL40_PAD of
+    verif/models/sb_pll40_pad.v): CLK runs at the 12 MHz of the oscillator, the PLL makes the
+    engine clock and locks, the power-on reset waits for the lock, the board boots from flash,
+    answers at the baud rate of the engine clock and classifies exactly."""
+    net, _, x, _ = nets
+    b = bb.board("icebreaker")
+    with board_sim(board_dir, pll=True, tag="pll") as sim:
+        assert sim.leds()["LEDG_N"] == 1  # not ready before the lock and the boot
+        with sim.client() as c:
+            info = wait_ready(c)
+            check_board_runs(info, net, network_image(net))
+            assert (info.clock_hz, info.baud) == (b.clock_hz, b.baud)
+            check_classify(c, net, x[:2])
+        # the lock (600 oscillator cycles = 2,400 engine cycles at 48 MHz) and the 1,024-cycle
+        # power-on reset came before the boot's flash read
+        assert int(sim.control("cycles")) > 600 * b.clock_hz // b.osc_hz + 1024
+
+
 @pytest.mark.slow
 @pytest.mark.icarus
 def test_board_icarus_short(board_dir, nets):

@@ -75,9 +75,15 @@ module icebreaker_top #(
         .PLLOUTGLOBAL(clk),
         .RESETB      (1'b1),
         .BYPASS      (1'b0),
-        .LOCK        (pll_lock)
+        .LOCK        (pll_lock),
+        .EXTFEEDBACK (1'b0),
+        .DYNAMICDELAY(8'd0),
+        .LATCHINPUTVALUE(1'b0),
+        .SDI         (1'b0),
+        .SCLK        (1'b0)
         /* verilator lint_off PINCONNECTEMPTY */
         ,.PLLOUTCORE ()
+        ,.SDO ()
         /* verilator lint_on PINCONNECTEMPTY */
     );
 `endif

@@ -64,6 +64,7 @@ class Board:
     directory: Path  # boards/<name>/: the top, board-only RTL, the PCF
     pcf: str
     clock_hz: int  # engine clock the PLL makes from the oscillator
+    osc_hz: int  # the oscillator on the board's clock pin
     baud: int
 
     @property
@@ -80,6 +81,7 @@ BOARDS = {
         pcf="icebreaker.pcf",
         clock_hz=48_000_000,  # the PLL output; the board logic closes above it (docs/board.md)
         baud=3_000_000,
+        osc_hz=12_000_000,
     ),
 }
 
