@@ -281,10 +281,6 @@ module net_loader_props (
     end
 `endif
 
-    always @(posedge clk) if (f_init & ~rst) begin
-        cover (net_valid & ~$past(net_valid));
-        cover (f_failed & (err_code == 4'd7));
-    end
 `endif
 
 endmodule

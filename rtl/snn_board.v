@@ -45,15 +45,22 @@ module snn_board #(
     localparam CLS_W       = (N_OUT > 2) ? $clog2(N_OUT) : 1;
     localparam WAKE_CYCLES = CLK_HZ / 250000 + 2;   // 4 us > tRES1 (3 us)
 
-    // flash reader
-    wire        fl_start, fl_stop, fl_valid, fl_ready;
+    // flash reader; its bytes pass a register slice (dropped at each start and stop of a read),
+    // so the host link's and the loader's ready logic does not reach into the reader
+    wire        fl_start, fl_stop, fl_valid, fl_ready, fr_valid, fr_ready;
     wire [23:0] fl_addr;
-    wire [7:0]  fl_data;
+    wire [7:0]  fl_data, fr_data;
     wire        unused_fl_idle;
     spi_flash_reader #(.CLK_DIV(FLASH_CLK_DIV), .FAST_READ(0), .WAKE_CYCLES(WAKE_CYCLES)) u_flash (
         .clk(clk), .rst(rst), .start(fl_start), .addr(fl_addr), .stop(fl_stop), .idle(unused_fl_idle),
-        .m_valid(fl_valid), .m_ready(fl_ready), .m_data(fl_data),
+        .m_valid(fr_valid), .m_ready(fr_ready), .m_data(fr_data),
         .spi_sck(spi_sck), .spi_cs_n(spi_cs_n), .spi_mosi(spi_mosi), .spi_miso(spi_miso)
+    );
+
+    stream_reg #(.W(8)) u_fl (
+        .clk(clk), .rst(rst | fl_start | fl_stop),
+        .s_valid(fr_valid), .s_ready(fr_ready), .s_data(fr_data),
+        .m_valid(fl_valid), .m_ready(fl_ready), .m_data(fl_data)
     );
 
     // loader
