@@ -79,6 +79,10 @@ module host_link_props (
     wire [2:0] f_rp;        // dut.rp_q
     wire [15:0] f_rlen;     // dut.rlen_q
     wire [3:0] f_idle_q;    // dut.idle_q
+    wire       f_ur_valid;  // dut.ur_valid (the receiver's delivery, a cycle before rx_valid)
+    wire [3:0] f_gap;       // dut.u_rx.gap_q
+    wire       f_crc_ok, f_sync_q, f_lf_zero, f_lf_pix, f_lf_48, f_lf_4, f_lf_data, f_pay_last;
+    wire [15:0] f_len_dut = {f_rx_data, f_len_q[7:0]};   // the link's len_full
 `endif
 
     localparam [3:0] M_BOOT = 4'd0, M_SYNC = 4'd1, M_CMD = 4'd2, M_LEN0 = 4'd3, M_LEN1 = 4'd4,
@@ -209,6 +213,21 @@ module host_link_props (
             assert ((f_pos == 3'd4) == (f_m == M_CRC));
         end
         else assert (~f_rx_state);
+        // the comparisons made in the delivery cycle still hold when the byte is handled
+        assert (~(f_ur_valid & f_rx_valid) & (f_gap <= 4'd2));
+        assert ((f_gap == 4'd2) == f_ur_valid);
+        assert ((f_gap == 4'd1) == f_rx_valid);
+        if (f_rx_valid) begin
+            assert (f_gap == 4'd1);
+            assert (f_sync_q == (f_rx_data == 8'hA5));
+            if (f_m == M_CRC) assert (f_crc_ok == (f_rx_data == f_rx_crc));
+            assert (f_lf_zero == (f_len_dut == 16'd0));
+            assert (f_lf_pix == (f_len_dut == N_IN));
+            assert (f_lf_48 == (f_len_dut == 16'd48));
+            assert (f_lf_4 == (f_len_dut == 16'd4));
+            assert (f_lf_data == ((f_len_dut != 16'd0) & (f_len_dut <= 16'd4096)));
+            if (f_m == M_PAY) assert (f_pay_last == (f_cnt_q + 16'd1 == f_len_q));
+        end
         assert (f_rp != 3'd7);
         assert (f_fwd != 2'd3);
         if (f_fwd != 2'd0) assert (f_status == 8'd0);

@@ -102,11 +102,11 @@ module host_link #(
                      ST_TIMEOUT = 8'd4, ST_NOT_READY = 8'd8, ST_SEQUENCE = 8'd9, ST_RANGE = 8'd10;
 
     // ================================================================ UART
-    wire       rx_valid;
-    wire [7:0] rx_data;
+    wire       ur_valid;
+    wire [7:0] ur_data;
     wire       unused_frame_err;    // a lost byte shows as a bad CRC-8 or a timeout
     uart_rx #(.CLKS_PER_BIT(CPB)) u_rx (
-        .clk(clk), .rst(rst), .rx(rx), .m_valid(rx_valid), .m_data(rx_data), .frame_err(unused_frame_err)
+        .clk(clk), .rst(rst), .rx(rx), .m_valid(ur_valid), .m_data(ur_data), .frame_err(unused_frame_err)
     );
     // reply bytes pass a register slice on their way to the transmitter: no path from the
     // reply framer's byte multiplexers into the transmitter's shift register
@@ -132,7 +132,8 @@ module host_link #(
     reg             booted_q;      // the boot load has ended
     reg  [7:0]      cmd_q;
     reg  [15:0]     len_q;
-    reg  [15:0]     cnt_q;         // payload bytes received / reply payload bytes sent
+    reg  [15:0]     cnt_q;         // payload bytes received
+    reg  [5:0]      tcnt_q;        // reply payload bytes sent (saturating; indexes INFO, CLASSIFY, LOAD_END)
     reg  [7:0]      status_q;      // reply status decided at the length (0 = none yet)
     reg  [1:0]      fwd_q;         // payload goes to: 0 nowhere, 1 engine, 2 loader
     reg  [TO_W-1:0] idle_q;        // cycles since the last byte of this frame
@@ -232,10 +233,10 @@ module host_link #(
     reg        ok1_q, ok2_q;
     reg  [1:0] pw_q;
     always @(posedge clk) begin
-        info_b_q <= info_vec[{cnt_q[5:0], 3'b000} +: 8];
-        cls_b_q  <= (cnt_q == 16'd0) ? {{(8-CLS_W){1'b0}}, eng_class} : sc_byte;
+        info_b_q <= info_vec[{tcnt_q, 3'b000} +: 8];
+        cls_b_q  <= (tcnt_q == 6'd0) ? {{(8-CLS_W){1'b0}}, eng_class} : sc_byte;
         st_b_q   <= st_cls ? {{(8-CLS_W){1'b0}}, eng_class} : st_tail[{ti_q, 3'b000} +: 8];
-        crc_b_q  <= ld_crc[{cnt_q[1:0], 3'b000} +: 8];   // LOAD_END
+        crc_b_q  <= ld_crc[{tcnt_q[1:0], 3'b000} +: 8];   // LOAD_END
         ok1_q    <= ~st_cls | (eng_m_valid & ~eng_m_ready);   // not the result just released
         ok2_q    <= ok1_q;
         case (rp_q)
@@ -278,7 +279,7 @@ module host_link #(
             rleft_q  <= len;
             pw_q     <= 2'd2;
             rp_q     <= P_SYNC;
-            cnt_q    <= 16'd0;
+            tcnt_q   <= 6'd0;
             sc_q     <= 5'd0;
             bs_q     <= 2'd0;
             m_q      <= M_REPLY;
@@ -297,6 +298,29 @@ module host_link #(
         end
     endtask
 
+    // A received byte is handled in the cycle after the receiver delivers it (rx_valid,
+    // rx_data), with its comparisons done in the delivery cycle (bytes come >= 8 bit times
+    // apart; the CRC-8 and the length register do not change in between), so no comparator
+    // sits in front of the frame FSM's decisions
+    reg         rx_valid;
+    reg  [7:0]  rx_data;
+    reg         rx_sync_q, rx_crc_ok_q, rx_nz_q;
+    reg         lf_zero_q, lf_pix_q, lf_48_q, lf_4_q, lf_data_q;   // flags of len_full
+    reg         pay_last_q;                                     // cnt_q + 1 == len_q
+    wire [15:0] len_next = {ur_data, len_q[7:0]};
+    always @(posedge clk) begin
+        rx_valid    <= ur_valid & ~rst;
+        rx_data     <= ur_data;
+        rx_sync_q   <= (ur_data == 8'hA5);
+        rx_crc_ok_q <= (ur_data == rx_crc);
+        rx_nz_q     <= (ur_data != 8'd0);
+        lf_zero_q   <= (len_next == 16'd0);
+        lf_pix_q    <= (len_next == L_PIX);
+        lf_48_q     <= (len_next == 16'd48);
+        lf_4_q      <= (len_next == 16'd4);
+        lf_data_q   <= (len_next != 16'd0) & (len_next <= 16'd4096);
+        pay_last_q  <= (cnt_q + 16'd1 == len_q);
+    end
     wire [15:0] len_full = {rx_data, len_q[7:0]};
     wire        rx_wait  = rx_in_frame | (m_q == M_CRC);
     wire        timeout  = rx_wait & (idle_q == TIMEOUT);
@@ -338,7 +362,7 @@ module host_link #(
                     booted_q <= 1'b1;
                     m_q      <= M_SYNC;
                 end
-                M_SYNC: if (rx_valid & (rx_data == 8'hA5)) begin
+                M_SYNC: if (rx_valid & rx_sync_q) begin
                     m_q      <= M_CMD;
                     cmd_q    <= 8'd0;
                     status_q <= ST_OK;
@@ -358,30 +382,30 @@ module host_link #(
                 else if (rx_valid) begin
                     len_q <= len_full;
                     cnt_q <= 16'd0;
-                    m_q   <= (len_full == 16'd0) ? M_CRC : M_PAY;
+                    m_q   <= lf_zero_q ? M_CRC : M_PAY;
                     // decide now: everything that needs no payload byte
                     case (cmd_q)
-                        C_INFO, C_END: if (len_full != 16'd0) status_q <= ST_LENGTH;
+                        C_INFO, C_END: if (~lf_zero_q) status_q <= ST_LENGTH;
                             else if (cmd_q == C_END & ~load_open_q) status_q <= ST_SEQUENCE;
-                        C_CLASSIFY: if (len_full != L_PIX) status_q <= ST_LENGTH;
+                        C_CLASSIFY: if (~lf_pix_q) status_q <= ST_LENGTH;
                             else if (~ld_net_valid) status_q <= ST_NOT_READY;
                             else begin
                                 fwd_q    <= 2'd1;
                                 cycles_q <= 40'd0;
                             end
-                        C_BEGIN: if (len_full != 16'd48) status_q <= ST_LENGTH;
+                        C_BEGIN: if (~lf_48_q) status_q <= ST_LENGTH;
                             else begin
                                 ld_mark  <= 1'b1;  // saved with the start: a bad frame restores the old network
                                 ld_start <= 1'b1;
                                 fwd_q    <= 2'd2;
                             end
-                        C_DATA: if (len_full == 16'd0 || len_full > 16'd4096) status_q <= ST_LENGTH;
+                        C_DATA: if (~lf_data_q) status_q <= ST_LENGTH;
                             else if (~load_open_q) status_q <= ST_SEQUENCE;
                             else begin
                                 ld_mark <= 1'b1;
                                 fwd_q   <= 2'd2;
                             end
-                        C_SELFTEST: if (len_full != 16'd4) status_q <= ST_LENGTH;
+                        C_SELFTEST: if (~lf_4_q) status_q <= ST_LENGTH;
                             else if (~ld_net_valid) status_q <= ST_NOT_READY;
                         default: status_q <= ST_UNKNOWN;
                     endcase
@@ -394,13 +418,13 @@ module host_link #(
                     end
                     if (cnt_q[15:1] == 15'd0) n_q <= {rx_data, n_q[15:8]};
                     if (cnt_q == 16'd0) n_big_q <= 1'b0;
-                    if (cnt_q[15:1] == 15'd1 && rx_data != 8'd0) n_big_q <= 1'b1;
+                    if (cnt_q[15:1] == 15'd1 && rx_nz_q) n_big_q <= 1'b1;
                     cnt_q <= cnt_q + 16'd1;
-                    if (cnt_q + 16'd1 == len_q) m_q <= M_CRC;
+                    if (pay_last_q) m_q <= M_CRC;
                 end
                 M_CRC: if (timeout) drop(ST_TIMEOUT);
                 else if (rx_valid) begin
-                    if (rx_data != rx_crc) begin
+                    if (~rx_crc_ok_q) begin
                         drop(ST_CRC8);
                     end else if (status_q != ST_OK) begin
                         reply(status_q, 16'd0);
@@ -478,7 +502,7 @@ module host_link #(
                         P_LEN0:   rp_q <= P_LEN1;
                         P_LEN1:   rp_q <= (rlen_q == 16'd0) ? P_CRC : P_PAY;
                         P_PAY: begin
-                            cnt_q   <= cnt_q + 16'd1;
+                            if (tcnt_q != 6'h3F) tcnt_q <= tcnt_q + 6'd1;
                             rleft_q <= rleft_q - 16'd1;
                             if (rleft_q == 16'd1) rp_q <= P_CRC;
                             if (~st_cls_q) begin                // SELFTEST: N and trailer bytes
@@ -488,7 +512,7 @@ module host_link #(
                                 cleft_q <= cleft_q - 16'd1;
                                 if (cleft_q == 16'd1) st_cls_q <= 1'b0;
                             end
-                            if (cnt_q != 16'd0) begin           // CLASSIFY: next score byte
+                            if (tcnt_q != 6'd0) begin           // CLASSIFY: next score byte
                                 bs_q <= bs_q + 2'd1;
                                 if (bs_q == 2'd3) sc_q <= sc_q + 5'd1;
                             end

@@ -212,7 +212,7 @@ MUTANT_LIST: tuple[Mutant, ...] = (
     Mutant(
         "link_ignores_crc8",
         "host_link.v",
-        (("if (rx_data != rx_crc) begin", "if (1'b0) begin"),),
+        (("if (~rx_crc_ok_q) begin", "if (1'b0) begin"),),
         "the host link executes a frame whatever its CRC-8",
         _LINK,
     ),
@@ -221,7 +221,7 @@ MUTANT_LIST: tuple[Mutant, ...] = (
         "host_link.v",
         (
             (
-                "C_CLASSIFY: if (len_full != L_PIX) status_q <= ST_LENGTH;",
+                "C_CLASSIFY: if (~lf_pix_q) status_q <= ST_LENGTH;",
                 "C_CLASSIFY: if (1'b0) status_q <= ST_LENGTH;",
             ),
         ),

@@ -405,10 +405,10 @@ def mutant(name: str, file: str, old: str, new: str) -> dict[str, Path]:
 
 MUTANTS = {
     # name: (file, old, new, scenario)
-    "link-ignores-crc8": ("host_link.v", "if (rx_data != rx_crc) begin", "if (1'b0) begin", "bad-frames"),
+    "link-ignores-crc8": ("host_link.v", "if (~rx_crc_ok_q) begin", "if (1'b0) begin", "bad-frames"),
     "link-ignores-length": (
         "host_link.v",
-        "C_CLASSIFY: if (len_full != L_PIX) status_q <= ST_LENGTH;",
+        "C_CLASSIFY: if (~lf_pix_q) status_q <= ST_LENGTH;",
         "C_CLASSIFY: if (1'b0) status_q <= ST_LENGTH;",
         "bad-frames",
     ),
