@@ -81,6 +81,7 @@ module host_link_props (
     wire [3:0] f_idle_q;    // dut.idle_q
     wire       f_ur_valid;  // dut.ur_valid (the receiver's delivery, a cycle before rx_valid)
     wire [3:0] f_gap;       // dut.u_rx.gap_q
+    wire       f_fire_q;    // dut.fire_q
     wire       f_crc_ok, f_sync_q, f_lf_zero, f_lf_pix, f_lf_48, f_lf_4, f_lf_data, f_pay_last;
     wire [15:0] f_len_dut = {f_rx_data, f_len_q[7:0]};   // the link's len_full
 `endif
@@ -229,6 +230,7 @@ module host_link_props (
             if (f_m == M_PAY) assert (f_pay_last == (f_cnt_q + 16'd1 == f_len_q));
         end
         assert (f_rp != 3'd7);
+        if (f_fire_q) assert ((f_m == M_REPLY) & (f_pw == 2'd3));
         assert (f_fwd != 2'd3);
         if (f_fwd != 2'd0) assert (f_status == 8'd0);
         assert (f_m <= M_DONE);
@@ -248,7 +250,7 @@ module host_link_props (
             assert ((f_m == M_REPLY) | (f_m == M_DONE) | (f_m == M_SYNC));
             assert (~f_act & (f_fwd == 2'd0) & ~f_hv & ~f_selftest);
             if (f_m == M_REPLY) assert ((f_rlen == 16'd0) & (f_rp != 3'd5) & (f_status != 8'd0)
-                                        & (f_rej_sent == ((f_rp == 3'd6) ? 4'd5 : {1'b0, f_rp})));
+                                        & (f_rej_sent == ((f_rp == 3'd6) ? 4'd5 : {1'b0, f_rp}) + {3'd0, f_fire_q}));
             if (f_m != M_REPLY) assert (f_rej_sent == 4'd6);
         end
     end

@@ -227,8 +227,8 @@ module host_link #(
     // transmitter or the CRC: stage 1 registers the payload byte of each source at the current
     // position (info_b_q, cls_b_q, st_b_q, crc_b_q) and whether a SELFTEST class byte is ready
     // (ok1_q); stage 2 registers the byte of the frame position (pb_q, ok2_q). After each byte
-    // sent (and at the start of a reply) the framer waits two cycles (pw_q) for the pipeline to
-    // show the next position, then offers pb_q.
+    // sent the framer moves to the next position a cycle later (fire_q) and waits two more
+    // cycles (pw_q; two at the start of a reply) for the pipeline to show it, then offers pb_q.
     reg  [7:0] info_b_q, cls_b_q, st_b_q, crc_b_q, pb_q;
     reg        ok1_q, ok2_q;
     reg  [1:0] pw_q;
@@ -254,7 +254,8 @@ module host_link #(
     // in the cycle after its class byte (SELFTEST) or the reply's last byte (CLASSIFY) was sent.
     // While the release is high the engine still shows the result it releases: the next class
     // byte waits (ok1_q) until the engine shows its next result.
-    wire st_cls_sent = (m_q == M_REPLY) & (rp_q == P_PAY) & st_cls & tx_fire;
+    reg  fire_q;   // a reply byte was sent last cycle (the framer moves on from a flip-flop)
+    wire st_cls_sent = (m_q == M_REPLY) & (rp_q == P_PAY) & st_cls & fire_q;
 
     // reply framer
     wire [7:0]  tx_crc;
@@ -335,6 +336,8 @@ module host_link #(
         eng_rst_q <= 1'b0;
         eng_m_ready <= st_cls_sent & ~rst;
         if (pw_q != 2'd0) pw_q <= pw_q - 2'd1;
+        if (tx_fire) pw_q <= 2'd3;   // the position moves next cycle, the pipeline then needs two
+        fire_q <= tx_fire & ~rst;
         net_valid_d <= ld_net_valid;
         if (ld_net_valid & ~net_valid_d) net_crc_q <= ld_crc;
         if (eng_busy) cycles_q <= cycles_q + 40'd1;
@@ -493,8 +496,7 @@ module host_link #(
                         end
                     end
                 end
-                M_REPLY: if (tx_fire) begin
-                    pw_q <= 2'd2;
+                M_REPLY: if (fire_q) begin   // the byte sent last cycle: move to the next position
                     case (rp_q)
                         P_SYNC:   rp_q <= P_CMD;
                         P_CMD:    rp_q <= P_STATUS;
