@@ -19,8 +19,9 @@ so no frame is stretched past the board's 1 ms byte timeout by this.
 Environment: ``ICESPIKE_BOARD_PORTS`` (file to write), ``ICESPIKE_CLK_HZ``, ``ICESPIKE_BAUD``,
 ``ICESPIKE_SIM_TIMEOUT_S`` (wall-clock limit, default 1800), ``ICESPIKE_OSC_HZ`` (the rate CLK
 is driven at: the engine clock when unset, as with the PLL bypassed; the board's oscillator when
-the PLL model makes the engine clock from it; CLK_HZ must be a multiple of it, so the engine
-clock period, and with it cycle counts and UART bits, stays an exact number of picoseconds).
+the PLL model makes the engine clock from it: its period is the engine clock period times
+CLK_HZ / OSC_HZ rounded to even picoseconds, so the PLL's clock can differ from the bridge's
+time base by a fraction of a picosecond per cycle, far below a UART bit).
 """
 
 from __future__ import annotations
@@ -51,9 +52,7 @@ class Bridge:
         self.period_ps = 2 * round(5e11 / self.clk_hz)  # even: Clock needs two equal halves
         self.bit_ps = self.period_ps * (self.clk_hz // self.baud)
         osc_hz = int(os.environ.get("ICESPIKE_OSC_HZ", "0") or self.clk_hz)
-        if self.clk_hz % osc_hz:
-            raise ValueError(f"CLK_HZ {self.clk_hz} must be a multiple of OSC_HZ {osc_hz}")
-        self.osc_period_ps = self.period_ps * (self.clk_hz // osc_hz)
+        self.osc_period_ps = 2 * round(self.period_ps * self.clk_hz / osc_hz / 2)  # even, as above
         self.deadline = time.monotonic() + float(os.environ.get("ICESPIKE_SIM_TIMEOUT_S", "1800"))
         self.uart_srv = socket.create_server(("127.0.0.1", 0))
         self.ctl_srv = socket.create_server(("127.0.0.1", 0))

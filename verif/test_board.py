@@ -1,6 +1,7 @@
 """The whole board in simulation, driven by the unchanged host client over a socket.
 
-``icebreaker_top`` (PLL bypassed with ICESPIKE_SIM_NO_PLL, CLK driven at the engine clock) beside
+``icebreaker_top`` (PLL bypassed with ICESPIKE_SIM_NO_PLL, CLK driven at the engine clock; one test
+keeps the PLL, simulated by verif/models/sb_pll40_pad.v, with CLK at the 12 MHz oscillator) beside
 the behavioural SPI flash model, loaded with the exact flash.bin that ``icespike board build``
 wrote; its UART is bridged to ``socket://127.0.0.1:PORT`` by verif/board_bridge.py and every
 test talks to it through icespike.board.client.BoardClient, as ``board run`` talks to a real
@@ -10,7 +11,9 @@ Fast tier (measured at the 24 MHz engine clock on the shared 2-core machine; one
 of the board, a few minutes under load, cached per parameter set): ``board sim`` with 20 MNIST
 images (100 s), LOAD of a second network then CLASSIFY (46 s), the button in the middle of a
 frame (14 s), boot + LEDs + SELFTEST (12 s), malformed frames (9 s), two corrupt flash images
-(12 s), the bridge on a loopback (Icarus, 4 s).
+(12 s), the bridge on a loopback (Icarus, 4 s); at 27 MHz with the grouped engine, ``board sim``
+with 20 images and boot + SELFTEST took 196 s together including the board's Verilator build; the
+boot through the PLL model takes about 3.5 minutes with its own build (Verilator ``--timing``).
 Slow tier: LOAD corrupted in flight, the Icarus case (4 min at 48 MHz), the gate-level run, and
 the RTL mutants (about 3 minutes each: one build each).
 """
