@@ -59,7 +59,7 @@ module host_link #(
     input  wire                     eng_ready,
     output wire [7:0]               eng_data,
     input  wire                     eng_m_valid,
-    output wire                     eng_m_ready,
+    output reg                      eng_m_ready,
     input  wire [((N_OUT > 2) ? $clog2(N_OUT) : 1)-1:0] eng_class,
     input  wire [N_OUT*SCORE_W-1:0] eng_scores,
     input  wire                     eng_busy,
@@ -102,17 +102,25 @@ module host_link #(
                      ST_TIMEOUT = 8'd4, ST_NOT_READY = 8'd8, ST_SEQUENCE = 8'd9, ST_RANGE = 8'd10;
 
     // ================================================================ UART
-    wire       rx_valid;
-    wire [7:0] rx_data;
+    wire       ur_valid;
+    wire [7:0] ur_data;
     wire       unused_frame_err;    // a lost byte shows as a bad CRC-8 or a timeout
     uart_rx #(.CLKS_PER_BIT(CPB)) u_rx (
-        .clk(clk), .rst(rst), .rx(rx), .m_valid(rx_valid), .m_data(rx_data), .frame_err(unused_frame_err)
+        .clk(clk), .rst(rst), .rx(rx), .m_valid(ur_valid), .m_data(ur_data), .frame_err(unused_frame_err)
     );
+    // reply bytes pass a register slice on their way to the transmitter: no path from the
+    // reply framer's byte multiplexers into the transmitter's shift register
     reg        tx_valid;
     reg  [7:0] tx_byte;
     wire       tx_ready;
+    wire       txq_valid, txq_ready;
+    wire [7:0] txq_data;
+    stream_reg #(.W(8)) u_txq (
+        .clk(clk), .rst(rst), .s_valid(tx_valid), .s_ready(tx_ready), .s_data(tx_byte),
+        .m_valid(txq_valid), .m_ready(txq_ready), .m_data(txq_data)
+    );
     uart_tx #(.CLKS_PER_BIT(CPB)) u_tx (
-        .clk(clk), .rst(rst), .s_valid(tx_valid), .s_ready(tx_ready), .s_data(tx_byte), .tx(tx)
+        .clk(clk), .rst(rst), .s_valid(txq_valid), .s_ready(txq_ready), .s_data(txq_data), .tx(tx)
     );
     wire tx_fire = tx_valid & tx_ready;
 
@@ -124,7 +132,8 @@ module host_link #(
     reg             booted_q;      // the boot load has ended
     reg  [7:0]      cmd_q;
     reg  [15:0]     len_q;
-    reg  [15:0]     cnt_q;         // payload bytes received / reply payload bytes sent
+    reg  [15:0]     cnt_q;         // payload bytes received
+    reg  [5:0]      tcnt_q;        // reply payload bytes sent (saturating; indexes INFO, CLASSIFY, LOAD_END)
     reg  [7:0]      status_q;      // reply status decided at the length (0 = none yet)
     reg  [1:0]      fwd_q;         // payload goes to: 0 nowhere, 1 engine, 2 loader
     reg  [TO_W-1:0] idle_q;        // cycles since the last byte of this frame
@@ -141,7 +150,7 @@ module host_link #(
                      P_PAY = 3'd5, P_CRC = 3'd6;
     reg  [2:0]      rp_q;
     reg  [15:0]     rlen_q;
-    reg             cls_ack_q;     // CLASSIFY result sent: release the engine's output register
+    reg  [15:0]     rleft_q;       // reply payload bytes still to send
 
     // CRC-8 of the frame being received
     wire [7:0] rx_crc;
@@ -207,31 +216,46 @@ module host_link #(
     wire [7:0]   sc_byte = sc_ext[{bs_q, 3'b000} +: 8];
     // SELFTEST payload: u32 N, N class bytes, u32 correct, u64 cycles (12 trailer bytes)
     wire [127:0] st_tail = {24'd0, cycles_q, 16'd0, correct_q, 16'd0, n_q};   // N first, then the trailer
-    wire [15:0]  nb      = n_q + 16'd4;                  // payload index of the first trailer byte
-    wire         st_cls  = selftest_q & (cnt_q >= 16'd4) & (cnt_q < nb);
-    wire [3:0]   tail_i  = (cnt_q < 16'd4) ? cnt_q[3:0] : cnt_q[3:0] - nb[3:0] + 4'd4;
+    // where the next payload byte is: ti_q indexes st_tail (0..3 N, 4..15 the trailer); between
+    // N and the trailer, st_cls_q is set while cleft_q class bytes remain
+    reg          st_cls_q;
+    reg  [3:0]   ti_q;
+    reg  [15:0]  cleft_q;
+    wire         st_cls  = selftest_q & st_cls_q;
 
-    reg  [7:0] pay_byte;
-    reg        pay_ok;
-    always @* begin
-        pay_ok   = 1'b1;
-        pay_byte = 8'd0;
-        if (selftest_q) begin
-            if (st_cls) begin
-                pay_byte = {{(8-CLS_W){1'b0}}, eng_class};
-                pay_ok   = eng_m_valid;
-            end else begin
-                pay_byte = st_tail[{tail_i, 3'b000} +: 8];
-            end
-        end else if (cmd_q == C_INFO) begin
-            pay_byte = info_vec[{cnt_q[5:0], 3'b000} +: 8];
-        end else if (cmd_q == C_CLASSIFY) begin
-            pay_byte = (cnt_q == 16'd0) ? {{(8-CLS_W){1'b0}}, eng_class} : sc_byte;
-        end else begin
-            pay_byte = ld_crc[{cnt_q[1:0], 3'b000} +: 8];   // LOAD_END
-        end
+    // Reply bytes come out of a two-stage pipeline, so no multiplexer path reaches the
+    // transmitter or the CRC: stage 1 registers the payload byte of each source at the current
+    // position (info_b_q, cls_b_q, st_b_q, crc_b_q) and whether a SELFTEST class byte is ready
+    // (ok1_q); stage 2 registers the byte of the frame position (pb_q, ok2_q). After each byte
+    // sent the framer moves to the next position a cycle later (fire_q) and waits two more
+    // cycles (pw_q; two at the start of a reply) for the pipeline to show it, then offers pb_q.
+    reg  [7:0] info_b_q, cls_b_q, st_b_q, crc_b_q, pb_q;
+    reg        ok1_q, ok2_q;
+    reg  [1:0] pw_q;
+    always @(posedge clk) begin
+        info_b_q <= info_vec[{tcnt_q, 3'b000} +: 8];
+        cls_b_q  <= (tcnt_q == 6'd0) ? {{(8-CLS_W){1'b0}}, eng_class} : sc_byte;
+        st_b_q   <= st_cls ? {{(8-CLS_W){1'b0}}, eng_class} : st_tail[{ti_q, 3'b000} +: 8];
+        crc_b_q  <= ld_crc[{tcnt_q[1:0], 3'b000} +: 8];   // LOAD_END
+        ok1_q    <= ~st_cls | (eng_m_valid & ~eng_m_ready);   // not the result just released
+        ok2_q    <= ok1_q;
+        case (rp_q)
+            P_SYNC:   pb_q <= 8'h5A;
+            P_CMD:    pb_q <= cmd_q;
+            P_STATUS: pb_q <= status_q;
+            P_LEN0:   pb_q <= rlen_q[7:0];
+            P_LEN1:   pb_q <= rlen_q[15:8];
+            P_PAY:    pb_q <= selftest_q ? st_b_q : (cmd_q == C_INFO) ? info_b_q
+                            : (cmd_q == C_CLASSIFY) ? cls_b_q : crc_b_q;
+            default:  pb_q <= tx_crc;
+        endcase
     end
-    assign eng_m_ready = ((m_q == M_REPLY) & (rp_q == P_PAY) & st_cls & tx_ready & tx_valid) | cls_ack_q;
+    // the engine's result is released from a flip-flop (no path from this FSM into the engine):
+    // in the cycle after its class byte (SELFTEST) or the reply's last byte (CLASSIFY) was sent.
+    // While the release is high the engine still shows the result it releases: the next class
+    // byte waits (ok1_q) until the engine shows its next result.
+    reg  fire_q;   // a reply byte was sent last cycle (the framer moves on from a flip-flop)
+    wire st_cls_sent = (m_q == M_REPLY) & (rp_q == P_PAY) & st_cls & fire_q;
 
     // reply framer
     wire [7:0]  tx_crc;
@@ -240,16 +264,8 @@ module host_link #(
         .data(tx_byte), .crc(tx_crc)
     );
     always @* begin
-        tx_valid = (m_q == M_REPLY);
-        case (rp_q)
-            P_SYNC:   tx_byte = 8'h5A;
-            P_CMD:    tx_byte = cmd_q;
-            P_STATUS: tx_byte = status_q;
-            P_LEN0:   tx_byte = rlen_q[7:0];
-            P_LEN1:   tx_byte = rlen_q[15:8];
-            P_PAY:    begin tx_byte = pay_byte; tx_valid = (m_q == M_REPLY) & pay_ok; end
-            default:  tx_byte = tx_crc;
-        endcase
+        tx_byte  = pb_q;
+        tx_valid = (m_q == M_REPLY) & (pw_q == 2'd0) & ((rp_q != P_PAY) | ok2_q);
     end
 
     // test-image block header: "ISIM", version 1, 16 header bytes, count, N_IN pixels, 0
@@ -261,8 +277,10 @@ module host_link #(
         begin
             status_q <= st;
             rlen_q   <= len;
+            rleft_q  <= len;
+            pw_q     <= 2'd2;
             rp_q     <= P_SYNC;
-            cnt_q    <= 16'd0;
+            tcnt_q   <= 6'd0;
             sc_q     <= 5'd0;
             bs_q     <= 2'd0;
             m_q      <= M_REPLY;
@@ -281,6 +299,29 @@ module host_link #(
         end
     endtask
 
+    // A received byte is handled in the cycle after the receiver delivers it (rx_valid,
+    // rx_data), with its comparisons done in the delivery cycle (bytes come >= 8 bit times
+    // apart; the CRC-8 and the length register do not change in between), so no comparator
+    // sits in front of the frame FSM's decisions
+    reg         rx_valid;
+    reg  [7:0]  rx_data;
+    reg         rx_sync_q, rx_crc_ok_q, rx_nz_q;
+    reg         lf_zero_q, lf_pix_q, lf_48_q, lf_4_q, lf_data_q;   // flags of len_full
+    reg         pay_last_q;                                     // cnt_q + 1 == len_q
+    wire [15:0] len_next = {ur_data, len_q[7:0]};
+    always @(posedge clk) begin
+        rx_valid    <= ur_valid & ~rst;
+        rx_data     <= ur_data;
+        rx_sync_q   <= (ur_data == 8'hA5);
+        rx_crc_ok_q <= (ur_data == rx_crc);
+        rx_nz_q     <= (ur_data != 8'd0);
+        lf_zero_q   <= (len_next == 16'd0);
+        lf_pix_q    <= (len_next == L_PIX);
+        lf_48_q     <= (len_next == 16'd48);
+        lf_4_q      <= (len_next == 16'd4);
+        lf_data_q   <= (len_next != 16'd0) & (len_next <= 16'd4096);
+        pay_last_q  <= (cnt_q + 16'd1 == len_q);
+    end
     wire [15:0] len_full = {rx_data, len_q[7:0]};
     wire        rx_wait  = rx_in_frame | (m_q == M_CRC);
     wire        timeout  = rx_wait & (idle_q == TIMEOUT);
@@ -293,7 +334,10 @@ module host_link #(
         ld_rewind <= 1'b0;
         ld_cancel <= 1'b0;
         eng_rst_q <= 1'b0;
-        cls_ack_q <= 1'b0;
+        eng_m_ready <= st_cls_sent & ~rst;
+        if (pw_q != 2'd0) pw_q <= pw_q - 2'd1;
+        if (tx_fire) pw_q <= 2'd3;   // the position moves next cycle, the pipeline then needs two
+        fire_q <= tx_fire & ~rst;
         net_valid_d <= ld_net_valid;
         if (ld_net_valid & ~net_valid_d) net_crc_q <= ld_crc;
         if (eng_busy) cycles_q <= cycles_q + 40'd1;
@@ -321,7 +365,7 @@ module host_link #(
                     booted_q <= 1'b1;
                     m_q      <= M_SYNC;
                 end
-                M_SYNC: if (rx_valid & (rx_data == 8'hA5)) begin
+                M_SYNC: if (rx_valid & rx_sync_q) begin
                     m_q      <= M_CMD;
                     cmd_q    <= 8'd0;
                     status_q <= ST_OK;
@@ -341,30 +385,30 @@ module host_link #(
                 else if (rx_valid) begin
                     len_q <= len_full;
                     cnt_q <= 16'd0;
-                    m_q   <= (len_full == 16'd0) ? M_CRC : M_PAY;
+                    m_q   <= lf_zero_q ? M_CRC : M_PAY;
                     // decide now: everything that needs no payload byte
                     case (cmd_q)
-                        C_INFO, C_END: if (len_full != 16'd0) status_q <= ST_LENGTH;
+                        C_INFO, C_END: if (~lf_zero_q) status_q <= ST_LENGTH;
                             else if (cmd_q == C_END & ~load_open_q) status_q <= ST_SEQUENCE;
-                        C_CLASSIFY: if (len_full != L_PIX) status_q <= ST_LENGTH;
+                        C_CLASSIFY: if (~lf_pix_q) status_q <= ST_LENGTH;
                             else if (~ld_net_valid) status_q <= ST_NOT_READY;
                             else begin
                                 fwd_q    <= 2'd1;
                                 cycles_q <= 40'd0;
                             end
-                        C_BEGIN: if (len_full != 16'd48) status_q <= ST_LENGTH;
+                        C_BEGIN: if (~lf_48_q) status_q <= ST_LENGTH;
                             else begin
                                 ld_mark  <= 1'b1;  // saved with the start: a bad frame restores the old network
                                 ld_start <= 1'b1;
                                 fwd_q    <= 2'd2;
                             end
-                        C_DATA: if (len_full == 16'd0 || len_full > 16'd4096) status_q <= ST_LENGTH;
+                        C_DATA: if (~lf_data_q) status_q <= ST_LENGTH;
                             else if (~load_open_q) status_q <= ST_SEQUENCE;
                             else begin
                                 ld_mark <= 1'b1;
                                 fwd_q   <= 2'd2;
                             end
-                        C_SELFTEST: if (len_full != 16'd4) status_q <= ST_LENGTH;
+                        C_SELFTEST: if (~lf_4_q) status_q <= ST_LENGTH;
                             else if (~ld_net_valid) status_q <= ST_NOT_READY;
                         default: status_q <= ST_UNKNOWN;
                     endcase
@@ -377,13 +421,13 @@ module host_link #(
                     end
                     if (cnt_q[15:1] == 15'd0) n_q <= {rx_data, n_q[15:8]};
                     if (cnt_q == 16'd0) n_big_q <= 1'b0;
-                    if (cnt_q[15:1] == 15'd1 && rx_data != 8'd0) n_big_q <= 1'b1;
+                    if (cnt_q[15:1] == 15'd1 && rx_nz_q) n_big_q <= 1'b1;
                     cnt_q <= cnt_q + 16'd1;
-                    if (cnt_q + 16'd1 == len_q) m_q <= M_CRC;
+                    if (pay_last_q) m_q <= M_CRC;
                 end
                 M_CRC: if (timeout) drop(ST_TIMEOUT);
                 else if (rx_valid) begin
-                    if (rx_data != rx_crc) begin
+                    if (~rx_crc_ok_q) begin
                         drop(ST_CRC8);
                     end else if (status_q != ST_OK) begin
                         reply(status_q, 16'd0);
@@ -442,6 +486,9 @@ module host_link #(
                             done_q     <= 16'd0;
                             correct_q  <= 16'd0;
                             cycles_q   <= 40'd0;
+                            st_cls_q   <= 1'b0;
+                            ti_q       <= 4'd0;
+                            cleft_q    <= n_q;
                             reply(ST_OK, n_q + 16'd16);
                         end else begin
                             fl_stop <= 1'b1;
@@ -449,7 +496,7 @@ module host_link #(
                         end
                     end
                 end
-                M_REPLY: if (tx_fire) begin
+                M_REPLY: if (fire_q) begin   // the byte sent last cycle: move to the next position
                     case (rp_q)
                         P_SYNC:   rp_q <= P_CMD;
                         P_CMD:    rp_q <= P_STATUS;
@@ -457,9 +504,17 @@ module host_link #(
                         P_LEN0:   rp_q <= P_LEN1;
                         P_LEN1:   rp_q <= (rlen_q == 16'd0) ? P_CRC : P_PAY;
                         P_PAY: begin
-                            cnt_q <= cnt_q + 16'd1;
-                            if (cnt_q + 16'd1 == rlen_q) rp_q <= P_CRC;
-                            if (cnt_q != 16'd0) begin           // CLASSIFY: next score byte
+                            if (tcnt_q != 6'h3F) tcnt_q <= tcnt_q + 6'd1;
+                            rleft_q <= rleft_q - 16'd1;
+                            if (rleft_q == 16'd1) rp_q <= P_CRC;
+                            if (~st_cls_q) begin                // SELFTEST: N and trailer bytes
+                                ti_q <= ti_q + 4'd1;
+                                if ((ti_q == 4'd3) & (cleft_q != 16'd0)) st_cls_q <= 1'b1;
+                            end else begin                      // SELFTEST: class bytes
+                                cleft_q <= cleft_q - 16'd1;
+                                if (cleft_q == 16'd1) st_cls_q <= 1'b0;
+                            end
+                            if (tcnt_q != 6'd0) begin           // CLASSIFY: next score byte
                                 bs_q <= bs_q + 2'd1;
                                 if (bs_q == 2'd3) sc_q <= sc_q + 5'd1;
                             end
@@ -471,7 +526,7 @@ module host_link #(
                         end
                         default: begin
                             m_q <= M_DONE;
-                            if (cmd_q == C_CLASSIFY && status_q == ST_OK) cls_ack_q <= 1'b1;
+                            if (cmd_q == C_CLASSIFY && status_q == ST_OK) eng_m_ready <= 1'b1;
                         end
                     endcase
                 end
@@ -483,7 +538,7 @@ module host_link #(
             endcase
             // SELFTEST record stream (while the reply is sent); fly_q: records in the engine
             fly_q <= fly_q + {1'b0, st_stream & fl_take & (rs_q == R_LABEL)}
-                           - {1'b0, (m_q == M_REPLY) & (rp_q == P_PAY) & st_cls & tx_fire};
+                           - {1'b0, st_cls_sent};
             if (st_stream & fl_take) begin
                 case (rs_q)
                     R_LABEL: begin

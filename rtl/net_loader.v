@@ -14,7 +14,8 @@
 // header bytes 40..43: equal sets net_valid, else err_code 7. A byte given after the
 // payload (before the next start) ends in err_code 2 (too long) and clears net_valid; bytes
 // after a header error are ignored; cancel = 1 ends a
-// load in progress with err_code 2 (too short).
+// load in progress with err_code 2 (too short), unless its whole payload is in (then the
+// payload check decides).
 // Rewind (the host link drops a frame whose CRC-8 is bad): mark = 1 saves the load state;
 // rewind = 1 restores it, so the bytes given since the mark are as if never given (weight
 // words they wrote lie at or after the saved position and are written again). A mark is
@@ -144,6 +145,10 @@ module net_loader #(
     reg             m_in_v;
     reg  [7:0]      m_in_d;
     reg             after_q;       // a payload has ended since the last start
+    // the CRC comparisons are registered: S_HCHK and S_CHECK take two cycles, the first one
+    // (second_q = 0) loads these, the second one decides from them
+    reg             second_q;
+    reg             hcrc_eq_q, pcrc_eq_q;
 
     // input register: a byte is taken into it (s_ready = empty and no CRC check running) and
     // processed from it in the next cycle, so no path runs from the source into the load state
@@ -163,7 +168,7 @@ module net_loader #(
     assign loading = (state_q == S_PAY) | (state_q == S_CHECK);
 
     // one CRC-32: the header's bytes 0..43, then (cleared) the payload
-    wire crc_clr = start | (state_q == S_HCHK);
+    wire crc_clr = start | ((state_q == S_HCHK) & ~rewind);   // a rewind loads the saved CRC
     wire crc_en  = take & (((state_q == S_HDR) & (hb_q < 6'd44)) | (state_q == S_PAY));
     crc32 u_crc (
         .clk(clk), .rst(rst), .clr(crc_clr), .en(crc_en), .data(b),
@@ -173,6 +178,9 @@ module net_loader #(
     always @(posedge clk) begin
         w_we  <= 1'b0;
         w1_we <= 1'b0;
+        hcrc_eq_q <= (crc == hcrc_q);
+        pcrc_eq_q <= (crc == pcrc_q);
+        second_q  <= ((state_q == S_HCHK) | (state_q == S_CHECK)) & ~second_q & ~rst & ~rewind & ~start & ~cancel;
         if (take) in_v_q <= 1'b0;
         if (s_valid & s_ready) begin
             in_v_q <= 1'b1;
@@ -209,7 +217,7 @@ module net_loader #(
             bad_shape_q <= 1'b0;
             err_code    <= E_NONE;
             after_q     <= 1'b0;
-        end else if (cancel) begin
+        end else if (cancel & (state_q != S_CHECK)) begin   // a whole payload is checked
             if (state_q != S_IDLE) begin
                 state_q   <= S_IDLE;
                 err_code  <= E_LENGTH;
@@ -229,12 +237,12 @@ module net_loader #(
                     if (hb_q >= 6'd44) hcrc_q <= {b, hcrc_q[31:8]};
                     if (hb_q == 6'd47) state_q <= S_HCHK;
                 end
-                S_HCHK: begin   // the whole header is in; crc holds the CRC-32 of bytes 0..43
-                    begin
+                S_HCHK: begin   // the whole header is in; crc held the CRC-32 of bytes 0..43
+                    if (second_q) begin
                         if (bad_magic_q) begin
                             state_q  <= S_IDLE;
                             err_code <= E_MAGIC;
-                        end else if (hcrc_q != crc) begin
+                        end else if (~hcrc_eq_q) begin
                             state_q  <= S_IDLE;
                             err_code <= E_CRC;
                         end else if (bad_shape_q) begin
@@ -267,10 +275,10 @@ module net_loader #(
                     end
                     if (pay_end) state_q <= S_CHECK;
                 end
-                default: begin                // S_CHECK: crc now covers the whole payload
+                default: if (second_q) begin  // S_CHECK: crc covered the whole payload
                     state_q <= S_IDLE;
                     after_q <= 1'b1;
-                    if (crc == pcrc_q) net_valid <= 1'b1;
+                    if (pcrc_eq_q) net_valid <= 1'b1;
                     else err_code <= E_CRC;
                 end
             endcase

@@ -18,6 +18,7 @@ module snn_board #(
     parameter LEAK_SHIFT       = 4,
     parameter RESET_SUBTRACT   = 1,
     parameter P_LIF            = 1,
+    parameter LANES            = 0,        // engine accumulation lanes (0: the engine's default)
     parameter W0_SPRAM         = 1,        // 1: layer-0 weights in the UP5K SPRAMs
     parameter CLK_HZ           = 48000000, // clock of everything here
     parameter BAUD             = 3000000,  // UART; CLK_HZ / BAUD integer >= 8
@@ -37,22 +38,29 @@ module snn_board #(
 );
 
     localparam FIFO_DEPTH  = 1 << $clog2(N_IN);
-    localparam LANES       = 64 / CODE_W0;
-    localparam WPR         = (N_HID + LANES - 1) / LANES;
+    localparam CPW         = 64 / CODE_W0;            // codes per weight word
+    localparam WPR         = (N_HID + CPW - 1) / CPW;
     localparam W0_AW       = (N_IN * WPR > 2) ? $clog2(N_IN * WPR) : 1;
     localparam HID_AW      = (N_HID > 2) ? $clog2(N_HID) : 1;
     localparam CLS_W       = (N_OUT > 2) ? $clog2(N_OUT) : 1;
     localparam WAKE_CYCLES = CLK_HZ / 250000 + 2;   // 4 us > tRES1 (3 us)
 
-    // flash reader
-    wire        fl_start, fl_stop, fl_valid, fl_ready;
+    // flash reader; its bytes pass a register slice (dropped at each start and stop of a read),
+    // so the host link's and the loader's ready logic does not reach into the reader
+    wire        fl_start, fl_stop, fl_valid, fl_ready, fr_valid, fr_ready;
     wire [23:0] fl_addr;
-    wire [7:0]  fl_data;
+    wire [7:0]  fl_data, fr_data;
     wire        unused_fl_idle;
     spi_flash_reader #(.CLK_DIV(FLASH_CLK_DIV), .FAST_READ(0), .WAKE_CYCLES(WAKE_CYCLES)) u_flash (
         .clk(clk), .rst(rst), .start(fl_start), .addr(fl_addr), .stop(fl_stop), .idle(unused_fl_idle),
-        .m_valid(fl_valid), .m_ready(fl_ready), .m_data(fl_data),
+        .m_valid(fr_valid), .m_ready(fr_ready), .m_data(fr_data),
         .spi_sck(spi_sck), .spi_cs_n(spi_cs_n), .spi_mosi(spi_mosi), .spi_miso(spi_miso)
+    );
+
+    stream_reg #(.W(8)) u_fl (
+        .clk(clk), .rst(rst | fl_start | fl_stop),
+        .s_valid(fr_valid), .s_ready(fr_ready), .s_data(fr_data),
+        .m_valid(fl_valid), .m_ready(fl_ready), .m_data(fl_data)
     );
 
     // loader
@@ -82,16 +90,25 @@ module snn_board #(
     localparam B_AW = ((N_HID + N_OUT) > 2) ? $clog2(N_HID + N_OUT) : 1;
     wire                     eng_rst, eng_valid, eng_ready, eng_m_valid, eng_m_ready, eng_busy;
     wire [7:0]               eng_data;
+    // pixels pass a register slice: no path from the host link's FSM and the flash reader into
+    // the engine's FIFO (the result release, eng_m_ready, is a flip-flop of the host link)
+    wire                     px_valid, px_ready;
+    wire [7:0]               px_data;
+    stream_reg #(.W(8)) u_px (
+        .clk(clk), .rst(rst | eng_rst),
+        .s_valid(eng_valid), .s_ready(eng_ready), .s_data(eng_data),
+        .m_valid(px_valid), .m_ready(px_ready), .m_data(px_data)
+    );
     wire [CLS_W-1:0]         eng_class;
     wire [N_OUT*SCORE_W-1:0] eng_scores;
     snn_engine #(
         .N_IN(N_IN), .N_HID(N_HID), .N_OUT(N_OUT), .T(T), .CODE_W0(CODE_W0), .CODE_W1(CODE_W1),
         .ACC_W(ACC_W), .MEM_W(MEM_W), .SCORE_W(SCORE_W), .THRESHOLD(THRESHOLD), .LEAK_SHIFT(LEAK_SHIFT),
-        .RESET_SUBTRACT(RESET_SUBTRACT), .P_LIF(P_LIF), .FIFO_DEPTH(FIFO_DEPTH), .W0_SPRAM(W0_SPRAM),
+        .RESET_SUBTRACT(RESET_SUBTRACT), .P_LIF(P_LIF), .LANES(LANES), .FIFO_DEPTH(FIFO_DEPTH), .W0_SPRAM(W0_SPRAM),
         .W0_FILE(""), .W1_FILE("")
     ) u_engine (
         .clk(clk), .rst(rst | eng_rst),
-        .s_valid(eng_valid), .s_ready(eng_ready), .s_data(eng_data),
+        .s_valid(px_valid), .s_ready(px_ready), .s_data(px_data),
         .m_valid(eng_m_valid), .m_ready(eng_m_ready), .m_class(eng_class), .m_scores(eng_scores),
         .w_we(w_we), .w_addr(w_addr), .w_data(w_data),
         .w1_we(w1_we), .w1_addr(w1_addr), .w1_data(w1_data),

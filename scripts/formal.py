@@ -135,6 +135,11 @@ def _checks(workdir: Path) -> tuple[int, int]:
     return asserts, covers
 
 
+def _mutants_read(t: Task) -> set[str]:
+    """Names of the mutant copies (build/mutants/<name>/) task ``t``'s .sby reads."""
+    return set(re.findall(r"build/mutants/(\w+)/", t.sby.read_text())) if t.expect_fail else set()
+
+
 def run_task(t: Task) -> Outcome:
     workdir = OUT_DIR / f"{t.sby.stem}_{t.name}"
     cmd = [
@@ -150,7 +155,10 @@ def run_task(t: Task) -> Outcome:
         t.name,
     ]
     t0 = time.monotonic()
-    proc = subprocess.run(cmd, cwd=FORMAL_DIR, capture_output=True, text=True)
+    env = dict(
+        os.environ, PATH=f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+    )  # solvers (yices-smt2)
+    proc = subprocess.run(cmd, cwd=FORMAL_DIR, capture_output=True, text=True, env=env)
     secs = time.monotonic() - t0
     status_file = workdir / "status"
     status = status_file.read_text().split()[0] if status_file.is_file() else "ERROR"
@@ -177,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     if not tasks:
         print("formal: error: no tasks selected", file=sys.stderr)
         return 2
-    mutants.apply_all()
+    for name in sorted({n for t in tasks for n in _mutants_read(t)}):
+        mutants.apply(name)  # only the copies the selected tasks read
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     results: list[Outcome] = []

@@ -17,7 +17,11 @@ not run far ahead of a host that is still computing. The host writes each frame 
 so no frame is stretched past the board's 1 ms byte timeout by this.
 
 Environment: ``ICESPIKE_BOARD_PORTS`` (file to write), ``ICESPIKE_CLK_HZ``, ``ICESPIKE_BAUD``,
-``ICESPIKE_SIM_TIMEOUT_S`` (wall-clock limit, default 1800).
+``ICESPIKE_SIM_TIMEOUT_S`` (wall-clock limit, default 1800), ``ICESPIKE_OSC_HZ`` (the rate CLK
+is driven at: the engine clock when unset, as with the PLL bypassed; the board's oscillator when
+the PLL model makes the engine clock from it: its period is the engine clock period times
+CLK_HZ / OSC_HZ rounded to even picoseconds, so the PLL's clock can differ from the bridge's
+time base by a fraction of a picosecond per cycle, far below a UART bit).
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ class Bridge:
             raise ValueError(f"CLK_HZ {self.clk_hz} / BAUD {self.baud} must be an integer >= 8")
         self.period_ps = 2 * round(5e11 / self.clk_hz)  # even: Clock needs two equal halves
         self.bit_ps = self.period_ps * (self.clk_hz // self.baud)
+        osc_hz = int(os.environ.get("ICESPIKE_OSC_HZ", "0") or self.clk_hz)
+        self.osc_period_ps = 2 * round(self.period_ps * self.clk_hz / osc_hz / 2)  # even, as above
         self.deadline = time.monotonic() + float(os.environ.get("ICESPIKE_SIM_TIMEOUT_S", "1800"))
         self.uart_srv = socket.create_server(("127.0.0.1", 0))
         self.ctl_srv = socket.create_server(("127.0.0.1", 0))
@@ -163,7 +169,7 @@ class Bridge:
     async def run(self) -> None:
         self.dut.RX.value = 1
         self.dut.BTN_N.value = 1
-        Clock(self.dut.CLK, self.period_ps, unit="ps").start()
+        Clock(self.dut.CLK, self.osc_period_ps, unit="ps").start()
         cocotb.start_soon(self.receive())
         self.write_ports()
         while not self.done:

@@ -46,6 +46,8 @@ def _core(module: str) -> tuple[str, ...]:
 _ENGINE = ("verif/test_snn_engine.py", "-m", "not slow", "-k", "icarus and not catches and not 8hid")
 _ENGINE_STALL = ("verif/test_snn_engine.py", "-k", "stall", "-m", "not slow")
 _ENGINE_X = ("verif/test_snn_engine.py", "-k", "x_reset", "-m", "not slow")
+_LINK = ("verif/test_host_link.py", "-m", "not slow", "-k", "icarus and not bad")  # host link in its board
+_LOADER = ("verif/test_net_loader.py", "-m", "not slow", "-k", "icarus and not catches")
 
 MUTANT_LIST: tuple[Mutant, ...] = (
     Mutant(
@@ -206,6 +208,67 @@ MUTANT_LIST: tuple[Mutant, ...] = (
         ),
         "reset does not clear the current rings (power-up contents leak into the first image)",
         _ENGINE_X,
+    ),
+    Mutant(
+        "link_ignores_crc8",
+        "host_link.v",
+        (("if (~rx_crc_ok_q) begin", "if (1'b0) begin"),),
+        "the host link executes a frame whatever its CRC-8",
+        _LINK,
+    ),
+    Mutant(
+        "link_ignores_length",
+        "host_link.v",
+        (
+            (
+                "C_CLASSIFY: if (~lf_pix_q) status_q <= ST_LENGTH;",
+                "C_CLASSIFY: if (1'b0) status_q <= ST_LENGTH;",
+            ),
+        ),
+        "a CLASSIFY of any length is forwarded to the engine and executed",
+        _LINK,
+    ),
+    Mutant(
+        "link_accepts_unknown",
+        "host_link.v",
+        (("default: status_q <= ST_UNKNOWN;", "default: status_q <= ST_OK;"),),
+        "an unknown command executes (as the last command of the FSM's case)",
+        _LINK,
+    ),
+    Mutant(
+        "link_no_engine_reset",
+        "host_link.v",
+        (("if (fwd_q == 2'd1) eng_rst_q <= 1'b1;", "if (1'b0) eng_rst_q <= 1'b1;"),),
+        "a dropped CLASSIFY leaves its pixels in the engine (they join the next image)",
+        _LINK,
+    ),
+    Mutant(
+        "link_no_rewind",
+        "host_link.v",
+        (("if (fwd_q == 2'd2) ld_rewind <= 1'b1;", "if (1'b0) ld_rewind <= 1'b1;"),),
+        "a dropped LOAD frame's bytes stay in the loader (a resent chunk is loaded twice)",
+        _LINK,
+    ),
+    Mutant(
+        "loader_ignores_payload_crc",
+        "net_loader.v",
+        (("if (pcrc_eq_q) net_valid <= 1'b1;", "if (1'b1) net_valid <= 1'b1;"),),
+        "a payload whose CRC-32 is wrong releases the engine",
+        _LOADER,
+    ),
+    Mutant(
+        "loader_ignores_header_crc",
+        "net_loader.v",
+        (("end else if (~hcrc_eq_q) begin", "end else if (1'b0) begin"),),
+        "a header whose CRC-32 is wrong is accepted",
+        _LOADER,
+    ),
+    Mutant(
+        "loader_no_hold",
+        "net_loader.v",
+        (("state_q   <= S_PAY;\n                            net_valid <= 1'b0;", "state_q   <= S_PAY;"),),
+        "the engine is not held while a new payload overwrites its weights",
+        _LOADER,
     ),
 )
 MUTANTS = {m.name: m for m in MUTANT_LIST}

@@ -1,6 +1,7 @@
 """The whole board in simulation, driven by the unchanged host client over a socket.
 
-``icebreaker_top`` (PLL bypassed with ICESPIKE_SIM_NO_PLL, CLK driven at the engine clock) beside
+``icebreaker_top`` (PLL bypassed with ICESPIKE_SIM_NO_PLL, CLK driven at the engine clock; one test
+keeps the PLL, simulated by verif/models/sb_pll40_pad.v, with CLK at the 12 MHz oscillator) beside
 the behavioural SPI flash model, loaded with the exact flash.bin that ``icespike board build``
 wrote; its UART is bridged to ``socket://127.0.0.1:PORT`` by verif/board_bridge.py and every
 test talks to it through icespike.board.client.BoardClient, as ``board run`` talks to a real
@@ -10,7 +11,9 @@ Fast tier (measured at the 24 MHz engine clock on the shared 2-core machine; one
 of the board, a few minutes under load, cached per parameter set): ``board sim`` with 20 MNIST
 images (100 s), LOAD of a second network then CLASSIFY (46 s), the button in the middle of a
 frame (14 s), boot + LEDs + SELFTEST (12 s), malformed frames (9 s), two corrupt flash images
-(12 s), the bridge on a loopback (Icarus, 4 s).
+(12 s), the bridge on a loopback (Icarus, 4 s); at 27 MHz with the grouped engine, ``board sim``
+with 20 images and boot + SELFTEST took 196 s together including the board's Verilator build; the
+boot through the PLL model takes about 3.5 minutes with its own build (Verilator ``--timing``).
 Slow tier: LOAD corrupted in flight, the Icarus case (4 min at 48 MHz), the gate-level run, and
 the RTL mutants (about 3 minutes each: one build each).
 """
@@ -338,6 +341,26 @@ def test_board_corrupt_flash(board_dir, where, status):
         scenario_corrupt_flash(sim, status)
 
 
+@pytest.mark.verilator
+def test_board_boot_through_pll(board_dir, nets):
+    """The top as it is built, PLL included (the behavioural SB_PLL40_PAD of
+    verif/models/sb_pll40_pad.v): CLK runs at the 12 MHz of the oscillator, the PLL makes the
+    engine clock and locks, the power-on reset waits for the lock, the board boots from flash,
+    answers at the baud rate of the engine clock and classifies exactly."""
+    net, _, x, _ = nets
+    b = bb.board("icebreaker")
+    with board_sim(board_dir, pll=True, tag="pll") as sim:
+        assert sim.leds()["LEDG_N"] == 1  # not ready before the lock and the boot
+        with sim.client() as c:
+            info = wait_ready(c)
+            check_board_runs(info, net, network_image(net))
+            assert (info.clock_hz, info.baud) == (b.clock_hz, b.baud)
+            check_classify(c, net, x[:2])
+        # the lock (600 oscillator cycles = 2,400 engine cycles at 48 MHz) and the 1,024-cycle
+        # power-on reset came before the boot's flash read
+        assert int(sim.control("cycles")) > 600 * b.clock_hz // b.osc_hz + 1024
+
+
 @pytest.mark.slow
 @pytest.mark.icarus
 def test_board_icarus_short(board_dir, nets):
@@ -385,10 +408,10 @@ def mutant(name: str, file: str, old: str, new: str) -> dict[str, Path]:
 
 MUTANTS = {
     # name: (file, old, new, scenario)
-    "link-ignores-crc8": ("host_link.v", "if (rx_data != rx_crc) begin", "if (1'b0) begin", "bad-frames"),
+    "link-ignores-crc8": ("host_link.v", "if (~rx_crc_ok_q) begin", "if (1'b0) begin", "bad-frames"),
     "link-ignores-length": (
         "host_link.v",
-        "C_CLASSIFY: if (len_full != L_PIX) status_q <= ST_LENGTH;",
+        "C_CLASSIFY: if (~lf_pix_q) status_q <= ST_LENGTH;",
         "C_CLASSIFY: if (1'b0) status_q <= ST_LENGTH;",
         "bad-frames",
     ),
@@ -401,7 +424,7 @@ MUTANTS = {
     "button-ignored": ("icebreaker_top.v", "rst_q <= ~por_q[10] | ~btn_s;", "rst_q <= ~por_q[10];", "reset"),
     "loader-ignores-payload-crc": (
         "net_loader.v",
-        "if (crc == pcrc_q) net_valid <= 1'b1;",
+        "if (pcrc_eq_q) net_valid <= 1'b1;",
         "if (1'b1) net_valid <= 1'b1;",
         "corrupt-payload",
     ),

@@ -32,7 +32,7 @@ from pathlib import Path
 import cocotb
 import numpy as np
 import pytest
-from cocotb.triggers import FallingEdge, Timer
+from cocotb.triggers import FallingEdge, RisingEdge, Timer
 
 from icespike import golden, rtlsim
 from icespike.board.image import crc32, network_image
@@ -41,6 +41,7 @@ from icespike.board.protocol import crc8
 from icespike.board.protocol import encode_request as frame
 from icespike.export import engine_params
 from icespike.network import IntLayer, IntNetwork
+from icespike.synth import rtl_closure
 from simrun import ROOT, Mismatches, rtl, run, start_clock, tb_params
 
 TOP = "tb_snn_board"
@@ -303,6 +304,44 @@ async def selftest(dut):
 
 
 @cocotb.test()
+async def selftest_stalls(dut):
+    """Run with a UART slower than the engine (the slow-uart case): SELFTEST's results wait in
+    the engine's output register for whole images (m_ready low) while the next records stream
+    in behind them, and CLASSIFY frames follow each other at once. Every class, the correct
+    count and the busy-cycle total are exact (nothing lost, nothing duplicated, in order), and
+    the longest wait is longer than the longest image."""
+    net, host, mm = await booted(dut, "stalled selftest")
+    x = images(99, N_TEST)
+    g = golden.run(net, x)
+    labels = block_labels(net, x)
+    cyc = rtlsim.cycle_model(engine_params(net), x, 1)
+    stall = {"run": 0, "max": 0, "results": 0}
+
+    async def watch():
+        b = dut.u_board
+        while True:
+            await RisingEdge(dut.clk)
+            v, r = int(b.eng_m_valid.value), int(b.eng_m_ready.value)
+            stall["run"] = stall["run"] + 1 if v and not r else 0
+            stall["max"] = max(stall["max"], stall["run"])
+            stall["results"] += v and r
+
+    cocotb.start_soon(watch())
+    cls = bytes(int(c) for c in g.predictions)
+    correct = int((g.predictions == labels).sum())
+    want = struct.pack("<I", N_TEST) + cls + struct.pack("<IQ", correct, int(cyc.sum()))
+    got = await host.call(SELFTEST, struct.pack("<I", N_TEST), 200_000_000)
+    mm.check(0, f"stalled SELFTEST {N_TEST}", got, (SELFTEST, 0, want))
+    mm.check(1, "results released", stall["results"], N_TEST)
+    await classify_check(host, net, x[:3], mm, "back to back after the stalls")
+    mm.assert_none()
+    assert stall["max"] > int(cyc.max()), (
+        f"longest output stall {stall['max']} cycles, longest image {cyc.max()}"
+    )
+    dut._log.info("longest output stall %d cycles (longest image %d)", stall["max"], int(cyc.max()))
+
+
+@cocotb.test()
 async def bad_flash(dut):
     if os.environ.get("BOARD_FLASH_CORRUPT") != "1":
         return
@@ -320,7 +359,7 @@ async def bad_flash(dut):
 BUILD = ROOT / "build" / "host_link"
 
 
-def prepare(seed: int, corrupt: bool) -> tuple[dict, Path, int]:
+def prepare(seed: int, corrupt: bool, baud: int = 1_000_000) -> tuple[dict, Path, int]:
     net = make_net(seed)
     data = flash_bytes(net, corrupt)
     BUILD.mkdir(parents=True, exist_ok=True)
@@ -330,42 +369,38 @@ def prepare(seed: int, corrupt: bool) -> tuple[dict, Path, int]:
     assert p.pop("HAS_BIAS") == 0  # the board's image format carries no biases
     hdl = dict(p)
     hdl["THRESHOLD"] = f"64'd{p['THRESHOLD']}"
-    hdl.update({"MEM_FILE": f'"{path}"', "SIZE": len(data), "CLK_HZ": 8_000_000, "BAUD": 1_000_000})
+    hdl.update({"MEM_FILE": f'"{path}"', "SIZE": len(data), "CLK_HZ": 8_000_000, "BAUD": baud})
     return hdl, path, len(data)
 
 
 def sources():
-    names = (
-        "snn_board",
-        "host_link",
-        "net_loader",
-        "spi_flash_reader",
-        "uart_rx",
-        "uart_tx",
-        "crc8",
-        "crc32",
-    )
-    engine = ("snn_engine", "ram_sdp", "spram64", "lif_pipe", "mul_s", "ternary_addsub", "binary_addsub")
     return [
         ROOT / "verif" / "harness" / f"{TOP}.v",
         ROOT / "verif" / "models" / "spi_flash.v",
-        *rtl(*names, *engine),
+        *rtl(*(p.stem for p in rtl_closure("snn_board"))),
     ]
 
 
+SLOW_BAUD = 40_000  # 200 cycles per bit: a class byte takes longer than an image of the test network
 CASES = [
-    pytest.param("icarus", False, marks=pytest.mark.icarus, id="icarus"),
-    pytest.param("icarus", True, marks=pytest.mark.icarus, id="icarus-bad-flash"),
-    pytest.param("verilator", False, marks=pytest.mark.verilator, id="verilator"),
+    pytest.param("icarus", "good", marks=pytest.mark.icarus, id="icarus"),
+    pytest.param("icarus", "bad-flash", marks=pytest.mark.icarus, id="icarus-bad-flash"),
+    pytest.param("icarus", "slow-uart", marks=pytest.mark.icarus, id="icarus-slow-uart"),
+    pytest.param("verilator", "good", marks=pytest.mark.verilator, id="verilator"),
 ]
 
 
-@pytest.mark.parametrize("sim,corrupt", CASES)
-def test_host_link(sim, corrupt):
-    hdl, _path, _n = prepare(11, corrupt)
+@pytest.mark.parametrize("sim,case", CASES)
+def test_host_link(sim, case):
+    corrupt = case == "bad-flash"
+    hdl, _path, _n = prepare(11, corrupt, SLOW_BAUD if case == "slow-uart" else 1_000_000)
     hdl_sim = {k: v for k, v in hdl.items()}
     env = {"BOARD_NET_SEED": 11, "BOARD_FLASH_CORRUPT": int(corrupt)}
-    tests = ["bad_flash"] if corrupt else ["info_classify", "bad_frames", "load_network", "selftest"]
+    tests = {
+        "bad-flash": ["bad_flash"],
+        "slow-uart": ["selftest_stalls"],
+        "good": ["info_classify", "bad_frames", "load_network", "selftest"],
+    }[case]
     env_params = {k: (int(v[4:]) if k == "THRESHOLD" else v) for k, v in hdl.items() if k != "MEM_FILE"}
     import json
 
@@ -380,5 +415,5 @@ def test_host_link(sim, corrupt):
         parameters=hdl_sim,
         extra_env=env,
         testcase=tests,
-        tag=str(corrupt),
+        tag=case,
     )

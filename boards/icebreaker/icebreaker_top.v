@@ -10,14 +10,14 @@
 // PLL (DIVR 0, FILTER_RANGE 1, simple feedback): CLK_HZ = 12 MHz * (DIVF + 1) / 2^DIVQ with
 // DIVQ 4 from 33.75 MHz (CLK_HZ a multiple of 750 kHz, up to 66 MHz) and DIVQ 5 below (a
 // multiple of 375 kHz, from 16.875 MHz), the VCO between 540 and 1056 MHz. `icepll -i 12 -o 24`
-// (fpga-icestorm) gives DIVF 63, DIVQ 5 for the default 24 MHz; -o 48: DIVF 63, DIVQ 4.
-// The default is 24 MHz: the board logic with a 784-64-10 ternary engine closes at 26.7 MHz
-// (nextpnr-ice40, UP5K), not at 48 MHz.
+// (fpga-icestorm) gives DIVF 71, DIVQ 5 for the default 27 MHz; -o 48: DIVF 63, DIVQ 4.
+// The default is 27 MHz: the ternary and binary 784-128-10 boards close at about 30 MHz
+// (nextpnr-ice40, UP5K; the host link's frame logic is the critical path), not at 48 MHz.
 `default_nettype none
 `include "net_params.vh"
 
 module icebreaker_top #(
-    parameter CLK_HZ = 24000000,  // engine clock (the PLL output)
+    parameter CLK_HZ = 27000000,  // engine clock (the PLL output)
     parameter BAUD   = 3000000    // UART; CLK_HZ / BAUD integer >= 8
 ) (
     input  wire CLK,        // 12 MHz (CLK_HZ with ICESPIKE_SIM_NO_PLL)
@@ -75,9 +75,15 @@ module icebreaker_top #(
         .PLLOUTGLOBAL(clk),
         .RESETB      (1'b1),
         .BYPASS      (1'b0),
-        .LOCK        (pll_lock)
+        .LOCK        (pll_lock),
+        .EXTFEEDBACK (1'b0),
+        .DYNAMICDELAY(8'd0),
+        .LATCHINPUTVALUE(1'b0),
+        .SDI         (1'b0),
+        .SCLK        (1'b0)
         /* verilator lint_off PINCONNECTEMPTY */
         ,.PLLOUTCORE ()
+        ,.SDO ()
         /* verilator lint_on PINCONNECTEMPTY */
     );
 `endif

@@ -35,6 +35,7 @@ ROOT = bb.ROOT
 VERIF = ROOT / "verif"
 BOARD_TB = VERIF / "harness" / "board_tb.v"
 FLASH_MODEL = VERIF / "models" / "spi_flash.v"
+PLL_MODEL = VERIF / "models" / "sb_pll40_pad.v"
 STAGE = ROOT / "build" / "board_sim"
 BRIDGE_MODULE = "board_bridge"
 
@@ -68,8 +69,10 @@ class BridgeSim:
         defines: dict | None = None,
         includes: list[Path] = (),
         plusargs: list[str] = (),
+        build_args: list[str] = (),
         clk_hz: int = 48_000_000,
         baud: int = 3_000_000,
+        osc_hz: int | None = None,
         start_timeout_s: float = 900.0,
         run_timeout_s: float = 1800.0,
         tag: str = "",
@@ -81,7 +84,9 @@ class BridgeSim:
         self.defines = dict(defines or {})
         self.includes = list(includes)
         self.plusargs = list(plusargs)
+        self.build_args = list(build_args)
         self.clk_hz, self.baud = int(clk_hz), int(baud)
+        self.osc_hz = int(osc_hz) if osc_hz else self.clk_hz  # the rate CLK is driven at
         self.start_timeout_s = start_timeout_s
         self.run_timeout_s = run_timeout_s
         self.tag = tag
@@ -101,10 +106,12 @@ class BridgeSim:
                 defines=self.defines,
                 includes=self.includes,
                 plusargs=self.plusargs,
+                build_args=self.build_args,
                 extra_env={
                     "ICESPIKE_BOARD_PORTS": str(ports_file),
                     "ICESPIKE_CLK_HZ": self.clk_hz,
                     "ICESPIKE_BAUD": self.baud,
+                    "ICESPIKE_OSC_HZ": self.osc_hz,
                     "ICESPIKE_SIM_TIMEOUT_S": self.run_timeout_s,
                 },
                 check=False,
@@ -222,6 +229,7 @@ def board_sim(
     extra_sources: list[Path] = (),
     replace_sources: dict[str, Path] | None = None,
     netlist: Path | None = None,
+    pll: bool = False,
     tag: str = "",
 ) -> BridgeSim:
     """A :class:`BridgeSim` of the whole board of a ``board build`` directory.
@@ -229,7 +237,9 @@ def board_sim(
     ``flash_bin`` replaces the directory's flash.bin (tests corrupt it); ``replace_sources``
     maps a source file name to a replacement (tests run mutants of the RTL); ``netlist`` runs a
     gate-level netlist of the top (:func:`gate_netlist`) with Yosys's iCE40 cell models instead
-    of the RTL.
+    of the RTL. ``pll``: the top keeps its SB_PLL40_PAD (the behavioural model
+    ``verif/models/sb_pll40_pad.v``) and CLK is driven at the board's oscillator rate, so the
+    clock, the lock and the power-on reset are the ones the bitstream has (RTL only).
     """
     d = Path(build_dir)
     b = bb.board(board_name)
@@ -237,9 +247,11 @@ def board_sim(
         raise ValueError(f"{d}: not a `board build` directory (no {bb.EXPORT_SUBDIR}/net_params.vh)")
     data = flash_bin if flash_bin is not None else (d / bb.FLASH_BIN).read_bytes()
     inc, hexfile = _params_dir(d), _flash_file(data)
-    defines: dict = {"ICESPIKE_SIM_NO_PLL": 1}
+    defines: dict = {} if pll else {"ICESPIKE_SIM_NO_PLL": 1}
+    if pll and netlist is not None:
+        raise ValueError("the PLL model runs with the RTL top, not with a netlist")
     if netlist is None:
-        srcs = [BOARD_TB, FLASH_MODEL, *bb.board_sources(b), *extra_sources]
+        srcs = [BOARD_TB, FLASH_MODEL, *([PLL_MODEL] if pll else []), *bb.board_sources(b), *extra_sources]
     else:
         srcs = [BOARD_TB, FLASH_MODEL, Path(netlist), ice40_cells_sim()]
         defines.update(ICESPIKE_GATE=1, NO_ICE40_DEFAULT_ASSIGNMENTS=1)
@@ -257,9 +269,12 @@ def board_sim(
         },
         defines=defines,
         plusargs=[f"+flash={hexfile}"],
+        # the PLL model's delays: Verilator's timing support (C++ coroutines)
+        build_args=["--timing", "-CFLAGS", "-fcoroutines"] if pll and simulator == "verilator" else [],
         includes=[inc],
         clk_hz=b.clock_hz,
         baud=b.baud,
+        osc_hz=b.osc_hz if pll else None,
         tag=tag,
     )
 
