@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import time
 
@@ -350,7 +351,8 @@ def sweeps(tmp_path_factory):
         '{"sweep": "partial", "trials": [{"trial": "a", "status": "ok"}]}'
     )
     outside = tmp_path / "outside"
-    write_sweep(outside)
+    outside.mkdir()
+    shutil.copy(root / "widths" / "results.json", outside / "results.json")
     (root / "linked").symlink_to(outside, target_is_directory=True)
     with TestClient(create_app(tmp_path / "studio", sweeps=[root])) as c:
         yield c
