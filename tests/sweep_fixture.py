@@ -3,7 +3,7 @@ document (no Ray run): two synthesised trials, two without synthesis, one failed
 
 Fronts, by hand: accuracy vs LUT4 among t1, t2 (the synthesised): both (t2 more accurate, more
 LUT4). Accuracy vs memory bits among t1..t4: t3 (fewest bits), t1, t2; t4 is beaten by t2
-(less accurate at more bits).
+(less accurate at more bits). t4 does not fit its device (weight-memory rule).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ LUT4_TRIALS = 2
 FRONT_LUT4 = {"t1", "t2"}
 FRONT_MEMORY = {"t1", "t2", "t3"}
 FAILED = "t5"
+NOT_FITTING = {"t4"}
 
 
 def _trial(name, bits, hidden, status="ok", **m) -> dict:
@@ -28,13 +29,29 @@ def _trial(name, bits, hidden, status="ok", **m) -> dict:
 def document(out: Path) -> dict:
     trials = [
         _trial(
-            "t1", "binary", [32], accuracy=0.80, memory_bits=25_408, lut4=3_400, fmax_mhz=49.0, synth="up5k"
+            "t1",
+            "binary",
+            [32],
+            accuracy=0.80,
+            memory_bits=25_408,
+            lut4=3_400,
+            fmax_mhz=49.0,
+            synth="up5k",
+            fits=True,
         ),
         _trial(
-            "t2", "ternary", [32], accuracy=0.85, memory_bits=50_816, lut4=3_900, fmax_mhz=48.1, synth="up5k"
+            "t2",
+            "ternary",
+            [32],
+            accuracy=0.85,
+            memory_bits=50_816,
+            lut4=3_900,
+            fmax_mhz=48.1,
+            synth="up5k",
+            fits=True,
         ),
-        _trial("t3", "binary", [16], accuracy=0.70, memory_bits=12_704),
-        _trial("t4", "q4", [32], accuracy=0.84, memory_bits=101_632),
+        _trial("t3", "binary", [16], accuracy=0.70, memory_bits=12_704, memory_fits=True),
+        _trial("t4", "q4", [32], accuracy=0.84, memory_bits=101_632, memory_fits=False),
         _trial(
             FAILED,
             "ternary",

@@ -382,6 +382,8 @@ def test_sweep_points_and_fronts(sweeps):
         50816,
         48.1,
     )
+    assert {n for n, t in trials.items() if t["fits"] is False} == fx.NOT_FITTING
+    assert trials["t1"]["fits"] is True and trials["t3"]["fits"] is True
     failed = trials[fx.FAILED]
     assert failed["status"] == "error" and failed["error"].startswith("ValueError: leak_shift")
     assert not failed["pareto_lut4"] and not failed["pareto_memory_bits"]

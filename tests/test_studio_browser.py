@@ -214,6 +214,7 @@ def test_sweep_points_on_the_accuracy_vs_resources_chart(sweep_server, page):
     expect(page.locator("#pareto-mem path.sweep-front-line")).to_have_count(1)
     marked = page.locator("#pareto-mem .sweep-front").evaluate_all("ps => ps.map(p => p.dataset.trial)")
     assert set(marked) == fx.FRONT_MEMORY
+    expect(page.locator('#pareto-mem .sweep-pt[fill="#fff"]')).to_have_count(len(fx.NOT_FITTING))
     tip = page.locator('#pareto-lut .sweep-pt[data-trial="t2"] title').text_content()
     assert "trial t2" in tip and "ternary" in tip and "hidden 32" in tip and "85.00%" in tip
     expect(page.locator("#sweep-missing")).to_contain_text("t3")

@@ -71,6 +71,14 @@ def _number(v, what: str, *, lo: float = 0.0, hi: float = math.inf, optional: bo
     return v
 
 
+def _fits(t: dict) -> bool | None:
+    """Whether the trial's design fits: its synthesis says so, else the weight-memory fit rule."""
+    for k in ("fits", "memory_fits"):
+        if isinstance(t.get(k), bool):
+            return t[k]
+    return None
+
+
 def _trial(i: int, t) -> dict:
     """One trial of results.json as a chart point; ValueError naming the trial and the field."""
     if not isinstance(t, dict):
@@ -102,6 +110,7 @@ def _trial(i: int, t) -> dict:
             "lut4": _number(t.get("lut4"), "lut4"),
             "fmax_mhz": _number(t.get("fmax_mhz"), "fmax_mhz"),
             "synth": t.get("synth") if isinstance(t.get("synth"), str) else None,
+            "fits": _fits(t),
             "error": str(t["error"]).splitlines()[0] if t.get("error") else None,
         }
     except ValueError as e:

@@ -382,8 +382,8 @@ function scatter(svg, pts, key, xlabel, logx, trials = []) {
   }
   for (const t of sw) {  // diamonds; the sweep's own front larger, outlined
     const front = t["pareto_" + key], r = front ? 6 : 4, x = sx(t[key]), y = sy(t.accuracy);
-    const d = svgEl("path", { d: `M${x},${y - r}L${x + r},${y}L${x},${y + r}L${x - r},${y}Z`, fill: SWEEP_COLOR, "fill-opacity": front ? 0.9 : 0.55, stroke: front ? "#000" : SWEEP_COLOR, "stroke-width": front ? 1.2 : 1, class: "sweep-pt" + (front ? " sweep-front" : ""), "data-trial": t.trial });
-    d.append(svgEl("title", {}, `${sweepLabel(t)} (hidden ${t.hidden.join("-")}), accuracy ${pct(t.accuracy)}, ${num(t[key])} ${key === "lut4" ? "SB_LUT4 (synthesis" + (t.synth ? ", " + t.synth : "") + ")" : "weight memory bits"}${front ? "; on the sweep's Pareto front" : ""}`));
+    const d = svgEl("path", { d: `M${x},${y - r}L${x + r},${y}L${x},${y + r}L${x - r},${y}Z`, fill: t.fits === false ? "#fff" : SWEEP_COLOR, "fill-opacity": front ? 0.9 : 0.55, stroke: front ? "#000" : SWEEP_COLOR, "stroke-width": front ? 1.2 : 1, class: "sweep-pt" + (front ? " sweep-front" : ""), "data-trial": t.trial });
+    d.append(svgEl("title", {}, `${sweepLabel(t)} (hidden ${t.hidden.join("-")}), accuracy ${pct(t.accuracy)}, ${num(t[key])} ${key === "lut4" ? "SB_LUT4 (synthesis" + (t.synth ? ", " + t.synth : "") + ")" : "weight memory bits"}${t.fits === false ? " (does not fit)" : ""}${front ? "; on the sweep's Pareto front" : ""}`));
     svg.append(d);
   }
 }
