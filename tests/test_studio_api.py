@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import time
 
@@ -317,7 +318,7 @@ def test_job_left_running_by_a_dead_server_is_failed_with_its_line(tmp_path):
         assert wait_status(c, j["id"], ("done",))["result"]["epochs"] == 2
 
 
-@pytest.mark.parametrize("bad", ["port", "root", "taken", "host"])
+@pytest.mark.parametrize("bad", ["port", "root", "taken", "host", "sweeps"])
 def test_studio_cli_bad_input(capsys, tmp_path, bad):
     f = tmp_path / "a-file"
     f.write_text("")
@@ -327,7 +328,101 @@ def test_studio_cli_bad_input(capsys, tmp_path, bad):
             "root": ["--root", str(f)],
             "taken": ["--port", str(taken.getsockname()[1]), "--root", str(tmp_path / "r")],
             "host": ["--host", "192.0.2.1", "--port", "8765", "--root", str(tmp_path / "r")],
+            "sweeps": ["--sweeps", str(tmp_path / "none"), "--root", str(tmp_path / "r")],
         }[bad]
         assert cli.main(["studio", *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("icespike: error:") and err.count("\n") == 1
+
+
+# ------------------------------------------------------------------------------------ sweeps
+@pytest.fixture(scope="module")
+def sweeps(tmp_path_factory):
+    """Sweep directories: the fixture sweep, a corrupt one, a cut-short one, a link out."""
+    from sweep_fixture import write_sweep
+
+    tmp_path = tmp_path_factory.mktemp("sweeps")
+    root = tmp_path / "sweeps"
+    write_sweep(root / "widths")
+    (root / "corrupt").mkdir()
+    (root / "corrupt" / "results.json").write_text('{"sweep": "corrupt", "trials": [')
+    (root / "partial").mkdir()
+    (root / "partial" / "results.json").write_text(
+        '{"sweep": "partial", "trials": [{"trial": "a", "status": "ok"}]}'
+    )
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.copy(root / "widths" / "results.json", outside / "results.json")
+    (root / "linked").symlink_to(outside, target_is_directory=True)
+    with TestClient(create_app(tmp_path / "studio", sweeps=[root])) as c:
+        yield c
+
+
+def test_sweep_points_and_fronts(sweeps):
+    import sweep_fixture as fx
+
+    listed = {s["id"]: s for s in sweeps.get("/api/sweeps").json()}
+    assert set(listed) == {"widths", "corrupt", "partial"}  # "linked" leads outside: not a sweep
+    assert listed["widths"]["name"] == fx.SWEEP and listed["widths"]["trials"] == 6
+    assert listed["widths"]["counts"] == {"ok": 4, "error": 1, "unfinished": 1}
+    assert "not valid JSON" in listed["corrupt"]["error"] and "\n" not in listed["corrupt"]["error"]
+    r = sweeps.get("/api/sweeps/widths")
+    assert r.status_code == 200, r.text
+    trials = {t["trial"]: t for t in r.json()["trials"]}
+    assert len(trials) == 6 and sum(t["status"] == "ok" for t in trials.values()) == fx.OK_TRIALS
+    assert {n for n, t in trials.items() if t["pareto_lut4"]} == fx.FRONT_LUT4
+    assert {n for n, t in trials.items() if t["pareto_memory_bits"]} == fx.FRONT_MEMORY
+    assert sum(t["lut4"] is not None for t in trials.values()) == fx.LUT4_TRIALS
+    t2 = trials["t2"]
+    assert (t2["bits"], t2["hidden"], t2["accuracy"], t2["lut4"], t2["memory_bits"], t2["fmax_mhz"]) == (
+        "ternary",
+        [32],
+        0.85,
+        3900,
+        50816,
+        48.1,
+    )
+    assert {n for n, t in trials.items() if t["fits"] is False} == fx.NOT_FITTING
+    assert trials["t1"]["fits"] is True and trials["t3"]["fits"] is True
+    failed = trials[fx.FAILED]
+    assert failed["status"] == "error" and failed["error"].startswith("ValueError: leak_shift")
+    assert not failed["pareto_lut4"] and not failed["pareto_memory_bits"]
+
+
+@pytest.mark.parametrize(
+    "name, status, words",
+    [
+        ("nope", 404, ["no sweep 'nope'", "widths"]),
+        ("linked", 404, ["no sweep 'linked'"]),
+        ("%2E%2E", 422, ["bad sweep name"]),
+        ("..%2F..%2Fetc", 404, []),
+        ("a..b", 422, ["bad sweep name"]),
+        ("corrupt", 422, ["sweep corrupt: results.json is not valid JSON"]),
+        ("partial", 422, ["sweep partial: results.json: trial a: hidden must be"]),
+    ],
+)
+def test_sweep_bad_requests(sweeps, name, status, words):
+    assert_error(sweeps.get(f"/api/sweeps/{name}"), status, words)
+    assert sweeps.get("/api/pareto?device=up5k").status_code == 200  # the chart keeps working
+
+
+@pytest.mark.parametrize(
+    "trials, words",
+    [
+        ('"many"', ["no list of trials"]),
+        ('[{"trial": "a", "status": "ok", "bits": "binary", "hidden": [8], "accuracy": 1.5}]', ["accuracy"]),
+        (
+            '[{"trial": "a", "status": "ok", "bits": "binary", "hidden": [8], "accuracy": 0.5}]',
+            ["memory_bits"],
+        ),
+        ('[{"trial": "a", "status": "done", "bits": "binary", "hidden": [8]}]', ["status must be one of"]),
+        ("[3]", ["trial 0 is not an object"]),
+    ],
+)
+def test_sweep_malformed_results(tmp_path, trials, words):
+    d = tmp_path / "sweeps" / "s"
+    d.mkdir(parents=True)
+    (d / "results.json").write_text('{"trials": ' + trials + "}")
+    with TestClient(create_app(tmp_path / "studio", sweeps=[tmp_path / "sweeps"])) as c:
+        assert_error(c.get("/api/sweeps/s"), 422, ["sweep s: results.json", *words])
+        assert "error" in c.get("/api/sweeps").json()[0]

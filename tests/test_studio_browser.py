@@ -6,6 +6,7 @@ through the page; screenshots go to build/studio-shots/.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -35,12 +36,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(tmp_path):
+@contextlib.contextmanager
+def studio(tmp_path, *args):
+    """``icespike studio`` on a free port with its own run directory (and ``args``); yields its URL."""
     port = _free_port()
     cli = shutil.which("icespike", path=str(Path(sys.executable).parent)) or "icespike"
     proc = subprocess.Popen(
-        [cli, "studio", "--port", str(port), "--root", str(tmp_path / "studio")],
+        [cli, "studio", "--port", str(port), "--root", str(tmp_path / "studio"), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -57,12 +59,20 @@ def server(tmp_path):
                 proc.kill()
                 raise AssertionError(f"studio did not start: {proc.stdout.read()}") from None
             time.sleep(0.2)
-    yield url
-    proc.terminate()
     try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture
+def server(tmp_path):
+    with studio(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -177,3 +187,40 @@ def test_fpga_tab_ptq_estimate_and_synthesis(server, page):
     # reload finds the synthesis run again
     page.reload()
     expect(page.locator("#util-table tr.util")).to_have_count(5)
+
+
+@pytest.fixture
+def sweep_server(tmp_path):
+    """The Studio with the fixture sweep (tests/sweep_fixture.py) under ``--sweeps``."""
+    import sweep_fixture
+
+    sweep_fixture.write_sweep(tmp_path / "sweeps" / "widths")
+    with studio(tmp_path, "--sweeps", str(tmp_path / "sweeps")) as url:
+        yield url
+
+
+def test_sweep_points_on_the_accuracy_vs_resources_chart(sweep_server, page):
+    import sweep_fixture as fx
+
+    page.goto(sweep_server + "/#fpga")
+    expect(page.locator("#pareto-lut circle.pt").first).to_be_visible(timeout=30_000)
+    assert page.locator("#pareto-lut .sweep-pt").count() == 0
+    page.select_option("#sweep", "widths")
+    # finished trials only; the LUT4 chart only those synthesised, the others said to be missing
+    expect(page.locator("#pareto-mem .sweep-pt")).to_have_count(fx.OK_TRIALS)
+    expect(page.locator("#pareto-lut .sweep-pt")).to_have_count(fx.LUT4_TRIALS)
+    expect(page.locator("#pareto-lut .sweep-front")).to_have_count(len(fx.FRONT_LUT4))
+    expect(page.locator("#pareto-mem .sweep-front")).to_have_count(len(fx.FRONT_MEMORY))
+    expect(page.locator("#pareto-mem path.sweep-front-line")).to_have_count(1)
+    marked = page.locator("#pareto-mem .sweep-front").evaluate_all("ps => ps.map(p => p.dataset.trial)")
+    assert set(marked) == fx.FRONT_MEMORY
+    expect(page.locator('#pareto-mem .sweep-pt[fill="#fff"]')).to_have_count(len(fx.NOT_FITTING))
+    tip = page.locator('#pareto-lut .sweep-pt[data-trial="t2"] title').text_content()
+    assert "trial t2" in tip and "ternary" in tip and "hidden 32" in tip and "85.00%" in tip
+    expect(page.locator("#sweep-missing")).to_contain_text("t3")
+    expect(page.locator("#sweep-failed li")).to_have_count(1)
+    expect(page.locator("#sweep-failed")).to_contain_text(f"{fx.FAILED}: ternary 784-64-10: ValueError")
+    expect(page.locator("#sweep-unfinished")).to_contain_text("t6")
+    page.locator("#pareto-lut").locator("xpath=..").screenshot(path=str(SHOTS / "studio-sweep.png"))
+    page.select_option("#sweep", "")
+    expect(page.locator("#pareto-mem .sweep-pt")).to_have_count(0)

@@ -45,6 +45,7 @@ import ray
 from ray import tune
 from ray.tune.search.basic_variant import BasicVariantGenerator
 
+from .pareto import pareto_front
 from .quant import bits_name, parse_bits
 from .train import TrainConfig
 
@@ -547,22 +548,6 @@ def _ray_key(k: str) -> bool:
         "should_checkpoint",
         "experiment_tag",
     }
-
-
-def pareto_front(rows: list[dict], cost: str) -> list[dict]:
-    """Rows no other row beats on both accuracy (higher) and ``cost`` (lower); ties all kept."""
-    pts = [r for r in rows if r.get("accuracy") is not None and r.get(cost) is not None]
-    front = []
-    for r in pts:
-        dominated = any(
-            o["accuracy"] >= r["accuracy"]
-            and o[cost] <= r[cost]
-            and (o["accuracy"] > r["accuracy"] or o[cost] < r[cost])
-            for o in pts
-        )
-        if not dominated:
-            front.append(r)
-    return sorted(front, key=lambda r: (r[cost], -r["accuracy"]))
 
 
 def results_document(

@@ -23,6 +23,8 @@ from .train import _hidden
 __all__ = ["register", "run"]
 
 EXIT_INTERRUPTED = 130  # as the CLI after Ctrl-C: the sweep stopped early and resumes when run again
+# where sweeps go without --out (relative to the current directory); the Studio looks here too
+DEFAULT_DIR = Path("build") / "sweeps"
 
 
 def _list(conv):
@@ -162,7 +164,7 @@ def _stdout_to_stderr():
 
 def run(args: argparse.Namespace) -> int:
     spec = build_spec(args)
-    out = args.out if args.out is not None else Path("build") / "sweeps" / spec.name
+    out = args.out if args.out is not None else DEFAULT_DIR / spec.name
     from ..sweep import run_sweep
 
     with _stdout_to_stderr():

@@ -20,6 +20,7 @@ from .. import synth as flow
 from ..checkpoint import load_checkpoint
 from ..data import load_mnist
 from ..export import export_network
+from ..pareto import pareto_front
 from ..quant import bits_name, parse_bits
 from .store import Store
 
@@ -36,7 +37,6 @@ __all__ = [
     "resource_estimate",
     "export_at_bits",
     "rtl_vs_golden",
-    "pareto_front",
     "accuracy_vs_resources",
 ]
 
@@ -246,21 +246,6 @@ def rtl_vs_golden(ckpt: Path, bits: int, index: int, simulator: str, build_root:
     }
 
 
-def pareto_front(points: list[dict], cost: str) -> set[int]:
-    """Indices of the points no other point beats: accuracy at least as high at no more ``cost``,
-    better in one of the two."""
-    front = set()
-    for i, p in enumerate(points):
-        if not any(
-            q["accuracy"] >= p["accuracy"]
-            and q[cost] <= p[cost]
-            and (q["accuracy"] > p["accuracy"] or q[cost] < p[cost])
-            for q in points
-        ):
-            front.add(i)
-    return front
-
-
 def accuracy_vs_resources(store: Store, device_name: str) -> list[dict]:
     """Every committed model and finished one-hidden-layer run: golden-model accuracy against
     the estimated LUT4 and the weight memory bits on ``device_name``, the Pareto fronts (among
@@ -325,7 +310,7 @@ def accuracy_vs_resources(store: Store, device_name: str) -> list[dict]:
         )
     fit = [p for p in out if p["fits"]]  # a design that does not fit is no choice
     for cost in ("lut4", "memory_bits"):
-        front = {id(fit[i]) for i in pareto_front(fit, cost)}
+        front = {id(p) for p in pareto_front(fit, cost)}
         for p in out:
             p[f"pareto_{cost}"] = id(p) in front
     return out

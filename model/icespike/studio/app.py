@@ -21,12 +21,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import synth as flow
+from ..commands.sweep import DEFAULT_DIR as SWEEPS_DIR  # where icespike sweep writes (relative)
 from . import actions
 from .actions import BadRequest, NotFound
 from .jobs import JobManager, validate_rtl, validate_synth, validate_train
 from .store import FINAL, Store
+from .sweeps import list_sweeps, sweep_points
 
-__all__ = ["create_app", "DEFAULT_ROOT", "DOWNLOADS"]
+__all__ = ["create_app", "DEFAULT_ROOT", "SWEEPS_DIR", "DOWNLOADS"]
 
 STATIC = Path(__file__).parent / "static"
 DEFAULT_ROOT = flow.ROOT / "build" / "studio"
@@ -51,9 +53,13 @@ def _error(status: int, msg: str) -> JSONResponse:
     return JSONResponse({"error": msg}, status_code=status)
 
 
-def create_app(root: str | Path | None = None, *, start_jobs: bool = True) -> FastAPI:
-    """The Studio app storing its runs under ``root`` (default ``build/studio``)."""
+def create_app(
+    root: str | Path | None = None, *, start_jobs: bool = True, sweeps: list[str | Path] | None = None
+) -> FastAPI:
+    """The Studio app storing its runs under ``root`` (default ``build/studio``) and showing the
+    sweeps found under ``sweeps`` (default ``build/sweeps``, where ``icespike sweep`` writes)."""
     store = Store(root if root is not None else DEFAULT_ROOT)
+    sweep_roots = [Path(d).resolve() for d in (sweeps if sweeps is not None else [SWEEPS_DIR])]
     jobs = JobManager(store)
 
     @asynccontextmanager
@@ -116,7 +122,7 @@ def create_app(root: str | Path | None = None, *, start_jobs: bool = True) -> Fa
     # ------------------------------------------------------------------------------ data
     @app.get("/api/health")
     async def health():
-        return {"ok": True, "root": str(store.root)}
+        return {"ok": True, "root": str(store.root), "sweeps": [str(d) for d in sweep_roots]}
 
     @app.get("/api/devices")
     async def devices():
@@ -184,6 +190,16 @@ def create_app(root: str | Path | None = None, *, start_jobs: bool = True) -> Fa
     async def pareto(device: str = "up5k"):
         dev = actions.check_device(device)
         return _finite(await asyncio.to_thread(actions.accuracy_vs_resources, store, dev))
+
+    @app.get("/api/sweeps")
+    async def sweeps_list():
+        """Sweeps found under the sweep directories (an unreadable one with its error line)."""
+        return _finite(await asyncio.to_thread(list_sweeps, sweep_roots))
+
+    @app.get("/api/sweeps/{sweep_id}")
+    async def sweep(sweep_id: str):
+        """One sweep's trials as points of the accuracy-vs-resources chart, fronts marked."""
+        return _finite(await asyncio.to_thread(sweep_points, sweep_roots, sweep_id))
 
     # ------------------------------------------------------------------------------ jobs
     @app.get("/api/jobs")

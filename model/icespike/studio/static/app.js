@@ -351,13 +351,19 @@ async function runRtl() {
 }
 
 // ------------------------------------------------------------------------------------ Pareto
-function scatter(svg, pts, key, xlabel, logx) {
+const SWEEP_COLOR = "#8e24aa";
+const sweepLabel = (t) => `trial ${t.trial}: ${t.bits} ${t.network}`;
+
+// Accuracy against `key` for the Studio's points `pts` and a sweep's trials `trials` (finished ones that have `key`).
+function scatter(svg, pts, key, xlabel, logx, trials = []) {
   const W = svg.clientWidth || 400, H = svg.clientHeight || 180, L = 44, R = 10, T = 8, B = 24;
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
   svg.innerHTML = "";
-  if (!pts.length) return;
+  const sw = trials.filter((t) => t.status === "ok" && t[key] != null);
+  const all = [...pts, ...sw];
+  if (!all.length) return;
   const fx = logx ? Math.log10 : (v) => v;
-  const xs = pts.map((p) => fx(p[key])), ys = pts.map((p) => 100 * p.accuracy);
+  const xs = all.map((p) => fx(p[key])), ys = all.map((p) => 100 * p.accuracy);
   let x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
   const px = (x1 - x0) * 0.05 || 1, py = (y1 - y0) * 0.05 || 1; x0 -= px; x1 += px; y0 -= py; y1 += py;
   const sx = (v) => L + ((fx(v) - x0) / (x1 - x0)) * (W - L - R), sy = (a) => H - B - ((100 * a - y0) / (y1 - y0)) * (H - T - B);
@@ -365,22 +371,64 @@ function scatter(svg, pts, key, xlabel, logx) {
   for (const a of [y0, (y0 + y1) / 2, y1]) svg.append(svgEl("text", { x: L - 4, y: sy(a / 100) + 3, "text-anchor": "end" }, a.toFixed(1) + "%"));
   svg.append(svgEl("text", { x: (L + W) / 2, y: H - 4, "text-anchor": "middle" }, xlabel));
   svg.append(svgEl("text", { x: L, y: H - 12 }, num(logx ? 10 ** x0 : x0)), svgEl("text", { x: W - R, y: H - 12, "text-anchor": "end" }, num(logx ? 10 ** x1 : x1)));
-  const front = pts.filter((p) => p["pareto_" + key]).sort((a, b) => a[key] - b[key]);
-  if (front.length) svg.append(svgEl("path", { d: front.map((p, i) => `${i ? "L" : "M"}${sx(p[key]).toFixed(1)},${sy(p.accuracy).toFixed(1)}`).join(""), fill: "none", stroke: "#e08600", "stroke-width": 1.5, class: "front" }));
+  const line = (ps, attrs) => { if (ps.length) svg.append(svgEl("path", { d: ps.sort((a, b) => a[key] - b[key]).map((p, i) => `${i ? "L" : "M"}${sx(p[key]).toFixed(1)},${sy(p.accuracy).toFixed(1)}`).join(""), fill: "none", ...attrs })); };
+  line(pts.filter((p) => p["pareto_" + key]), { stroke: "#e08600", "stroke-width": 1.5, class: "front" });
+  line(sw.filter((t) => t["pareto_" + key]), { stroke: SWEEP_COLOR, "stroke-width": 1.5, "stroke-dasharray": "4 3", class: "sweep-front-line" });
   const col = { model: "#1f6feb", ptq: "#6b7480", run: "#2e7d32" };
   for (const p of pts) {
     const c = svgEl("circle", { cx: sx(p[key]), cy: sy(p.accuracy), r: p["pareto_" + key] ? 5 : 3.5, fill: p.fits ? col[p.kind] : "#fff", stroke: col[p.kind], "stroke-width": 1.5, class: "pt" });
     c.append(svgEl("title", {}, `${p.label}: ${p.network} ${p.bits}, ${pct(p.accuracy)}, ${num(p[key])} ${xlabel}${p.fits ? "" : " (does not fit)"}`));
     svg.append(c);
   }
+  for (const t of sw) {  // diamonds; the sweep's own front larger, outlined
+    const front = t["pareto_" + key], r = front ? 6 : 4, x = sx(t[key]), y = sy(t.accuracy);
+    const d = svgEl("path", { d: `M${x},${y - r}L${x + r},${y}L${x},${y + r}L${x - r},${y}Z`, fill: t.fits === false ? "#fff" : SWEEP_COLOR, "fill-opacity": front ? 0.9 : 0.55, stroke: front ? "#000" : SWEEP_COLOR, "stroke-width": front ? 1.2 : 1, class: "sweep-pt" + (front ? " sweep-front" : ""), "data-trial": t.trial });
+    d.append(svgEl("title", {}, `${sweepLabel(t)} (hidden ${t.hidden.join("-")}), accuracy ${pct(t.accuracy)}, ${num(t[key])} ${key === "lut4" ? "SB_LUT4 (synthesis" + (t.synth ? ", " + t.synth : "") + ")" : "weight memory bits"}${t.fits === false ? " (does not fit)" : ""}${front ? "; on the sweep's Pareto front" : ""}`));
+    svg.append(d);
+  }
+}
+
+function drawPareto() {
+  const pts = state.paretoPts || [], trials = state.sweep ? state.sweep.trials : [];
+  scatter($("#pareto-lut"), pts, "lut4", "SB_LUT4 (estimate; sweep: synthesis)", false, trials);
+  scatter($("#pareto-mem"), pts, "memory_bits", "weight memory bits (log)", true, trials);
 }
 
 async function refreshPareto() {
   try {
-    const pts = await api("GET", "/api/pareto?device=" + encodeURIComponent($("#device").value || "up5k"));
-    scatter($("#pareto-lut"), pts, "lut4", "SB_LUT4 (estimate)", false);
-    scatter($("#pareto-mem"), pts, "memory_bits", "weight memory bits (log)", true);
+    state.paretoPts = await api("GET", "/api/pareto?device=" + encodeURIComponent($("#device").value || "up5k"));
+    drawPareto();
   } catch (e) { $("#fpga-error").textContent = e.message; }
+  loadSweeps();
+}
+
+async function loadSweeps() {
+  const sel = $("#sweep"), keep = sel.value;
+  let list;
+  try { list = await api("GET", "/api/sweeps"); } catch (e) { $("#sweep-info").textContent = e.message; return; }
+  sel.innerHTML = "";
+  sel.append(el("option", { value: "" }, list.length ? "(none)" : "(no sweep found)"));
+  for (const s of list) sel.append(el("option", { value: s.id }, s.error ? `${s.id} (unreadable)` : `${s.id}: ${s.trials} trials (${s.counts.ok} ok)`));
+  if (list.some((s) => s.id === keep)) sel.value = keep;
+}
+
+async function selectSweep() {
+  const id = $("#sweep").value, info = $("#sweep-info");
+  state.sweep = null; info.innerHTML = "";
+  if (id) {
+    try { state.sweep = await api("GET", "/api/sweeps/" + encodeURIComponent(id)); } catch (e) { info.append(el("span", { class: "error", id: "sweep-error" }, e.message)); }
+  }
+  if ($("#sweep").value !== id) return;  // another sweep was chosen meanwhile
+  drawPareto();
+  if (!state.sweep) return;
+  const ts = state.sweep.trials, ok = ts.filter((t) => t.status === "ok"), names = (xs) => xs.map((t) => t.trial).join(", ") || "none";
+  const noLut = ok.filter((t) => t.lut4 == null);
+  info.append(el("div", {}, `sweep ${state.sweep.name} (${state.sweep.dir}): ${ts.length} trials, ${ok.length} finished and drawn`),
+    el("div", { id: "sweep-front" }, `Pareto front: vs LUT4 ${names(ok.filter((t) => t.pareto_lut4))}; vs memory bits ${names(ok.filter((t) => t.pareto_memory_bits))}`));
+  if (noLut.length) info.append(el("div", { id: "sweep-missing" }, `no LUT4 (not synthesised), missing from the LUT4 chart: ${noLut.map((t) => `${t.trial} (${t.bits} ${t.network}, ${pct(t.accuracy)})`).join(", ")}`));
+  const failed = ts.filter((t) => t.status === "error"), unfinished = ts.filter((t) => t.status === "unfinished");
+  if (failed.length) info.append(el("div", {}, "failed, not drawn:"), el("ul", { id: "sweep-failed" }, ...failed.map((t) => el("li", { "data-trial": t.trial }, `${sweepLabel(t)}: ${t.error || "no error line"}`))));
+  if (unfinished.length) info.append(el("div", { id: "sweep-unfinished" }, `unfinished, not drawn: ${names(unfinished)}`));
 }
 
 // ------------------------------------------------------------------------------------ start
@@ -395,6 +443,7 @@ $("#synthesise").addEventListener("click", synthesise);
 $("#finetune").addEventListener("click", finetune);
 $("#run-rtl").addEventListener("click", runRtl);
 $("#device").addEventListener("change", refreshPareto);
+$("#sweep").addEventListener("change", selectSweep);
 
 readHash();
 loadModels();
