@@ -353,14 +353,17 @@ def _small(tmp_path, **save_kw):
     )
     cfg = TrainConfig(bits=2, epochs=3, hidden=(5, 4), timesteps=3)
     hist = [{"epoch": 1, "loss": 0.5}, {"epoch": 2, "loss": 0.25}]
+    # the optimiser state as float32 and int32: stored as float64 and int64 all the same
     opt = {
-        "t": 7,
-        "m": [rng.normal(size=w.shape) for w in m.weights],
-        "v": [rng.uniform(size=w.shape) for w in m.weights],
+        "t": np.int32(7),
+        "m": [rng.normal(size=w.shape).astype(np.float32) for w in m.weights],
+        "v": [rng.uniform(size=w.shape).astype(np.float32) for w in m.weights],
     }
-    kw = dict(history=hist, data_checksum="abc", trainer_state={"epoch": 2, "history": hist, "opt": opt})
+    # three epochs by the trainer's count, two history entries: the trainer's count is recorded
+    kw = dict(history=hist, data_checksum="abc", trainer_state={"epoch": 3, "history": hist, "opt": opt})
     kw.update(save_kw)
-    p = save_checkpoint(tmp_path / "c.json", m, cfg, complete=False, extra={"note": "by hand"}, **kw)
+    extra = {"note": "by hand", "n": np.int16(5), "x": np.float32(0.5), "t": (1, np.arange(2))}
+    p = save_checkpoint(tmp_path / "sub" / "dir" / "c.json", m, cfg, complete=False, extra=extra, **kw)
     return p, m, cfg, hist, opt
 
 
@@ -369,8 +372,8 @@ def test_manifest_and_arrays_field_by_field(tmp_path):
     from icespike.checkpoint import arrays_sha256
 
     p, m, cfg, hist, opt = _small(tmp_path)
-    assert p == tmp_path / "c.npz"  # a .json path names the same checkpoint
-    assert sorted(f.name for f in tmp_path.iterdir()) == ["c.json", "c.npz"]  # no temporaries left
+    assert p == tmp_path / "sub" / "dir" / "c.npz"  # a .json path names the same checkpoint; parents made
+    assert sorted(f.name for f in p.parent.iterdir()) == ["c.json", "c.npz"]  # no temporaries left
     qr = m.quantize()
     with np.load(p) as z:
         arrays = {k: z[k] for k in z.files}
@@ -415,12 +418,15 @@ def test_manifest_and_arrays_field_by_field(tmp_path):
         "gain": 1.5,
         "training": cfg.to_dict(),
         "history": hist,
-        "epochs_done": 2,
+        "epochs_done": 3,
         "complete": False,
         "data_checksum": "abc",
         "arrays": spec,
         "arrays_sha256": arrays_sha256(arrays),
         "note": "by hand",
+        "n": 5,
+        "x": 0.5,
+        "t": [1, [0, 1]],
     }
     expect["network_sha256"] = network_sha256(expect)
     man = json.loads(manifest_path(p).read_text())
@@ -437,6 +443,13 @@ def test_manifest_defaults(tmp_path):
     assert man["training"] is None and man["history"] == [] and man["epochs_done"] == 0
     assert man["complete"] is True and man["data_checksum"] is None and "opt_t" not in man["arrays"]
     assert load_checkpoint(p).trainer_state() is None and load_checkpoint(p).config is None
+    assert load_checkpoint(p).model().detach_reset is True  # the default, given back
+    # a layer of one neuron is a legal size
+    p1 = save_checkpoint(tmp_path / "one.npz", SNNModel([6, 1, 3], 2, timesteps=3))
+    assert load_checkpoint(p1).manifest["sizes"] == [6, 1, 3]
+    # the scale mode comes back (8 bits: the fixed Qm.n scale)
+    pf = save_checkpoint(tmp_path / "fixed.npz", SNNModel([6, 4, 3], 8, scale="fixed", timesteps=3))
+    assert load_checkpoint(pf).model().quantizer.scale_mode == "fixed"
     # without a trainer state, the epochs done are the history's length
     p2 = save_checkpoint(tmp_path / "h.npz", m, history=[{"epoch": 1}, {"epoch": 2}])
     assert load_checkpoint(p2).manifest["epochs_done"] == 2
@@ -452,13 +465,14 @@ def test_loaded_checkpoint_gives_back_everything(tmp_path):
     assert ck.path == p and ck.bits == 2 and ck.bits_name == "ternary" and ck.timesteps == 3
     assert ck.n_layers == 3 and not ck.has_bias and ck.config == cfg and ck.history == hist
     st = ck.trainer_state()
-    assert list(st) == ["epoch", "history", "opt"] and st["epoch"] == 2 and st["history"] == hist
+    assert list(st) == ["epoch", "history", "opt"] and st["epoch"] == 3 and st["history"] == hist
     assert list(st["opt"]) == ["t", "m", "v"] and st["opt"]["t"] == 7 and type(st["opt"]["t"]) is int
     assert len(st["opt"]["m"]) == len(st["opt"]["v"]) == 3
     for i in range(3):
         assert np.array_equal(st["opt"]["m"][i], opt["m"][i]) and np.array_equal(
             st["opt"]["v"][i], opt["v"][i]
         )
+        assert st["opt"]["m"][i].dtype == np.float64 and st["opt"]["v"][i].dtype == np.float64
     m2 = ck.model()
     assert m2.sizes == [6, 5, 4, 3] and m2.timesteps == 3 and m2.leak_shift == 1 and m2.reset == "zero"
     assert m2.quantizer.scale_mode == "maxabs" and m2.quantizer.threshold_ratio == 0.6 and m2.bits == 2
@@ -688,3 +702,27 @@ def test_small_biased_checkpoint(tmp_path):
         CheckpointError, match=r"^checkpoint .*b\.npz: bias1 does not follow from the stored float bias b1$"
     ):
         load_checkpoint(p)
+
+
+def test_scales_are_checked_to_twelve_digits(tmp_path):
+    """A scale off by one part in 10^9 is refused (rtol 1e-12, no absolute slack)."""
+    p, *_ = _small(tmp_path)
+    mp = manifest_path(p)
+    man = json.loads(mp.read_text())
+    man["scales"] = [man["scales"][0] * (1 + 1e-9), *man["scales"][1:]]
+    man["network_sha256"] = network_sha256(man)
+    mp.write_text(json.dumps(man))
+    with pytest.raises(CheckpointError, match=r"c\.json: scales do not follow from the stored weights$"):
+        load_checkpoint(p)
+
+
+def test_unverified_load_still_refuses_an_illegal_network(tmp_path):
+    """Without the code checks, an integer threshold the network refuses is still one clear error."""
+    p, *_ = _small(tmp_path)
+    mp = manifest_path(p)
+    man = json.loads(mp.read_text())
+    man["thresholds_int"] = [0, man["thresholds_int"][1]]
+    man["network_sha256"] = network_sha256(man)
+    mp.write_text(json.dumps(man))
+    with pytest.raises(CheckpointError, match=r"^checkpoint .*c\.npz: .*threshold"):
+        load_checkpoint(p, verify_codes=False)
