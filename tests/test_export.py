@@ -603,6 +603,15 @@ def test_biased_export_manifest_and_round_trip(biased):
     assert back.layers[0].bias[0] > 0 and back.layers[1].bias[-1] > 0  # the largest stay positive
     b0, b1 = ex.unpack_biases([], [], p)
     assert b0.dtype == np.int64 and b1.dtype == np.int64 and b0.size == b1.size == 0
+    # two's complement words: only the top bit makes a word negative
+    w, v = p.ACC_W, p.SCORE_W
+    b0, b1 = ex.unpack_biases(
+        [1 << (w - 2), 1 << (w - 1), (1 << w) - 1], [(1 << (v - 1)) - 1, 1 << (v - 1)], p
+    )
+    assert b0.tolist() == [1 << (w - 2), -(1 << (w - 1)), -1] and b1.tolist() == [
+        (1 << (v - 1)) - 1,
+        -(1 << (v - 1)),
+    ]
 
 
 def test_biased_export_checks_the_bias_files(biased):
