@@ -500,6 +500,18 @@ def test_loaded_checkpoint_gives_back_everything(tmp_path):
     assert ck.evaluate_float(x, labels) == evaluate(m, x, labels) == 5 / 8
 
 
+def _edit_manifest(p, edit, *, rehash=True):
+    """Apply ``edit`` to the manifest of ``p`` and write it back (``rehash``: with a matching
+    network_sha256, so that the check behind it must catch the edit)."""
+    mp = manifest_path(p)
+    man = json.loads(mp.read_text())
+    edit(man)
+    if rehash:
+        man["network_sha256"] = network_sha256(man)
+    mp.write_text(json.dumps(man))
+    return man
+
+
 def _edit_npz(p, arrays_edit):
     """Rewrite the npz with edited arrays and a manifest that matches them (hashes, array list)."""
     from icespike.checkpoint import arrays_sha256
@@ -626,12 +638,7 @@ _NET_FIELDS = (
 )
 def test_every_load_error_names_its_cause(tmp_path, edit, rehash, match):
     p, *_ = _small(tmp_path)
-    mp = manifest_path(p)
-    man = json.loads(mp.read_text())
-    edit(man)
-    if rehash:  # a consistent edit: the check behind network_sha256 must catch it
-        man["network_sha256"] = network_sha256(man)
-    mp.write_text(json.dumps(man))
+    _edit_manifest(p, edit, rehash=rehash)
     with pytest.raises(CheckpointError) as e:
         load_checkpoint(p)
     assert re.search(match, str(e.value)), str(e.value)
@@ -669,11 +676,7 @@ def test_file_level_errors_in_full(tmp_path):
 
 def test_unverified_load_and_derived_array_errors(tmp_path):
     p, *_ = _small(tmp_path)
-    mp = manifest_path(p)
-    man = json.loads(mp.read_text())
-    man["thresholds_int"] = [man["thresholds_int"][0] + 1, man["thresholds_int"][1]]
-    man["network_sha256"] = network_sha256(man)
-    mp.write_text(json.dumps(man))
+    man = _edit_manifest(p, lambda m: m["thresholds_int"].__setitem__(0, m["thresholds_int"][0] + 1))
     with pytest.raises(CheckpointError, match=r"integer thresholds do not follow"):
         load_checkpoint(p)
     assert load_checkpoint(p, verify_codes=False).manifest["thresholds_int"] == man["thresholds_int"]
@@ -707,11 +710,7 @@ def test_small_biased_checkpoint(tmp_path):
 def test_scales_are_checked_to_twelve_digits(tmp_path):
     """A scale off by one part in 10^9 is refused (rtol 1e-12, no absolute slack)."""
     p, *_ = _small(tmp_path)
-    mp = manifest_path(p)
-    man = json.loads(mp.read_text())
-    man["scales"] = [man["scales"][0] * (1 + 1e-9), *man["scales"][1:]]
-    man["network_sha256"] = network_sha256(man)
-    mp.write_text(json.dumps(man))
+    _edit_manifest(p, lambda m: m["scales"].__setitem__(0, m["scales"][0] * (1 + 1e-9)))
     with pytest.raises(CheckpointError, match=r"c\.json: scales do not follow from the stored weights$"):
         load_checkpoint(p)
 
@@ -719,10 +718,6 @@ def test_scales_are_checked_to_twelve_digits(tmp_path):
 def test_unverified_load_still_refuses_an_illegal_network(tmp_path):
     """Without the code checks, an integer threshold the network refuses is still one clear error."""
     p, *_ = _small(tmp_path)
-    mp = manifest_path(p)
-    man = json.loads(mp.read_text())
-    man["thresholds_int"] = [0, man["thresholds_int"][1]]
-    man["network_sha256"] = network_sha256(man)
-    mp.write_text(json.dumps(man))
+    _edit_manifest(p, lambda m: m["thresholds_int"].__setitem__(0, 0))
     with pytest.raises(CheckpointError, match=r"^checkpoint .*c\.npz: .*threshold"):
         load_checkpoint(p, verify_codes=False)
