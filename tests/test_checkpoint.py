@@ -332,3 +332,392 @@ def test_committed_manifests_hold_no_absolute_path():
         assert not bad, f"{f.name}: {bad[:3]}"
     ck = load_checkpoint(root / "models" / "mnist-784-128-10-ternary.npz")
     assert ck.config.init == "models/mnist-784-128-10-float.npz"
+
+
+# ------------------------------------------------------------------------------------ every field, every message
+def _small(tmp_path, **save_kw):
+    """A 6-5-4-3 ternary model with non-default settings, saved with a trainer state."""
+    rng = np.random.default_rng(3)
+    m = SNNModel(
+        [6, 5, 4, 3],
+        2,
+        timesteps=3,
+        leak_shift=1,
+        reset="zero",
+        threshold_ratio=0.6,
+        surrogate_slope=3.0,
+        detach_reset=False,
+        gain=1.5,
+        theta_f=[1.25, 0.5],
+        rng=rng,
+    )
+    cfg = TrainConfig(bits=2, epochs=3, hidden=(5, 4), timesteps=3)
+    hist = [{"epoch": 1, "loss": 0.5}, {"epoch": 2, "loss": 0.25}]
+    # the optimiser state as float32 and int32: stored as float64 and int64 all the same
+    opt = {
+        "t": np.int32(7),
+        "m": [rng.normal(size=w.shape).astype(np.float32) for w in m.weights],
+        "v": [rng.uniform(size=w.shape).astype(np.float32) for w in m.weights],
+    }
+    # three epochs by the trainer's count, two history entries: the trainer's count is recorded
+    kw = dict(history=hist, data_checksum="abc", trainer_state={"epoch": 3, "history": hist, "opt": opt})
+    kw.update(save_kw)
+    extra = {"note": "by hand", "n": np.int16(5), "x": np.float32(0.5), "t": (1, np.arange(2))}
+    p = save_checkpoint(tmp_path / "sub" / "dir" / "c.json", m, cfg, complete=False, extra=extra, **kw)
+    return p, m, cfg, hist, opt
+
+
+def test_manifest_and_arrays_field_by_field(tmp_path):
+    import icespike
+    from icespike.checkpoint import arrays_sha256
+
+    p, m, cfg, hist, opt = _small(tmp_path)
+    assert p == tmp_path / "sub" / "dir" / "c.npz"  # a .json path names the same checkpoint; parents made
+    assert sorted(f.name for f in p.parent.iterdir()) == ["c.json", "c.npz"]  # no temporaries left
+    qr = m.quantize()
+    with np.load(p) as z:
+        arrays = {k: z[k] for k in z.files}
+    names = [f"{k}{i}" for i in range(3) for k in ("w", "codes")] + ["opt_t"]
+    names += [f"opt_{k}{i}" for i in range(3) for k in ("m", "v")]
+    assert sorted(arrays) == sorted(names)
+    for i in range(3):
+        assert arrays[f"w{i}"].dtype == np.float64 and np.array_equal(arrays[f"w{i}"], m.weights[i])
+        assert arrays[f"codes{i}"].dtype == np.int64 and np.array_equal(
+            arrays[f"codes{i}"], qr[i].int_codes()
+        )
+        assert np.array_equal(arrays[f"opt_m{i}"], opt["m"][i]) and np.array_equal(
+            arrays[f"opt_v{i}"], opt["v"][i]
+        )
+    assert arrays["opt_t"].dtype == np.int64 and arrays["opt_t"].shape == () and int(arrays["opt_t"]) == 7
+    shapes = {"w0": [5, 6], "w1": [4, 5], "w2": [3, 4]}
+    spec = {}
+    for k in names:
+        spec[k] = {"shape": [] if k == "opt_t" else shapes["w" + k[-1]], "dtype": "<f8"}
+    for k in ("codes0", "codes1", "codes2", "opt_t"):
+        spec[k]["dtype"] = "<i8"
+    expect = {
+        "format": "icespike-checkpoint",
+        "format_version": 1,
+        "code_version": icespike.__version__,
+        "bits": "ternary",
+        "weight_bits": 2,
+        "scale_mode": "maxabs",
+        "threshold_ratio": 0.6,
+        "sizes": [6, 5, 4, 3],
+        "hidden": [5, 4],
+        "timesteps": 3,
+        "leak_shift": 1,
+        "reset": "zero",
+        "scales": [r.scale for r in qr],
+        "thresholds_float": [1.25, 0.5],
+        "thresholds_int": m.int_thresholds(qr),
+        "mem_widths": list(m.mem_widths),
+        "sparsity": [float((arrays[f"codes{i}"] == 0).mean()) for i in range(3)],
+        "surrogate_slope": 3.0,
+        "detach_reset": False,
+        "gain": 1.5,
+        "training": cfg.to_dict(),
+        "history": hist,
+        "epochs_done": 3,
+        "complete": False,
+        "data_checksum": "abc",
+        "arrays": spec,
+        "arrays_sha256": arrays_sha256(arrays),
+        "note": "by hand",
+        "n": 5,
+        "x": 0.5,
+        "t": [1, [0, 1]],
+    }
+    expect["network_sha256"] = network_sha256(expect)
+    man = json.loads(manifest_path(p).read_text())
+    assert list(man) == list(expect) and man == expect
+    assert 0 < min(man["sparsity"]) and max(man["sparsity"]) < 1  # the codes hold zeros and non-zeros
+    assert manifest_path(p).read_text().endswith("}\n") and '\n "format": ' in manifest_path(p).read_text()
+
+
+def test_manifest_defaults(tmp_path):
+    m = _model()
+    p = save_checkpoint(tmp_path / "d", m)
+    assert p == tmp_path / "d.npz"
+    man = load_checkpoint(p).manifest
+    assert man["training"] is None and man["history"] == [] and man["epochs_done"] == 0
+    assert man["complete"] is True and man["data_checksum"] is None and "opt_t" not in man["arrays"]
+    assert load_checkpoint(p).trainer_state() is None and load_checkpoint(p).config is None
+    assert load_checkpoint(p).model().detach_reset is True  # the default, given back
+    # a layer of one neuron is a legal size
+    p1 = save_checkpoint(tmp_path / "one.npz", SNNModel([6, 1, 3], 2, timesteps=3))
+    assert load_checkpoint(p1).manifest["sizes"] == [6, 1, 3]
+    # the scale mode comes back (8 bits: the fixed Qm.n scale)
+    pf = save_checkpoint(tmp_path / "fixed.npz", SNNModel([6, 4, 3], 8, scale="fixed", timesteps=3))
+    assert load_checkpoint(pf).model().quantizer.scale_mode == "fixed"
+    # without a trainer state, the epochs done are the history's length
+    p2 = save_checkpoint(tmp_path / "h.npz", m, history=[{"epoch": 1}, {"epoch": 2}])
+    assert load_checkpoint(p2).manifest["epochs_done"] == 2
+    with pytest.raises(ValueError, match=r"^checkpoint path must end in \.npz, got .*d\.txt$"):
+        save_checkpoint(tmp_path / "d.txt", m)
+
+
+def test_loaded_checkpoint_gives_back_everything(tmp_path):
+    from icespike.train import evaluate
+
+    p, m, cfg, hist, opt = _small(tmp_path)
+    ck = load_checkpoint(p)
+    assert ck.path == p and ck.bits == 2 and ck.bits_name == "ternary" and ck.timesteps == 3
+    assert ck.n_layers == 3 and not ck.has_bias and ck.config == cfg and ck.history == hist
+    st = ck.trainer_state()
+    assert list(st) == ["epoch", "history", "opt"] and st["epoch"] == 3 and st["history"] == hist
+    assert list(st["opt"]) == ["t", "m", "v"] and st["opt"]["t"] == 7 and type(st["opt"]["t"]) is int
+    assert len(st["opt"]["m"]) == len(st["opt"]["v"]) == 3
+    for i in range(3):
+        assert np.array_equal(st["opt"]["m"][i], opt["m"][i]) and np.array_equal(
+            st["opt"]["v"][i], opt["v"][i]
+        )
+        assert st["opt"]["m"][i].dtype == np.float64 and st["opt"]["v"][i].dtype == np.float64
+    m2 = ck.model()
+    assert m2.sizes == [6, 5, 4, 3] and m2.timesteps == 3 and m2.leak_shift == 1 and m2.reset == "zero"
+    assert m2.quantizer.scale_mode == "maxabs" and m2.quantizer.threshold_ratio == 0.6 and m2.bits == 2
+    assert m2.theta_f == [1.25, 0.5] and m2.surrogate_slope == 3.0 and m2.detach_reset is False
+    assert m2.gain == 1.5 and m2.biases is None
+    assert all(np.array_equal(a, b) for a, b in zip(m2.weights, m.weights))
+    net = ck.to_int_network()
+    qr = m.quantize()
+    assert net.timesteps == 3 and [lay.bits for lay in net.layers] == [2, 2, 2]
+    assert [lay.threshold for lay in net.layers] == [*m.int_thresholds(qr), None]
+    assert [lay.leak_shift for lay in net.layers] == [1, 1, 0]
+    assert [lay.reset for lay in net.layers] == ["zero"] * 3 and not net.has_bias
+    assert all(lay.codes.dtype == np.int64 for lay in net.layers)
+    assert all(np.array_equal(lay.codes, r.int_codes()) for lay, r in zip(net.layers, qr))
+    assert net.meta == {
+        "bits": "ternary",
+        "scales": [r.scale for r in qr],
+        "thresholds_float": [1.25, 0.5],
+        "source": str(p),
+        "arrays_sha256": ck.manifest["arrays_sha256"],
+    }
+    x = np.random.default_rng(1).integers(0, 256, size=(8, 6))
+    labels = m.predict(x)
+    labels[:3] = (labels[:3] + 1) % 3  # three wrong of eight
+    assert ck.evaluate_float(x, labels) == evaluate(m, x, labels) == 5 / 8
+
+
+def _edit_manifest(p, edit, *, rehash=True):
+    """Apply ``edit`` to the manifest of ``p`` and write it back (``rehash``: with a matching
+    network_sha256, so that the check behind it must catch the edit)."""
+    mp = manifest_path(p)
+    man = json.loads(mp.read_text())
+    edit(man)
+    if rehash:
+        man["network_sha256"] = network_sha256(man)
+    mp.write_text(json.dumps(man))
+    return man
+
+
+def _edit_npz(p, arrays_edit):
+    """Rewrite the npz with edited arrays and a manifest that matches them (hashes, array list)."""
+    from icespike.checkpoint import arrays_sha256
+
+    with np.load(p) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays_edit(arrays)
+    np.savez_compressed(p, **arrays)
+    mp = manifest_path(p)
+    man = json.loads(mp.read_text())
+    man["arrays"] = {k: {"shape": list(a.shape), "dtype": a.dtype.str} for k, a in arrays.items()}
+    man["arrays_sha256"] = arrays_sha256(arrays)
+    man["network_sha256"] = network_sha256(man)
+    mp.write_text(json.dumps(man))
+
+
+_NET_FIELDS = (
+    "bits, weight_bits, scale_mode, threshold_ratio, sizes, timesteps, leak_shift, reset, scales, "
+    "thresholds_float, thresholds_int, surrogate_slope, detach_reset, gain"
+)
+
+
+@pytest.mark.parametrize(
+    "edit, rehash, match",
+    [
+        (
+            lambda m: m.update(epochs_done=True),
+            False,
+            r"c\.json: manifest key 'epochs_done' has the wrong type$",
+        ),
+        (
+            lambda m: m.update(epochs_done=2.0),
+            False,
+            r"c\.json: manifest key 'epochs_done' has the wrong type$",
+        ),
+        (
+            lambda m: m.update(arrays_sha256="0" * 64),
+            False,
+            r"c\.json: the network fields \(.*\) do not match network_sha256: the manifest was edited$",
+        ),
+        (lambda m: m.pop("network_sha256"), False, r"c\.json: manifest lacks the key 'network_sha256'$"),
+        (lambda m: m.pop("format_version"), False, r"format version None is not supported \(this code"),
+        (
+            lambda m: m.update(gain=2.5),
+            False,
+            rf"^.*c\.json: the network fields \({_NET_FIELDS}\) do not match network_sha256: "
+            r"the manifest was edited$",
+        ),
+        (
+            lambda m: m["arrays"].update(w0={"shape": [5, True], "dtype": "<f8"}),
+            False,
+            r"arrays\['w0'\] must be",
+        ),
+        (lambda m: m["arrays"].update(w0={"shape": [5, 6], "dtype": 8}), False, r"arrays\['w0'\] must be"),
+        (lambda m: m["arrays"].update(w0={"dtype": "<f8"}), False, r"arrays\['w0'\] must be"),
+        (
+            lambda m: m.update(thresholds_float=[1.25, float("inf")]),
+            True,
+            r"c\.json: manifest key 'thresholds_float' must hold finite numbers$",
+        ),
+        (
+            lambda m: m.update(threshold_ratio=float("inf")),
+            True,
+            r"c\.json: manifest key 'threshold_ratio' must be a finite number$",
+        ),
+        (
+            lambda m: m.update(surrogate_slope=True),
+            True,
+            r"c\.json: manifest key 'surrogate_slope' must be a finite number$",
+        ),
+        (
+            lambda m: m["arrays"].pop("opt_t"),
+            False,
+            r"^checkpoint .*c\.npz: arrays \['codes0', .*'opt_t', .*\] do not match the manifest's "
+            r"\['codes0', 'codes1', 'codes2', 'opt_m0', .*'w2'\]$",
+        ),
+        (
+            lambda m: m["arrays"].update(w0={"shape": [6, 5], "dtype": "<f8"}),
+            False,
+            r"^checkpoint .*c\.npz: array 'w0' has shape/dtype \(5, 6\)/<f8, manifest says "
+            r"\{'shape': \[6, 5\], 'dtype': '<f8'\}$",
+        ),
+        (
+            lambda m: m["arrays"].update(w0={"shape": [5, 6], "dtype": "<f4"}),
+            False,
+            r"array 'w0' has shape/dtype \(5, 6\)/<f8, manifest says",
+        ),
+        (lambda m: m.update(sizes=[6, 3]), True, r"^.*c\.json: bad layer sizes \[6, 3\]$"),
+        (lambda m: m.update(sizes=[6, 5, 4, 0]), True, r"c\.json: bad layer sizes \[6, 5, 4, 0\]$"),
+        (lambda m: m.update(sizes=[6, 5, 4, True]), True, r"c\.json: bad layer sizes \[6, 5, 4, True\]$"),
+        (lambda m: m.update(sizes=[6, 5, 4, 3, 2]), True, r"^checkpoint .*c\.npz: array 'w3' is missing$"),
+        (
+            lambda m: m.update(sizes=[6, 5, 4, 4]),
+            True,
+            r"^checkpoint .*c\.npz: w2 has shape \(3, 4\), expected \(4, 4\)$",
+        ),
+        (
+            lambda m: m.update(sizes=[7, 5, 4, 3]),
+            True,
+            r"^checkpoint .*c\.npz: w0 has shape \(5, 6\), expected \(5, 7\)$",
+        ),
+        (
+            lambda m: m.update(thresholds_float=[1.25]),
+            True,
+            r"^.*c\.json: expected 2 hidden-layer thresholds$",
+        ),
+        (lambda m: m.update(thresholds_int=[5]), True, r"c\.json: expected 2 hidden-layer thresholds$"),
+        (
+            lambda m: m.update(thresholds_float=[-1.0, 0.5]),
+            True,
+            r"^checkpoint .*c\.npz: theta_f must hold one positive threshold per hidden layer",
+        ),
+        (
+            lambda m: m.update(weight_bits=8),
+            True,
+            r"^.*c\.json: bits 'ternary' and weight_bits 8 disagree$",
+        ),
+        (
+            lambda m: m.update(bits="binary"),
+            True,
+            r"^.*c\.json: bits 'binary' and weight_bits 2 disagree$",
+        ),
+    ],
+)
+def test_every_load_error_names_its_cause(tmp_path, edit, rehash, match):
+    p, *_ = _small(tmp_path)
+    _edit_manifest(p, edit, rehash=rehash)
+    with pytest.raises(CheckpointError) as e:
+        load_checkpoint(p)
+    assert re.search(match, str(e.value)), str(e.value)
+
+
+def test_file_level_errors_in_full(tmp_path):
+    p, *_ = _small(tmp_path)
+    mp = manifest_path(p)
+    text = mp.read_text()
+    with pytest.raises(
+        FileNotFoundError, match=rf"^checkpoint {re.escape(str(tmp_path / 'x.npz'))} does not exist$"
+    ):
+        load_checkpoint(tmp_path / "x.npz")
+    mp.write_text("[1, 2]")  # JSON, but not an object
+    with pytest.raises(
+        CheckpointError,
+        match=rf"^{re.escape(str(mp))} is not an icespike checkpoint manifest \(format != 'icespike-checkpoint'\)$",
+    ):
+        load_checkpoint(p)
+    mp.write_bytes(b"\xff\xfe{")
+    with pytest.raises(CheckpointError, match=rf"^manifest {re.escape(str(mp))} is not valid JSON \(.+\)$"):
+        load_checkpoint(p)
+    mp.unlink()
+    with pytest.raises(
+        CheckpointError, match=rf"^checkpoint {re.escape(str(p))}: manifest {re.escape(str(mp))} is missing$"
+    ):
+        load_checkpoint(p)
+    mp.write_text(text)
+    p.write_bytes(b"PK\x03\x04 not a zip")
+    with pytest.raises(
+        CheckpointError, match=rf"^checkpoint {re.escape(str(p))} is corrupt or truncated \(\w+: .+\)$"
+    ):
+        load_checkpoint(p)
+
+
+def test_unverified_load_and_derived_array_errors(tmp_path):
+    p, *_ = _small(tmp_path)
+    man = _edit_manifest(p, lambda m: m["thresholds_int"].__setitem__(0, m["thresholds_int"][0] + 1))
+    with pytest.raises(CheckpointError, match=r"integer thresholds do not follow"):
+        load_checkpoint(p)
+    assert load_checkpoint(p, verify_codes=False).manifest["thresholds_int"] == man["thresholds_int"]
+    # codes of the last layer edited (and hashed): the check walks every layer
+    _edit_npz(p, lambda a: a.update(codes2=-a["codes2"]))
+    with pytest.raises(
+        CheckpointError, match=r"^checkpoint .*c\.npz: codes2 do not follow from the stored weights w2$"
+    ):
+        load_checkpoint(p)
+
+
+def test_small_biased_checkpoint(tmp_path):
+    rng = np.random.default_rng(5)
+    m = SNNModel([6, 5, 3], 8, timesteps=3, biases=[rng.normal(0, 0.5, 5), rng.normal(0, 0.5, 3)], rng=rng)
+    p = save_checkpoint(tmp_path / "b.npz", m)
+    ck = load_checkpoint(p)
+    assert ck.has_bias and sorted(ck.arrays) == ["b0", "b1", "bias0", "bias1", "codes0", "codes1", "w0", "w1"]
+    assert ck.arrays["bias1"].dtype == np.int64 and ck.arrays["b1"].dtype == np.float64
+    assert all(np.array_equal(a, b) for a, b in zip(ck.model().biases, m.biases))
+    ref = m.int_biases(m.quantize())
+    assert any(np.any(b != 0) for b in ref)
+    for lay, b in zip(ck.to_int_network().layers, ref):
+        assert lay.bias.dtype == np.int64 and np.array_equal(lay.bias, b)
+    _edit_npz(p, lambda a: a.update(bias1=a["bias1"] + 1))
+    with pytest.raises(
+        CheckpointError, match=r"^checkpoint .*b\.npz: bias1 does not follow from the stored float bias b1$"
+    ):
+        load_checkpoint(p)
+
+
+def test_scales_are_checked_to_twelve_digits(tmp_path):
+    """A scale off by one part in 10^9 is refused (rtol 1e-12, no absolute slack)."""
+    p, *_ = _small(tmp_path)
+    _edit_manifest(p, lambda m: m["scales"].__setitem__(0, m["scales"][0] * (1 + 1e-9)))
+    with pytest.raises(CheckpointError, match=r"c\.json: scales do not follow from the stored weights$"):
+        load_checkpoint(p)
+
+
+def test_unverified_load_still_refuses_an_illegal_network(tmp_path):
+    """Without the code checks, an integer threshold the network refuses is still one clear error."""
+    p, *_ = _small(tmp_path)
+    _edit_manifest(p, lambda m: m["thresholds_int"].__setitem__(0, 0))
+    with pytest.raises(CheckpointError, match=r"^checkpoint .*c\.npz: .*threshold"):
+        load_checkpoint(p, verify_codes=False)

@@ -311,3 +311,31 @@ def test_network_messages_and_range_ends(monkeypatch):
     monkeypatch.setattr(IntNetwork, "score_width", lambda self: 63)
     with pytest.raises(ArithmeticError_, match=r"^output score width exceeds 62 bits$"):
         net_of()
+
+
+def test_biases_fill_in_range_ends_and_messages():
+    """Biases in one layer give every other layer int64 zeros; each bias range end is legal,
+    one past it is refused; bad shapes and dtypes are named."""
+    plain = net_of((20, 4, 3))
+    assert not plain.has_bias and plain.bias_max(0) == 0 and plain.bias_max(1) == 0
+    net = net_of((20, 4, 3), bias=np.array([1, -2, 3, 0]))
+    out = net.layers[1]
+    assert net.has_bias and out.bias.dtype == np.int64 and out.bias.tolist() == [0, 0, 0]
+    lo, hi = -(1 << (net.bias_width(0) - 1)), (1 << (net.bias_width(0) - 1)) - 1
+    assert net.bias_max(0) == -lo and net.bias_max(1) == 1 << (net.bias_width(1) - 1)
+    assert net_of((20, 4, 3), bias=np.array([lo, hi, 0, 0])).layers[0].bias.tolist() == [lo, hi, 0, 0]
+    w = net.bias_width(0)
+    for bad, mn, mx in (([lo - 1, 0, 0, 0], lo - 1, 0), ([0, hi + 1, 0, 0], 0, hi + 1)):
+        with pytest.raises(
+            ArithmeticError_,
+            match=rf"^layer 0: bias outside \[{lo}, {hi}\] \(width {w}\): min {mn}, max {mx}$",
+        ):
+            net_of((20, 4, 3), bias=np.array(bad))
+    with pytest.raises(
+        ArithmeticError_, match=r"^layer 0: bias must be 4 integers, got shape \(3,\) dtype int64$"
+    ):
+        net_of((20, 4, 3), bias=np.array([1, 2, 3]))
+    with pytest.raises(
+        ArithmeticError_, match=r"^layer 0: bias must be 4 integers, got shape \(4,\) dtype float64$"
+    ):
+        net_of((20, 4, 3), bias=np.zeros(4))

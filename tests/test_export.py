@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import re
 import shutil
 
 import numpy as np
@@ -52,6 +54,13 @@ def refresh_checksum(d, name):
         m["files"][name]["bytes"] = f.stat().st_size
 
     rewrite_manifest(d, upd)
+
+
+def edit_file(d, name, fn):
+    """Rewrite file ``name`` of export ``d`` as ``fn(text)`` and make the manifest agree with it."""
+    f = d / name
+    f.write_text(fn(f.read_text()))
+    refresh_checksum(d, name)
 
 
 @pytest.mark.parametrize("bits", ALL_BITS)
@@ -535,6 +544,45 @@ def test_loader_manifest_structure_messages(exported, tmp_path):
             lambda m: m["engine"].update(T=True),
             r"engine parameters incomplete or malformed \(engine\.T must be an integer, got True\)$",
         ),
+        (lambda m: m.update(version=2), r"manifest\.json: format version 2, this loader reads 1$"),
+        (lambda m: m.pop("files"), r"manifest\.json: missing or malformed field 'files'$"),
+        (lambda m: m.update(files=[1]), r"manifest\.json: field files must be an object, got list$"),
+        (
+            lambda m: m["network"]["layers"].__setitem__(0, "x"),
+            r"manifest\.json: field network\.layers\[0\] must be an object, got str$",
+        ),
+        (
+            lambda m: m["files"]["w1.hex"].update(bytes=5),
+            r"exp/w1\.hex: size \d+ bytes, manifest says 5$",
+        ),
+        (
+            lambda m: m["network"]["layers"][0].update(bits="2"),
+            r"manifest\.json: layer bit widths missing or unsupported \(bits must be an integer, got '2'\)$",
+        ),
+        (
+            lambda m: m["network"]["layers"][1].update(bits=2.0),
+            r"manifest\.json: layer bit widths missing or unsupported \(bits must be an integer, got 2\.0\)$",
+        ),
+        (
+            lambda m: m["network"]["layers"][0].update(leak_shift="4"),
+            r"network section malformed or illegal \(leak_shift must be an integer, got '4'\)$",
+        ),
+        (
+            lambda m: m["network"].update(timesteps=16.0),
+            r"network section malformed or illegal \(timesteps must be an integer, got 16\.0\)$",
+        ),
+        (
+            lambda m: m["network"]["layers"][0].update(mem_width_given=True, mem_width="17"),
+            r"network section malformed or illegal \(mem_width must be an integer, got '17'\)$",
+        ),
+        (
+            lambda m: m["engine"].update(CODE_W0=3),
+            r"manifest\.json: CODE_W0 3 is not a code width \(1, 2, 4, 8, 16\)$",
+        ),
+        (
+            lambda m: m["engine"].update(WPR=3, HID_AW=9),
+            r"do not follow from the sizes and code widths: WPR 3 \(follows: 2\), HID_AW 9 \(follows: 6\)$",
+        ),
     ]
     for edit, match in cases:
         m = json.loads(json.dumps(man))
@@ -545,3 +593,211 @@ def test_loader_manifest_structure_messages(exported, tmp_path):
     (d / ex.MANIFEST).write_text("[1, 2]")
     with pytest.raises(ex.ExportError, match=r"manifest\.json: not an icespike-export manifest$"):
         ex.load_export(d)
+
+
+def test_engine_params_from_manifest_and_is_export_dir(exported, tmp_path):
+    net, d = exported
+    eng = json.loads((d / ex.MANIFEST).read_text())["engine"]
+    p = ex.engine_params(net)
+    assert ex.EngineParams.from_manifest(eng) == p
+    old = {k: v for k, v in eng.items() if k != "HAS_BIAS"}  # an export written before biases
+    assert ex.EngineParams.from_manifest(old) == p and p.HAS_BIAS == 0
+    got = ex.EngineParams.from_manifest({**eng, "HAS_BIAS": True, "T": "7"})
+    assert got.HAS_BIAS == 1 and got.T == 7 and type(got.T) is int
+    with pytest.raises(KeyError, match=r"^'WPR'$"):
+        ex.EngineParams.from_manifest({k: v for k, v in eng.items() if k != "WPR"})
+    assert ex.is_export_dir(d) and not ex.is_export_dir(tmp_path / "nowhere")
+    assert not ex.is_export_dir(d / ex.MANIFEST)  # a file, not a directory
+    (tmp_path / "empty").mkdir()
+    assert not ex.is_export_dir(tmp_path / "empty")
+    (tmp_path / "odd" / ex.MANIFEST).mkdir(parents=True)  # manifest.json that is a directory
+    assert not ex.is_export_dir(tmp_path / "odd")
+
+
+# ------------------------------------------------------------------------------------ every check, every message
+@pytest.fixture
+def biased(tmp_path):
+    """A 50-40-10 ternary export with biases (HAS_BIAS = 1), positive ones near the top of their range."""
+    net = make_net(2, sizes=(50, 40, 10), seed=6)
+    h, o = net.layers
+    b0 = np.arange(40, dtype=np.int64) - 20
+    b0[0] = (1 << (net.bias_width(0) - 1)) - 1  # the largest: its top bit below the sign is 1
+    b1 = np.arange(10, dtype=np.int64) - 5
+    b1[-1] = (1 << (net.bias_width(1) - 1)) - 1
+    net = IntNetwork(
+        [IntLayer(h.codes, 2, threshold=h.threshold, leak_shift=4, bias=b0), IntLayer(o.codes, 2, bias=b1)],
+        16,
+    )
+    d = tmp_path / "bexp"
+    ex.export_network(net, d)
+    return net, d
+
+
+def test_biased_export_manifest_and_round_trip(biased):
+    net, d = biased
+    man = json.loads((d / ex.MANIFEST).read_text())
+    p = ex.engine_params(net)
+    assert man["network"]["biases"] is True and p.HAS_BIAS == 1 and p.RESET_SUBTRACT == 1
+    files = {
+        k: {kk: vv for kk, vv in v.items() if kk not in ("sha256", "bytes")} for k, v in man["files"].items()
+    }
+    assert files["b0.hex"] == {"role": "hidden-layer biases", "words": 40, "width": p.ACC_W}
+    assert files["b1.hex"] == {"role": "output-layer biases", "words": 10, "width": p.SCORE_W}
+    back = ex.load_export(d)
+    assert np.array_equal(back.layers[0].bias, net.layers[0].bias)
+    assert np.array_equal(back.layers[1].bias, net.layers[1].bias)
+    assert back.layers[0].bias[0] > 0 and back.layers[1].bias[-1] > 0  # the largest stay positive
+    b0, b1 = ex.unpack_biases([], [], p)
+    assert b0.dtype == np.int64 and b1.dtype == np.int64 and b0.size == b1.size == 0
+    # two's complement words: only the top bit makes a word negative
+    w, v = p.ACC_W, p.SCORE_W
+    b0, b1 = ex.unpack_biases(
+        [1 << (w - 2), 1 << (w - 1), (1 << w) - 1], [(1 << (v - 1)) - 1, 1 << (v - 1)], p
+    )
+    assert b0.tolist() == [1 << (w - 2), -(1 << (w - 1)), -1] and b1.tolist() == [
+        (1 << (v - 1)) - 1,
+        -(1 << (v - 1)),
+    ]
+
+
+def test_biased_export_checks_the_bias_files(biased):
+    _, d = biased
+    text = (d / "b0.hex").read_text()
+    lines = text.splitlines()
+    lines[5] = "0" * len(lines[5]) if set(lines[5]) != {"0"} else "0" * (len(lines[5]) - 1) + "1"
+    (d / "b0.hex").write_text("\n".join(lines) + "\n")  # same size, other content
+    with pytest.raises(
+        ex.ExportError, match=r"bexp/b0\.hex: SHA-256 [0-9a-f]{16}\.\.\. does not match the manifest"
+    ):
+        ex.load_export(d)
+    (d / "b0.hex").write_text(text)
+    (d / "b1.hex").unlink()
+    with pytest.raises(ex.ExportError, match=r"bexp: missing b1\.hex$"):
+        ex.load_export(d)
+
+
+def test_biased_export_checks_the_listed_shapes_and_header(biased, tmp_path):
+    _, d = biased
+    keep = tmp_path / "keep"
+    shutil.copytree(d, keep)
+    rewrite_manifest(d, lambda m: m["files"]["w1.hex"].update(width=21))
+    with pytest.raises(
+        ex.ExportError, match=r"w1\.hex listed as 40 x 21 bits, the engine parameters need 40 x 20$"
+    ):
+        ex.load_export(d)
+    for macro in ("B0_FILE", "B1_FILE"):
+        shutil.rmtree(d)
+        shutil.copytree(keep, d)
+        name = "b0.hex" if macro == "B0_FILE" else "b1.hex"
+        edit_file(
+            d,
+            "net_params.vh",
+            lambda t, old=f'`define SNN_{macro} "{name}"', new=f'`define SNN_{macro} ""': t.replace(old, new),
+        )
+        with pytest.raises(
+            ex.ExportError, match=rf"net_params\.vh: SNN_{macro} = '', manifest says '{name}'$"
+        ):
+            ex.load_export(d)
+
+
+def test_export_without_has_bias_loads_as_before_biases(exported):
+    net, d = exported
+    rewrite_manifest(d, lambda m: m["engine"].pop("HAS_BIAS"))
+    back = ex.load_export(d)
+    assert not back.has_bias and np.array_equal(back.layers[0].codes, net.layers[0].codes)
+    rewrite_manifest(d, lambda m: m["engine"].pop("WPR"))
+    with pytest.raises(
+        ex.ExportError, match=r"manifest\.json: engine parameters incomplete or malformed \('WPR'\)$"
+    ):
+        ex.load_export(d)
+
+
+def test_loader_rtl_mismatches_listed_whole(exported):
+    net, d = exported
+    p = ex.engine_params(net)
+    with pytest.raises(
+        ex.ExportError,
+        match=r"exp: export does not match the RTL parameters \(T: RTL 8, files 16, MEM_W: RTL 30, files 17\)$",
+    ):
+        ex.load_export(d, expect={"T": 8, "MEM_W": 30, "N_IN": p.N_IN})
+
+
+def test_loader_names_the_output_weight_file(exported):
+    _, d = exported
+    edit_file(
+        d, "w1.hex", lambda t: t[: t.index("\n") - 1] + "2" + t[t.index("\n") :]
+    )  # output 0: pattern 10
+    with pytest.raises(ex.ExportError, match=r"^\S*exp/w1\.hex: .*illegal"):
+        ex.load_export(d)
+
+
+def test_hex_files_and_header_directly(tmp_path):
+    f = tmp_path / "x.hex"
+    ex.write_hex(f, [0, 15, 7], 4)
+    assert f.read_text() == "0\nf\n7\n"
+    for bad, shown in ((16, "0x10"), (-1, "-0x1")):
+        with pytest.raises(ex.ExportError, match=rf"^{re.escape(str(f))}: word {shown} does not fit 4 bits$"):
+            ex.write_hex(f, [1, bad], 4)
+    f.write_text("0A\nfF\n")  # $readmemh reads either case
+    assert ex.read_hex(f, 8, 2) == [10, 255]
+    f.write_text("3f\n40\n")
+    with pytest.raises(ex.ExportError, match=rf"^{re.escape(str(f))}: line 2 value 40 exceeds 6 bits$"):
+        ex.read_hex(f, 6, 2)
+    f.write_text("z" * 50 + "\n")
+    with pytest.raises(ex.ExportError, match=rf"line 1 is not a 8-bit word of 2 hex digits: '{'z' * 40}'$"):
+        ex.read_hex(f, 8, 1)
+    f.write_bytes(b"00\n\xff1\n")
+    with pytest.raises(ex.ExportError, match=rf"^{re.escape(str(f))}: not an ASCII text file \(byte 3\)$"):
+        ex.read_hex(f, 8, 2)
+    assert ex.parse_params_vh('`define SNN_A "Xw.hexX"\n`define SNN_B 7\nother\n') == {"A": "Xw.hexX", "B": 7}
+    with pytest.raises(ex.ExportError, match=r"^net_params\.vh: SNN_T is not an integer: 'abc'$"):
+        ex.parse_params_vh("`define SNN_T abc\n")
+
+
+def test_packing_helpers_directly(exported):
+    net, _ = exported
+    p = ex.engine_params(net)
+    words = ex.pack_w0(net)
+    codes = ex.unpack_w0(words, p, 2)
+    assert codes.dtype == np.int64 and np.array_equal(codes, net.layers[0].codes)
+    with pytest.raises(ex.ExportError, match=r"^expected 100 words, got 99$"):
+        ex.unpack_w0(words[:-1], p, 2)
+    assert ex._clog2(0) == 0 and ex._clog2(1) == 0 and ex._clog2(2) == 1 and ex._clog2(3) == 2
+    assert ex.derived_params(2, 2, 1, 2, 2)["W0_AW"] == 1 and ex.derived_params(1, 2, 1, 2, 2)["W0_AW"] == 1
+    assert ex.derived_params(3, 2, 1, 2, 2)["W0_AW"] == 2
+
+
+def test_check_engine_lists_every_problem():
+    net = make_net(2, sizes=(50, 40, 10))
+    p = dataclasses.replace(ex.engine_params(net), HAS_BIAS=2, T=0)
+    with pytest.raises(
+        ex.ExportError,
+        match=r"^the RTL engine cannot run this network: T must be 1\.\.255, got 0; HAS_BIAS must be 0 or 1, got 2$",
+    ):
+        ex.check_engine(p)
+
+
+def test_export_creates_parent_directories_and_an_indented_manifest(tmp_path):
+    net = make_net(2, sizes=(50, 40, 10))
+    m = ex.export_network(net, tmp_path / "a" / "b" / "c")
+    text = (tmp_path / "a" / "b" / "c" / ex.MANIFEST).read_text()
+    assert text == json.dumps(m, indent=2) + "\n"
+
+
+def test_load_network_reads_a_checkpoint(tmp_path, monkeypatch):
+    import sys
+
+    from icespike.checkpoint import load_checkpoint, save_checkpoint
+    from icespike.train import SNNModel
+
+    p = save_checkpoint(tmp_path / "c.npz", SNNModel([6, 4, 3], 2, timesteps=3, rng=np.random.default_rng(0)))
+    net = ex.load_network(p)
+    ref = load_checkpoint(p).to_int_network()
+    assert all(np.array_equal(a.codes, b.codes) for a, b in zip(net.layers, ref.layers))
+    assert net.layers[0].threshold == ref.layers[0].threshold
+    monkeypatch.setitem(sys.modules, "icespike.checkpoint", None)  # the import fails
+    with pytest.raises(
+        ex.ExportError,
+        match=rf"^{re.escape(str(p))}: reading checkpoints needs icespike\.checkpoint, which is not available$",
+    ):
+        ex.load_network(p)

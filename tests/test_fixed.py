@@ -383,6 +383,49 @@ def test_scalars_give_int_and_arrays_give_int64_arrays(i):
     assert isinstance(got, np.ndarray) and got.dtype == np.int64 and got.tolist() == [expect, expect]
 
 
+@pytest.mark.parametrize("i", range(len(SCALAR_FUNCS)))
+def test_lists_give_int64_arrays(i):
+    """A list is an array, not a scalar: int64 values out, never a conversion to int."""
+    f, x, expect = SCALAR_FUNCS[i]
+    got = f([x, x, x])
+    assert isinstance(got, np.ndarray) and got.dtype == np.int64 and got.tolist() == [expect] * 3
+
+
+def test_lif_step_lists_and_0d_arrays_stay_arrays():
+    kw = dict(leak_shift=1, mem_width=8, reset="subtract")
+    v, s = fixed.lif_step([10, 8], [15, 15], 20, **kw)
+    assert isinstance(v, np.ndarray) and isinstance(s, np.ndarray)
+    assert v.tolist() == [0, 19] and s.tolist() == [1, 0]
+    v, s = fixed.lif_step(np.array(10), 15, 20, **kw)
+    assert type(v) is not int and type(s) is not int and v.shape == () and s.shape == ()
+    assert (int(v), int(s)) == (0, 1)
+
+
+def test_accumulate_without_saturation_returns_the_sum():
+    got = fixed.ternary_accumulate(100, 27, 1, width=8, saturating=False)
+    assert type(got) is int and got == 127  # the largest value that fits: no error, no clamp
+    got = fixed.ternary_accumulate(np.int64(-100), 28, -1, width=8, saturating=False)
+    assert type(got) is int and got == -128
+    got = fixed.binary_accumulate(np.array([1, 2]), 3, np.array([1, -1]), width=8, saturating=False)
+    assert got.dtype == np.int64 and got.tolist() == [4, -1]
+
+
+def test_round_half_up_adds_the_half_in_float64():
+    """floor(x + 0.5) in float64 whatever the input's float type: 0.49999997f + 0.5f rounds to 1.0 in float32."""
+    x = np.float32(0.49999997)
+    assert np.floor(x + np.float32(0.5)) == 1.0  # the float32 sum would give the wrong answer
+    assert fixed.round_half_up(x) == 0
+    assert fixed.round_half_up(np.array([x, -x], dtype=np.float32)).tolist() == [0, 0]
+
+
+def test_int64_input_is_not_copied():
+    """The golden model range-checks whole batches: an int64 array passes through as it is."""
+    a = np.arange(5, dtype=np.int64)
+    assert fixed._as_i64(a) is a
+    b = np.array([True, False])
+    assert fixed._as_i64(b).dtype == np.int64 and fixed._as_i64(b).tolist() == [1, 0]
+
+
 def test_round_half_up_types_and_values():
     assert type(fixed.round_half_up(2.5)) is int and fixed.round_half_up(2.5) == 3
     assert (
@@ -395,7 +438,8 @@ def test_round_half_up_types_and_values():
 
 
 def test_as_i64_and_range_messages():
-    assert fixed.saturate(np.array([True, False]), 4).tolist() == [1, 0]
+    got = fixed.saturate(np.array([True, False]), 4)
+    assert got.dtype == np.int64 and got.tolist() == [1, 0]
     assert fixed.saturate(np.array([3], dtype=np.uint64), 4).dtype == np.int64
     big = np.array([np.iinfo(np.int64).max], dtype=np.uint64)
     assert fixed.floor_shift(big, 0).tolist() == [np.iinfo(np.int64).max]  # the largest uint64 that fits

@@ -28,6 +28,8 @@ def reference_run(net: IntNetwork, images) -> dict:
     hidden, out = net.layers[:-1], net.layers[-1]
     T = net.timesteps
     rows = [lay.codes.tolist() for lay in net.layers]
+    # each layer's bias, added to its current at every step (zeros without biases)
+    bias = [lay.bias.tolist() if lay.has_bias else [0] * lay.n_out for lay in net.layers]
     res = {
         "currents": [[] for _ in hidden],
         "membranes": [[] for _ in hidden],
@@ -38,14 +40,18 @@ def reference_run(net: IntNetwork, images) -> dict:
     }
     for pix in x:
         v = [[0] * lay.n_out for lay in hidden]
-        i0 = [sum(p * c for p, c in zip(pix, row)) for row in rows[0]]  # once per image
+        i0 = [sum(p * c for p, c in zip(pix, row)) + b for row, b in zip(rows[0], bias[0])]  # once per image
         score = [0] * out.n_out
         per = {k: [[] for _ in hidden] for k in ("currents", "membranes", "spikes")}
         ocs = []
         for _t in range(T):
             inp = None
             for li, lay in enumerate(hidden):
-                cur = i0 if li == 0 else [sum(c for c, s in zip(row, inp) if s) for row in rows[li]]
+                cur = (
+                    i0
+                    if li == 0
+                    else [sum(c for c, s in zip(row, inp) if s) + b for row, b in zip(rows[li], bias[li])]
+                )
                 spikes = []
                 for j in range(lay.n_out):
                     v[li][j], s = fixed.lif_step(
@@ -61,7 +67,7 @@ def reference_run(net: IntNetwork, images) -> dict:
                 per["membranes"][li].append(list(v[li]))
                 per["spikes"][li].append(spikes)
                 inp = spikes
-            oc = [sum(c for c, s in zip(row, inp) if s) for row in rows[-1]]
+            oc = [sum(c for c, s in zip(row, inp) if s) + b for row, b in zip(rows[-1], bias[-1])]
             score = [a + b for a, b in zip(score, oc)]
             ocs.append(oc)
         for k in per:
@@ -122,7 +128,8 @@ def check_consistency(net, images, r):
     assert np.array_equal(q.predictions, r.predictions) and np.array_equal(q.scores, r.scores)
     for a, b in zip(q.spike_counts, r.spike_counts):
         assert np.array_equal(a, b)
-    assert q.currents == [] and q.out_currents is None
+    assert q.currents == [] and q.membranes == [] and q.spikes == []
+    assert q.out_currents is None and q.out_scores is None
 
 
 # ------------------------------------------------------------------------------------ random networks
@@ -397,6 +404,38 @@ def test_bench_script_golden_section(tmp_path):
     assert written["images"] == 40 and written["timesteps"] == 16 and written["sizes"] == [784, 128, 10]
     bad = subprocess.run([*cmd[:2], "--only", "nonexistent"], capture_output=True, text=True, timeout=600)
     assert bad.returncode == 2 and "unknown section(s) nonexistent" in bad.stderr
+
+
+@pytest.mark.parametrize("bits", [2, 8])
+def test_golden_with_biases_matches_reference(bits, make_net):
+    """Biases of both signs in every layer, up to the limits of their width, added at every step."""
+    rng = np.random.default_rng(500 + bits)
+    images = rng.integers(0, 256, size=(5, 24), dtype=np.int64)
+    net = make_net(rng, bits, [24, 10, 7, 4], timesteps=6, leak_shift=1, images=images)
+    for li, lay in enumerate(net.layers):
+        lim = -fixed.signed_range(net.bias_width(li))[0]  # the largest |bias| the layer holds
+        lay.bias = rng.integers(-lim // 4, lim // 4 + 1, size=lay.n_out)
+        lay.bias[0], lay.bias[-1] = -(lim // 4), lim // 4  # both signs present
+    net.validate()
+    assert net.has_bias
+    r = check_against_reference(net, images)
+    check_consistency(net, images, r)
+    # the bias moves the current by exactly its value (not by its negative, not by nothing)
+    base = images @ net.layers[0].codes.T
+    assert np.array_equal(r.currents[0][:, 0], base + net.layers[0].bias)
+    assert 0 < r.spikes[0].sum() < r.spikes[0].size
+
+
+def test_bias_directed():
+    """One hidden neuron, current 3 * pixel + 5 at every step; the output adds its bias at every step."""
+    hid = IntLayer(codes=np.array([[3]]), bits=8, threshold=20, bias=np.array([5]))
+    out = IntLayer(codes=np.array([[2], [-1]]), bits=8, bias=np.array([-3, 4]))
+    net = IntNetwork(layers=[hid, out], timesteps=3)
+    r = golden.run(net, np.array([[5]]), trace=True)
+    assert r.currents[0][0, :, 0].tolist() == [20, 20, 20]  # 15 + 5, not 10 or 15
+    assert r.spikes[0][0, :, 0].tolist() == [1, 1, 1]  # v = 20 >= 20 each step, then reset to 0
+    assert r.out_currents[0].tolist() == [[-1, 3], [-1, 3], [-1, 3]]  # [2 - 3, -1 + 4]
+    assert r.scores.tolist() == [[-3, 9]] and r.predictions.tolist() == [1]
 
 
 # ------------------------------------------------------------------------------------ types, defaults, guards

@@ -72,7 +72,7 @@ class ExportError(ValueError):
 
 def _clog2(n: int) -> int:
     """Smallest w with 2**w >= n (0 for n <= 1), as Verilog's $clog2."""
-    return max(0, (int(n) - 1).bit_length())
+    return (int(n) - 1).bit_length() if n > 1 else 0
 
 
 @dataclass(frozen=True)

@@ -203,9 +203,8 @@ def mac(acc, a, b, *, shift: int = 0, width: int):
     ``shift = 0`` with an accumulator wide enough never to saturate.
     """
     p = _as_i64(a) * _as_i64(b)
-    out = saturate(_as_i64(acc) + round_half_up_shift(p, shift), width)
-    scalar = all(np.ndim(t) == 0 and not isinstance(t, np.ndarray) for t in (acc, a, b))
-    return int(out) if scalar else out
+    # a sum of 0-d operands is a numpy scalar, which saturate returns as a Python int
+    return saturate(_as_i64(acc) + round_half_up_shift(p, shift), width)
 
 
 def ternary_accumulate(acc, x, code, *, width: int, saturating: bool = True):
