@@ -357,20 +357,11 @@ class Engine:
             for t, j in zip(*np.nonzero(seen != 1)):
                 mm.check(int(t * p.N_HID + j), f"image {k} t={t} n={j} trace samples", int(seen[t, j]), 1)
             ok = seen == 1
-            for t, j in zip(*np.nonzero(ok & (spk != g.spikes[0][k]))):
-                mm.check(
-                    int(t * p.N_HID + j),
-                    f"image {k} t={t} n={j} spike",
-                    int(spk[t, j]),
-                    int(g.spikes[0][k, t, j]),
-                )
-            for t, j in zip(*np.nonzero(ok & (mem != g.membranes[0][k]))):
-                mm.check(
-                    int(t * p.N_HID + j),
-                    f"image {k} t={t} n={j} membrane",
-                    int(mem[t, j]),
-                    int(g.membranes[0][k, t, j]),
-                )
+            for what, got, want in (("spike", spk, g.spikes[0][k]), ("membrane", mem, g.membranes[0][k])):
+                for t, j in zip(*np.nonzero(ok & (got != want))):
+                    mm.check(
+                        int(t * p.N_HID + j), f"image {k} t={t} n={j} {what}", int(got[t, j]), int(want[t, j])
+                    )
         mm.check(-1, "results", len(self.results), n)
         for k, (cls, scores) in enumerate(self.results[:n]):
             mm.check(k, f"image {k} scores", scores, [int(s) for s in g.scores[k]])
