@@ -206,7 +206,7 @@ MUTANT_LIST: tuple[Mutant, ...] = (
     Mutant(
         "engine_argmax_tie",
         "snn_output.v",
-        (("(nxt_q > best_q)", "(nxt_q >= best_q)"),),
+        (("(cand_q > best_q)", "(cand_q >= best_q)"),),
         "argmax ties go to the highest index instead of the lowest",
         _core("snn_output"),
     ),

@@ -5,7 +5,7 @@ trace; its hidden spikes are fed to the module as snn_engine feeds them (col_re/
 sp_valid/sp_spike one cycle later, P_LIF columns per beat), group by group in a random group
 order, with idle cycles between beats. After ``start`` the class and every score must equal
 golden's (lowest index on ties; images with tied scores are included), the result must wait
-unchanged under back-pressure, and ``busy`` must last N_OUT + 3 cycles when the output
+unchanged under back-pressure, and ``busy`` must last 2 * N_OUT + 2 cycles when the output
 register is free (the cycle model's ARG + OUT). One image's scores are cleared by ``clear``
 before the next.
 """
@@ -108,7 +108,7 @@ async def readout(dut):
             k, f"image {k} class and scores", held, (int(g.predictions[k]), [int(s) for s in g.scores[k]])
         )
         if free:
-            mm.check(k, f"image {k} busy cycles (ARG + OUT)", busy, n_out + 3)
+            mm.check(k, f"image {k} busy cycles (ARG + OUT)", busy, 2 * n_out + 2)
         await FallingEdge(dut.clk)
         mm.check(k, f"image {k} result taken", read_unsigned(dut.m_valid), 0)
         dut.m_ready.value = 0
