@@ -164,30 +164,29 @@ PARAM_SETS = {name: _hdl(name) for name in CASES}
     matrix(PARAM_SETS, fast=["ternary_h16_p1", "q4_h32_p4_bias"], fast_verilator=[]),
 )
 def test_snn_output(sim, tier, name, params):
+    _run(name, rtl("snn_output", "ram_sdp"), sim=sim)
+
+
+def _run(name: str, sources, **kw):
     hdl, d = _params(name)
-    run(
+    return run(
         "snn_output",
-        rtl("snn_output", "ram_sdp"),
+        sources,
         "test_snn_output",
-        sim=sim,
         parameters=hdl,
         extra_env={"ICESPIKE_OUTPUT_EXPORT": d},
         tag=name,
+        **kw,
     )
 
 
 @pytest.mark.icarus
 def test_snn_output_catches_injected_bug():
     """The test fails when argmax ties go to the highest index."""
-    hdl, d = _params("ternary_h16_p1")
-    res = run(
-        "snn_output",
+    res = _run(
+        "ternary_h16_p1",
         mutants.sources("engine_argmax_tie", "snn_output", "ram_sdp"),
-        "test_snn_output",
         sim="icarus",
-        parameters=hdl,
-        extra_env={"ICESPIKE_OUTPUT_EXPORT": d},
         check=False,
-        tag="bug",
     )
     assert res.num_tests == 1 and res.num_failed == 1, res
