@@ -59,6 +59,7 @@ module snn_output #(
     localparam W1_DATA_W = N_OUT * CODE_W1;
     localparam integer      O_LAST_I = N_OUT - 1;
     localparam [OSEL_W-1:0] O_LAST   = O_LAST_I[OSEL_W-1:0];
+    localparam LO_W = SCORE_W / 2;               // argmax comparison: lower half (unsigned), the rest signed
 
     // ------------------------------------------------------------ weights
     wire [P_LIF*W1_DATA_W-1:0] w1_rdata;
@@ -139,16 +140,22 @@ module snn_output #(
 
     // ------------------------------------------------------------ argmax and output register
     // Two cycles per score: phase 0 selects score arg_q into cand_q (and moves the candidate
-    // before it into best_q/cls_q if it won); phase 1 compares cand_q with best_q into cmp_q
-    // (strictly greater; score 0 always wins). One comparison between registers per path, and
-    // the registered decision drives the best-score enable. 2 * N_OUT + 1 cycles.
+    // before it into best_q/cls_q if it won); phase 1 compares cand_q with best_q, in two
+    // halves side by side (signed upper half greater or equal, unsigned lower half greater:
+    // two short carry chains between registers), into registered flags that decide the win
+    // at the next phase 0 (strictly greater; score 0 always wins). 2 * N_OUT + 1 cycles.
     localparam [1:0] A_IDLE = 2'd0, A_ARG = 2'd1, A_OUT = 2'd2;
     reg  [1:0]                state_q;
     reg  [OSEL_W-1:0]         arg_q;        // score being selected / compared
     reg                       ph_q;         // phase 1: compare
     reg                       first_q;      // score 0 is the candidate
     reg                       last_q;       // the last score has been compared
-    reg                       cmp_q;        // the candidate beats the best so far
+    reg                       cv_q;         // the flags below hold the candidate's comparison
+    reg                       f1_q;         // ... which is score 0 (always wins)
+    reg                       hi_gt_q;      // upper half of cand_q > that of best_q (signed)
+    reg                       hi_eq_q;      // upper halves equal
+    reg                       lo_gt_q;      // lower half of cand_q > that of best_q (unsigned)
+    wire                      win = cv_q & (f1_q | hi_gt_q | (hi_eq_q & lo_gt_q));
     reg  signed [SCORE_W-1:0] cand_q, best_q;
     reg  [CLS_W-1:0]          cidx_q, cls_q;
     reg                       out_valid_q;
@@ -164,7 +171,7 @@ module snn_output #(
             ph_q        <= 1'b0;
             first_q     <= 1'b0;
             last_q      <= 1'b0;
-            cmp_q       <= 1'b0;
+            cv_q        <= 1'b0;
         end else begin
             if (out_valid_q & m_ready) out_valid_q <= 1'b0;
             case (state_q)
@@ -174,15 +181,15 @@ module snn_output #(
                     ph_q    <= 1'b0;
                     first_q <= 1'b1;
                     last_q  <= 1'b0;
-                    cmp_q   <= 1'b0;
+                    cv_q    <= 1'b0;
                 end
                 A_ARG: begin
                     ph_q <= ~ph_q;
                     if (~ph_q) begin
-                        cmp_q <= 1'b0;
+                        cv_q <= 1'b0;
                         if (last_q) state_q <= A_OUT;
                     end else begin
-                        cmp_q   <= first_q | (cand_q > best_q);
+                        cv_q    <= 1'b1;
                         first_q <= 1'b0;
                         if (arg_q == O_LAST) last_q <= 1'b1;
                         else arg_q <= arg_q + 1'b1;
@@ -201,10 +208,15 @@ module snn_output #(
         if (~ph_q) begin
             cand_q <= scores[arg_q*SCORE_W +: SCORE_W];
             cidx_q <= arg_q[CLS_W-1:0];
-            if (cmp_q) begin
+            if (win) begin
                 best_q <= cand_q;
                 cls_q  <= cidx_q;
             end
+        end else begin
+            f1_q    <= first_q;
+            hi_gt_q <= $signed(cand_q[SCORE_W-1:LO_W]) > $signed(best_q[SCORE_W-1:LO_W]);
+            hi_eq_q <= cand_q[SCORE_W-1:LO_W] == best_q[SCORE_W-1:LO_W];
+            lo_gt_q <= cand_q[LO_W-1:0] > best_q[LO_W-1:0];
         end
         if (state_q == A_OUT && out_free) begin
             out_cls_q    <= cls_q;
