@@ -215,7 +215,7 @@ MUTANT_LIST: tuple[Mutant, ...] = (
         "snn_event_fifo.v",
         (("\n                    | ((cnt_q == CNT_LAST2) & we_q & we & ~free)", ""),),
         "the FIFO's not-full flag falls one write late: a full FIFO accepts one entry more",
-        _ENGINE_STALL,
+        _core("snn_event_fifo"),
     ),
     Mutant(
         "engine_img_count",
