@@ -206,7 +206,12 @@ MUTANT_LIST: tuple[Mutant, ...] = (
     Mutant(
         "engine_argmax_tie",
         "snn_output.v",
-        (("lo_gt_q <= cand_q[LO_W-1:0] > best_q[LO_W-1:0];", "lo_gt_q <= cand_q[LO_W-1:0] >= best_q[LO_W-1:0];"),),
+        (
+            (
+                "lo_gt_q <= cand_q[LO_W-1:0] > best_q[LO_W-1:0];",
+                "lo_gt_q <= cand_q[LO_W-1:0] >= best_q[LO_W-1:0];",
+            ),
+        ),
         "argmax ties go to the highest index instead of the lowest",
         _core("snn_output"),
     ),
