@@ -426,8 +426,9 @@ async def init(dut, net, rng) -> Engine:
 
 def max_cycles(p, n_images: int) -> int:
     """A bound on the cycles of ``n_images`` images: the model's worst image (every pixel nonzero)
-    at the smallest legal lane count, plus the input time."""
-    worst = int(rtlsim.cycle_model(p, np.ones((1, p.N_IN), dtype=np.int64), 1, 2)[0])
+    at the build's lanes with one LIF lane, plus the input time."""
+    _p_lif, lanes = tb_lanes()
+    worst = int(rtlsim.cycle_model(p, np.ones((1, p.N_IN), dtype=np.int64), 1, lanes)[0])
     return n_images * (worst + p.N_IN + 200) + 1000
 
 
