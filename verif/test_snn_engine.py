@@ -357,20 +357,11 @@ class Engine:
             for t, j in zip(*np.nonzero(seen != 1)):
                 mm.check(int(t * p.N_HID + j), f"image {k} t={t} n={j} trace samples", int(seen[t, j]), 1)
             ok = seen == 1
-            for t, j in zip(*np.nonzero(ok & (spk != g.spikes[0][k]))):
-                mm.check(
-                    int(t * p.N_HID + j),
-                    f"image {k} t={t} n={j} spike",
-                    int(spk[t, j]),
-                    int(g.spikes[0][k, t, j]),
-                )
-            for t, j in zip(*np.nonzero(ok & (mem != g.membranes[0][k]))):
-                mm.check(
-                    int(t * p.N_HID + j),
-                    f"image {k} t={t} n={j} membrane",
-                    int(mem[t, j]),
-                    int(g.membranes[0][k, t, j]),
-                )
+            for what, got, want in (("spike", spk, g.spikes[0][k]), ("membrane", mem, g.membranes[0][k])):
+                for t, j in zip(*np.nonzero(ok & (got != want))):
+                    mm.check(
+                        int(t * p.N_HID + j), f"image {k} t={t} n={j} {what}", int(got[t, j]), int(want[t, j])
+                    )
         mm.check(-1, "results", len(self.results), n)
         for k, (cls, scores) in enumerate(self.results[:n]):
             mm.check(k, f"image {k} scores", scores, [int(s) for s in g.scores[k]])
@@ -435,8 +426,9 @@ async def init(dut, net, rng) -> Engine:
 
 def max_cycles(p, n_images: int) -> int:
     """A bound on the cycles of ``n_images`` images: the model's worst image (every pixel nonzero)
-    at the smallest legal lane count, plus the input time."""
-    worst = int(rtlsim.cycle_model(p, np.ones((1, p.N_IN), dtype=np.int64), 1, 2)[0])
+    at the build's lanes with one LIF lane, plus the input time."""
+    _p_lif, lanes = tb_lanes()
+    worst = int(rtlsim.cycle_model(p, np.ones((1, p.N_IN), dtype=np.int64), 1, lanes)[0])
     return n_images * (worst + p.N_IN + 200) + 1000
 
 

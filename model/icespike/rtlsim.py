@@ -136,8 +136,8 @@ def cycle_model(p: EngineParams, images: np.ndarray, p_lif: int = 1, lanes: int 
     accumulates group r (``A = E + 5`` cycles, ``E + 6`` for 4/8/16-bit codes, ``E`` = the image's
     event-FIFO entries: nonzero pixels plus 1 if the last pixel is 0) while the LIF stage runs the
     ``T`` steps of group r-1 (``B = T * LANES / P_LIF + 1`` cycles); a round lasts as long as its
-    longer part. Then ``TAIL = 3`` (pipeline), ``ARG = N_OUT + 2`` and 1 (output register):
-    ``A + (G - 1) * max(A, B) + B + 3 + N_OUT + 2 + 1``.
+    longer part. Then ``TAIL = 3`` (pipeline), ``ARG = 2 * N_OUT + 1`` (two cycles per score)
+    and 1 (output register): ``A + (G - 1) * max(A, B) + B + 3 + 2 * N_OUT + 1 + 1``.
     images: (N, N_IN) integer pixels; ``p_lif``: P_LIF; ``lanes``: LANES (None: the default).
     Returns (N,) int64.
     """
@@ -149,7 +149,7 @@ def cycle_model(p: EngineParams, images: np.ndarray, p_lif: int = 1, lanes: int 
     groups = -(-p.N_HID // lanes)
     acc = entries + (6 if p.CODE_W0 > 2 else 5)
     lif = p.T * (lanes // p_lif) + 1
-    return acc + (groups - 1) * np.maximum(acc, lif) + lif + 3 + (p.N_OUT + 2) + 1
+    return acc + (groups - 1) * np.maximum(acc, lif) + lif + 3 + (2 * p.N_OUT + 1) + 1
 
 
 def bound_cycles(p: EngineParams, images: np.ndarray) -> np.ndarray:
