@@ -14,12 +14,15 @@ frame (14 s), boot + LEDs + SELFTEST (12 s), malformed frames (9 s), two corrupt
 (12 s), the bridge on a loopback (Icarus, 4 s); at 27 MHz with the grouped engine, ``board sim``
 with 20 images and boot + SELFTEST took 196 s together including the board's Verilator build; the
 boot through the PLL model takes about 3.5 minutes with its own build (Verilator ``--timing``).
-Slow tier: LOAD corrupted in flight, the Icarus case (4 min at 48 MHz), the gate-level run, and
-the RTL mutants (about 3 minutes each: one build each).
+Slow tier: LOAD corrupted in flight, the Icarus case (4 min at 48 MHz), the Verilator gate-level
+run of the full network, the Icarus gate-level run of the network cut to 16 hidden neurons
+(5.3 minutes alone: Yosys 45 s, boot and SELFTEST of 2 images at about 550 cycles/s), and the
+RTL mutants (about 3 minutes each: one build each).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import struct
 import time
@@ -51,7 +54,7 @@ from icespike.board.protocol import (
 )
 from icespike.board.sim import BridgeSim, board_sim, gate_netlist
 from icespike.cli import main
-from icespike.export import engine_params, load_export
+from icespike.export import engine_params, export_network, load_export, load_network
 from simrun import ROOT, env_int
 from test_snn_engine import alt_network
 
@@ -135,6 +138,19 @@ def check_classify(c: BoardClient, net, images) -> None:
         )
 
 
+def check_selftest(c: BoardClient, net, x, y, n: int):
+    """SELFTEST of the first ``n`` stored images: every class equals the golden model's, the
+    correct count its count against the labels, the total cycles the analytic cycle model's."""
+    s = c.selftest(n)
+    g = golden.run(net, x[:n])
+    assert list(s.classes) == g.predictions.tolist(), (
+        f"board {list(s.classes)}, golden {g.predictions.tolist()}"
+    )
+    assert s.correct == int((g.predictions == y[:n]).sum())
+    assert s.cycles == int(rtlsim.cycle_model(engine_params(net), x[:n]).sum())
+    return s
+
+
 def expect_status(c: BoardClient, frame: bytes, status: Status) -> None:
     """Send a (malformed) frame as it is; the reply must carry ``status``."""
     c.write_raw(frame)
@@ -159,11 +175,7 @@ def scenario_images(sim: BridgeSim, net, x, y, n: int) -> dict:
         r = stream_images(c, net, x[:n], y[:n])
         n_ex, busy = (int(v) for v in sim.control("busy").split())
         assert r.mismatches == 0, r.first_mismatches
-        s = c.selftest(N_TEST_IMAGES)
-        g = golden.run(net, x[:N_TEST_IMAGES])
-        assert s.cycles == int(rtlsim.cycle_model(engine_params(net), x[:N_TEST_IMAGES]).sum())
-        assert list(s.classes) == g.predictions.tolist()
-        assert s.correct == int((g.predictions == y[:N_TEST_IMAGES]).sum())
+        s = check_selftest(c, net, x, y, N_TEST_IMAGES)
         with pytest.raises(BoardError) as e:
             c.selftest(N_TEST_IMAGES + 1)
         assert e.value.status == Status.SELFTEST_RANGE
@@ -387,6 +399,58 @@ def test_board_gate_level(board_dir, nets):
         check_classify(c, net, x[:N_GATE_IMAGES])
         s = c.selftest(N_GATE_IMAGES)
         assert list(s.classes) == golden.run(net, x[:N_GATE_IMAGES]).predictions.tolist()
+
+
+GATE_N_HID = 16  # the Icarus gate-level run: the trained network cut to its first 16 hidden neurons
+N_GATE_SELFTEST = env_int("ICESPIKE_BOARD_GATE_SELFTEST", 2)
+
+
+def cut_network(n_hid: int, out: Path) -> Path:
+    """The export directory of the trained ternary network cut to ``n_hid`` hidden neurons
+    (scripts/cut_hidden.py)."""
+    spec = importlib.util.spec_from_file_location("cut_hidden", ROOT / "scripts" / "cut_hidden.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    export_network(mod.cut_hidden(load_network(CKPT), n_hid), out, source=str(CKPT))
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.gate
+@pytest.mark.icarus
+def test_board_gate_level_icarus():
+    """The board top synthesised for the UP5K (Yosys ``synth_ice40``, PLL bypassed, the flow of
+    ``board build``) for the ternary network cut to 16 hidden neurons, simulated under Icarus on
+    Yosys's cell models (SB_SPRAM256KA holds the hidden weights, SB_RAM40_4K, SB_LUT4, SB_CARRY,
+    SB_DFF*): boot from the exact flash.bin that ``board build`` wrote, INFO, SELFTEST of the
+    first stored images, every class and the cycle total equal the golden and cycle models."""
+    d = BOARD_DIR / f"gate-cut{GATE_N_HID}"
+    bb.build(
+        cut_network(GATE_N_HID, BOARD_DIR / f"cut{GATE_N_HID}"),
+        "icebreaker",
+        d,
+        do_synth=False,
+        test_images=N_GATE_SELFTEST,
+    )
+    net = load_export(d / bb.EXPORT_SUBDIR)
+    x, y = parse_test_block(split_flash((d / bb.FLASH_BIN).read_bytes())[1])
+    t0 = time.perf_counter()
+    netlist = gate_netlist(d, ROOT / "build" / "board_gate" / f"cut{GATE_N_HID}")
+    t1 = time.perf_counter()
+    with board_sim(d, simulator="icarus", netlist=netlist) as sim, sim.client(timeout=600) as c:
+        t2 = time.perf_counter()
+        info = wait_ready(c, timeout_s=1800)
+        check_board_runs(info, net, network_image(net))
+        t3 = time.perf_counter()
+        boot_cycles = int(sim.control("cycles"))
+        s = check_selftest(c, net, x, y, N_GATE_SELFTEST)
+        cycles = int(sim.control("cycles"))
+    t4 = time.perf_counter()
+    print(
+        f"\ngate level (Icarus, 784-{GATE_N_HID}-10): yosys {t1 - t0:.0f} s, compile+start {t2 - t1:.0f} s, "
+        f"boot {boot_cycles} cycles in {t3 - t2:.0f} s, SELFTEST of {s.n} ({s.cycles} engine cycles) "
+        f"{cycles - boot_cycles} cycles in {t4 - t3:.0f} s; {cycles / (t4 - t2):.0f} cycles/s"
+    )
 
 
 # =============================================================================== able to fail
