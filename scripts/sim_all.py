@@ -28,6 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "model"))
 
 from icespike.export import ExportError, engine_params, load_network  # noqa: E402
+from icespike.rtlsim import check_rtl_depth  # noqa: E402
 from icespike.tracked import TIMINGS, TrackedWriter  # noqa: E402
 
 WIDTHS = ("binary", "ternary", "q4", "q8", "q16")
@@ -55,7 +56,7 @@ def table(rows: list[dict]) -> str:
 def engine_refusal(ckpt: Path) -> str | None:
     """Why the RTL engine cannot run this checkpoint (the export's message), or None if it can."""
     try:
-        engine_params(load_network(ckpt))
+        check_rtl_depth(engine_params(load_network(ckpt)))
     except ExportError as e:
         return str(e)
     return None

@@ -81,12 +81,15 @@ def test_committed_deep_model_training_forward_equals_golden(name, mnist):
         assert np.array_equal(scores.astype(np.int64), g.scores)
 
 
-def test_export_refuses_deeper_networks_and_sim_all_skips_them(tmp_path, capsys):
-    """`icespike export` keeps refusing two hidden layers; scripts/sim_all.py lists such a model
-    with that reason instead of failing, and keeps 784-128-10 under its width's name."""
+def test_export_writes_deeper_networks_and_sim_all_skips_them(tmp_path, capsys):
+    """`icespike export` writes two hidden layers (and reads them back); scripts/sim_all.py lists
+    such a model with the RTL's reason while the engine runs one hidden layer, and keeps
+    784-128-10 under its width's name."""
     deep = _small_deep(tmp_path / "mnist-784-16-8-10-ternary.npz")
-    assert cli.main(["export", str(deep), "--out", str(tmp_path / "exp")]) == 2
-    assert "one hidden layer" in capsys.readouterr().err
+    assert cli.main(["export", str(deep), "--out", str(tmp_path / "exp"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["sizes"] == [784, 16, 8, 10] and out["engine"]["N_LAYERS"] == 2
+    assert out["engine"]["N_HID_L"] == [8] and out["engine"]["W1_DEPTH"] == 8
     sim_all = _script("sim_all")
     why = sim_all.engine_refusal(deep)
     assert why is not None and "runs one hidden layer" in why and "2 hidden layers" in why

@@ -26,7 +26,18 @@ from pathlib import Path
 import numpy as np
 
 from . import golden
-from .export import B0_HEX, B1_HEX, W0_HEX, W1_HEX, EngineParams, engine_params, export_network, load_export
+from .export import (
+    B0_HEX,
+    B1_HEX,
+    W0_HEX,
+    W1_HEX,
+    EngineParams,
+    ExportError,
+    engine_params,
+    export_network,
+    load_export,
+    verilog_literal,
+)
 from .network import IntNetwork
 
 __all__ = [
@@ -57,6 +68,7 @@ RTL_SOURCES = (
 )
 HARNESS_TB = "verif/harness/tb_engine.v"
 SPRAM_WORDS = 16384
+RTL_HIDDEN_LAYERS = 1  # hidden layers rtl/snn_engine.v runs (export writes up to 4)
 
 
 class SimError(RuntimeError):
@@ -85,6 +97,7 @@ def cycle_model(p: EngineParams, images: np.ndarray, p_lif: int = 1) -> np.ndarr
     images: (N, N_IN) integer pixels; ``p_lif``: the engine's parallel LIF lanes (P_LIF).
     Returns (N,) int64.
     """
+    check_rtl_depth(p)
     check_p_lif(p, p_lif)
     x = np.asarray(images).reshape(len(images), -1)
     if x.shape[1] != p.N_IN:
@@ -93,6 +106,14 @@ def cycle_model(p: EngineParams, images: np.ndarray, p_lif: int = 1) -> np.ndarr
     last_zero = (x[:, -1] == 0).astype(np.int64)
     drain = 2 if p.CODE_W0 > 2 else 1
     return p.WPR * (nnz + last_zero) + drain + p.T * (p.N_HID // p_lif) + 4 + (p.N_OUT + 2) + 1
+
+
+def check_rtl_depth(p: EngineParams) -> None:
+    """Raise ExportError if rtl/snn_engine.v cannot run as many hidden layers as ``p`` has."""
+    if p.N_LAYERS > RTL_HIDDEN_LAYERS:
+        raise ExportError(
+            f"the RTL engine runs one hidden layer; this network has {p.N_LAYERS} hidden layers"
+        )
 
 
 def check_p_lif(p: EngineParams, p_lif: int) -> None:
@@ -126,12 +147,16 @@ def engine_hdl_params(
     p: EngineParams, export_dir: Path, *, w0_spram: bool | None = None, p_lif: int = 1
 ) -> dict:
     """snn_engine's HDL parameters for an export directory (weight files as absolute paths)."""
+    check_rtl_depth(p)
     check_p_lif(p, p_lif)
     d = Path(export_dir).resolve()
     if w0_spram is None:
         w0_spram = p.W0_DEPTH <= SPRAM_WORDS
     if w0_spram and p.W0_DEPTH > SPRAM_WORDS:
-        raise ValueError(f"{p.W0_DEPTH} layer-0 words do not fit the {SPRAM_WORDS} of spram64")
+        raise ValueError(
+            f"{p.W0_DEPTH} hidden-layer weight words (w0.hex, every hidden layer) do not fit the "
+            f"{SPRAM_WORDS} of spram64 (W0_SPRAM = 1); put them in EBR (W0_SPRAM = 0)"
+        )
     hp: dict = dict(p.verilog())
     hp["P_LIF"] = int(p_lif)
     hp["FIFO_DEPTH"] = 1 << max(1, (p.N_IN - 1).bit_length())
@@ -178,12 +203,6 @@ def _build_key(sim: str, hdl: dict, extra: tuple = ()) -> str:
     return h.hexdigest()[:16]
 
 
-def _fmt_param(v, name: str = "") -> str:
-    if isinstance(v, str):
-        return f'"{v}"'
-    return f"64'd{int(v)}" if name == "THRESHOLD" else str(int(v))
-
-
 def build_harness(sim: str, hdl: dict, build_root: Path | None = None, *, jobs: int = 2) -> Path:
     """Compile tb_engine + snn_engine for ``sim``; returns the run directory (cached by content)."""
     if sim not in SIMULATORS:
@@ -223,7 +242,7 @@ def build_harness(sim: str, hdl: dict, build_root: Path | None = None, *, jobs: 
             "-CFLAGS",
             "-std=c++20",
             str(root / "rtl" / "lint.vlt"),  # warnings fatal; named waivers only
-            *[f"-G{k}={_fmt_param(v, k)}" for k, v in hdl.items()],
+            *[f"-G{k}={verilog_literal(k, v)}" for k, v in hdl.items()],
             *srcs,
         ]
     else:
@@ -236,7 +255,7 @@ def build_harness(sim: str, hdl: dict, build_root: Path | None = None, *, jobs: 
             str(bdir / "tb_engine.vvp"),
             "-s",
             "tb_engine",
-            *[f"-Ptb_engine.{k}={_fmt_param(v, k)}" for k, v in hdl.items()],
+            *[f"-Ptb_engine.{k}={verilog_literal(k, v)}" for k, v in hdl.items()],
             *srcs,
         ]
     r = subprocess.run(cmd, cwd=bdir, env=env, capture_output=True, text=True)

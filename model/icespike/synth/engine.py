@@ -112,6 +112,13 @@ def synth_engine(
         sizes = [int(eng["N_IN"]), int(eng["N_HID"]), int(eng["N_OUT"])]
     except (KeyError, TypeError, IndexError, ValueError) as exc:
         raise SynthError(f"{mpath}: missing or malformed field {exc}") from None
+    from ..export import EngineParams
+    from ..rtlsim import check_rtl_depth
+
+    try:
+        check_rtl_depth(EngineParams.from_manifest(eng))
+    except ValueError as exc:
+        raise SynthError(f"{mpath}: {exc}") from None
     dev = device(device_name)
     shape = "-".join(map(str, sizes))
     label = bits[0] if bits[0] == bits[1] else bits
