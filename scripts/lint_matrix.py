@@ -34,6 +34,7 @@ CORE_TESTS = {
     "test_lif_pipe": "lif_pipe",
     "test_lif_neuron": "lif_neuron",
     "test_ram_sdp": "ram_sdp",
+    "test_snn_raster": "snn_raster",
 }
 RTL = sorted(str(p) for p in (ROOT / "rtl").glob("*.v"))
 VLT = str(ROOT / "rtl" / "lint.vlt")

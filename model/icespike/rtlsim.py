@@ -49,6 +49,7 @@ __all__ = [
     "cycle_model",
     "bound_cycles",
     "dense_bound_cycles",
+    "raster_scan",
     "engine_hdl_params",
     "verilator_bin_dir",
     "EngineRun",
@@ -130,6 +131,25 @@ def check_p_lif(p: EngineParams, p_lif: int) -> None:
             f"LIF lanes must be a power of 2 dividing N_HID={p.N_HID} (at least 2 neurons per lane) "
             f"and at most {p.LANES}, got {p_lif!r}"
         )
+
+
+def raster_scan(row: np.ndarray, lanes: int) -> tuple[np.ndarray, int]:
+    """What ``rtl/snn_raster.v`` emits for one raster row, and when it is done.
+
+    row: (n,) 0/1 spikes of a layer at one time step, neuron ``j`` in word ``j // lanes``,
+    bit ``j % lanes`` (the last word padded with zeros). Returns the indices in the order the
+    scan emits them (ascending: words in order, lowest set bit first) and the cycles from
+    ``scan_start`` to ``done`` with ``m_ready`` held high: ``2 + sum over words of
+    max(1, popcount(word))``.
+    """
+    r = np.asarray(row).astype(np.int64).reshape(-1)
+    if r.size == 0 or np.any((r != 0) & (r != 1)):
+        raise ValueError("a raster row is a non-empty vector of 0/1 spikes")
+    words = -(-r.size // lanes)
+    pad = np.zeros(words * lanes, np.int64)
+    pad[: r.size] = r
+    pop = pad.reshape(words, lanes).sum(axis=1)
+    return np.flatnonzero(pad), int(2 + np.maximum(pop, 1).sum())
 
 
 def bound_cycles(p: EngineParams, images: np.ndarray) -> np.ndarray:
