@@ -18,6 +18,7 @@ module snn_board #(
     parameter LEAK_SHIFT       = 4,
     parameter RESET_SUBTRACT   = 1,
     parameter P_LIF            = 1,
+    parameter LANES            = 0,        // engine accumulation lanes (0: the engine's default)
     parameter W0_SPRAM         = 1,        // 1: layer-0 weights in the UP5K SPRAMs
     parameter CLK_HZ           = 48000000, // clock of everything here
     parameter BAUD             = 3000000,  // UART; CLK_HZ / BAUD integer >= 8
@@ -37,8 +38,8 @@ module snn_board #(
 );
 
     localparam FIFO_DEPTH  = 1 << $clog2(N_IN);
-    localparam LANES       = 64 / CODE_W0;
-    localparam WPR         = (N_HID + LANES - 1) / LANES;
+    localparam CPW         = 64 / CODE_W0;            // codes per weight word
+    localparam WPR         = (N_HID + CPW - 1) / CPW;
     localparam W0_AW       = (N_IN * WPR > 2) ? $clog2(N_IN * WPR) : 1;
     localparam HID_AW      = (N_HID > 2) ? $clog2(N_HID) : 1;
     localparam CLS_W       = (N_OUT > 2) ? $clog2(N_OUT) : 1;
@@ -87,7 +88,7 @@ module snn_board #(
     snn_engine #(
         .N_IN(N_IN), .N_HID(N_HID), .N_OUT(N_OUT), .T(T), .CODE_W0(CODE_W0), .CODE_W1(CODE_W1),
         .ACC_W(ACC_W), .MEM_W(MEM_W), .SCORE_W(SCORE_W), .THRESHOLD(THRESHOLD), .LEAK_SHIFT(LEAK_SHIFT),
-        .RESET_SUBTRACT(RESET_SUBTRACT), .P_LIF(P_LIF), .FIFO_DEPTH(FIFO_DEPTH), .W0_SPRAM(W0_SPRAM),
+        .RESET_SUBTRACT(RESET_SUBTRACT), .P_LIF(P_LIF), .LANES(LANES), .FIFO_DEPTH(FIFO_DEPTH), .W0_SPRAM(W0_SPRAM),
         .W0_FILE(""), .W1_FILE("")
     ) u_engine (
         .clk(clk), .rst(rst | eng_rst),

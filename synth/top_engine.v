@@ -31,7 +31,9 @@
 `endif
 
 module top_engine #(
-    parameter W0_SPRAM = 1  // 1: layer-0 weights in the UP5K SPRAMs, 0: in EBR (HX8K)
+    parameter W0_SPRAM = 1,  // 1: layer-0 weights in the UP5K SPRAMs, 0: in EBR (HX8K)
+    parameter LANES    = 0,  // engine accumulation lanes (0: the engine's default)
+    parameter P_LIF    = 1   // engine LIF lanes
 ) (
     input  wire                 clk,
     input  wire                 rst,        // synchronous, active high (synchronised here)
@@ -126,6 +128,8 @@ module top_engine #(
         .THRESHOLD     (`SNN_THRESHOLD),
         .LEAK_SHIFT    (`SNN_LEAK_SHIFT),
         .RESET_SUBTRACT(`SNN_RESET_SUBTRACT),
+        .LANES         (LANES),
+        .P_LIF         (P_LIF),
         .FIFO_DEPTH    (FIFO_DEPTH),
         .W0_SPRAM      (W0_SPRAM),
         .W0_FILE       (`SNN_W0_FILE),

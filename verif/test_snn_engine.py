@@ -51,7 +51,19 @@ from simrun import (
 )
 
 TOP = "snn_engine"
-SOURCES = ("snn_engine", "ram_sdp", "spram64", "lif_pipe", "mul_s", "ternary_addsub", "binary_addsub")
+SOURCES = (
+    "snn_engine",
+    "snn_event_fifo",
+    "snn_accum",
+    "snn_lif_stage",
+    "snn_output",
+    "ram_sdp",
+    "spram64",
+    "lif_pipe",
+    "mul_s",
+    "ternary_addsub",
+    "binary_addsub",
+)
 BITS_NAME = {16: "q16", 8: "q8", 4: "q4", 2: "ternary", 1: "binary"}
 EXPORT_ROOT = ROOT / "build" / "engine_tests"
 
@@ -176,11 +188,12 @@ class Engine:
     rising edge. The expectations come from icespike.golden.
     """
 
-    def __init__(self, dut, net: IntNetwork, rng: random.Random, p_lif: int):
+    def __init__(self, dut, net: IntNetwork, rng: random.Random, p_lif: int, lanes: int | None = None):
         self.dut = dut
         self.net = net
         self.p = engine_params(net)
         self.p_lif = p_lif
+        self.lanes = lanes
         self.rng = rng
         self.traces: list[tuple[int, int, int, int]] = []  # (t, n, spike, v) per neuron
         self.results: list[tuple[int, list[int]]] = []
@@ -326,18 +339,43 @@ class Engine:
         mm = Mismatches(f"{TOP} {what}")
         beats = p.T * p.N_HID
         mm.check(-1, "trace samples", len(self.traces), n * beats)
+        # the engine traces group-major (docs/engine.md section 3): collect each image's samples
+        # into (t, neuron) arrays; every (t, neuron) exactly once, each equal to the golden trace
         for k in range(min(n, len(self.traces) // beats)):
+            seen = np.zeros((p.T, p.N_HID), dtype=np.int64)
+            spk = np.zeros((p.T, p.N_HID), dtype=np.int64)
+            mem = np.zeros((p.T, p.N_HID), dtype=np.int64)
             for b in range(beats):
                 t, j, s, v = self.traces[k * beats + b]
-                et, ej = b // p.N_HID, b % p.N_HID
-                mm.check(b, f"image {k} trace index", (t, j), (et, ej))
-                mm.check(b, f"image {k} t={t} n={j} spike", s, int(g.spikes[0][k, et, ej]))
-                mm.check(b, f"image {k} t={t} n={j} membrane", v, int(g.membranes[0][k, et, ej]))
+                if None in (t, j, s, v) or not (0 <= t < p.T and 0 <= j < p.N_HID):
+                    mm.check(
+                        b, f"image {k} trace sample (t, neuron, spike, membrane)", (t, j, s, v), "defined"
+                    )
+                    continue
+                seen[t, j] += 1
+                spk[t, j], mem[t, j] = s, v
+            for t, j in zip(*np.nonzero(seen != 1)):
+                mm.check(int(t * p.N_HID + j), f"image {k} t={t} n={j} trace samples", int(seen[t, j]), 1)
+            ok = seen == 1
+            for t, j in zip(*np.nonzero(ok & (spk != g.spikes[0][k]))):
+                mm.check(
+                    int(t * p.N_HID + j),
+                    f"image {k} t={t} n={j} spike",
+                    int(spk[t, j]),
+                    int(g.spikes[0][k, t, j]),
+                )
+            for t, j in zip(*np.nonzero(ok & (mem != g.membranes[0][k]))):
+                mm.check(
+                    int(t * p.N_HID + j),
+                    f"image {k} t={t} n={j} membrane",
+                    int(mem[t, j]),
+                    int(g.membranes[0][k, t, j]),
+                )
         mm.check(-1, "results", len(self.results), n)
         for k, (cls, scores) in enumerate(self.results[:n]):
             mm.check(k, f"image {k} scores", scores, [int(s) for s in g.scores[k]])
             mm.check(k, f"image {k} class", cls, int(g.predictions[k]))
-        model = rtlsim.cycle_model(p, x, self.p_lif)
+        model = rtlsim.cycle_model(p, x, self.p_lif, self.lanes)
         if per_image_cycles:
             mm.check(-1, "busy periods", len(self.busy_runs), n)
             for k, c in enumerate(self.busy_runs[:n]):
@@ -367,8 +405,14 @@ def tb_setup(dut):
     return net, p, x, random.Random(seed)
 
 
+def tb_lanes() -> tuple[int, int]:
+    """(P_LIF, LANES) of the build."""
+    env = tb_params()
+    return int(env.get("P_LIF", 1)), int(env["LANES"])
+
+
 async def init(dut, net, rng) -> Engine:
-    p_lif = int(tb_params().get("P_LIF", 1))
+    p_lif, lanes = tb_lanes()
     await start_clock(dut)
     dut.rst.value = 1
     dut.s_valid.value = 0
@@ -383,14 +427,17 @@ async def init(dut, net, rng) -> Engine:
     dut.w1_we.value = 0
     dut.w1_addr.value = 0
     dut.w1_data.value = 0
-    eng = Engine(dut, net, rng, p_lif)
+    eng = Engine(dut, net, rng, p_lif, lanes)
     eng.start()
     await eng.reset()
     return eng
 
 
 def max_cycles(p, n_images: int) -> int:
-    return n_images * (p.N_IN * (p.WPR + 3) + p.T * p.N_HID * 2 + 200) + 1000
+    """A bound on the cycles of ``n_images`` images: the model's worst image (every pixel nonzero)
+    at the smallest legal lane count, plus the input time."""
+    worst = int(rtlsim.cycle_model(p, np.ones((1, p.N_IN), dtype=np.int64), 1, 2)[0])
+    return n_images * (worst + p.N_IN + 200) + 1000
 
 
 @cocotb.test()
@@ -420,7 +467,7 @@ async def reset_mid(dut):
         await RisingEdge(dut.clk)
         if dut.busy.value == 1:
             break
-    for _ in range(int(rtlsim.cycle_model(p, x[1:2], eng.p_lif)[0]) // 2):
+    for _ in range(int(rtlsim.cycle_model(p, x[1:2], eng.p_lif, eng.lanes)[0]) // 2):
         await RisingEdge(dut.clk)
     assert dut.busy.value == 1, "the engine should still be computing"
     await eng.reset()
@@ -550,7 +597,7 @@ async def stalls(dut):
     """
     net, p, x, rng = tb_setup(dut)
     eng = await init(dut, net, rng)
-    per_image = int(rtlsim.cycle_model(p, x[:1], eng.p_lif)[0])
+    per_image = int(rtlsim.cycle_model(p, x[:1], eng.p_lif, eng.lanes)[0])
     eng.hold = True
     eng.send(x)
     limit = max_cycles(p, len(x))
@@ -597,7 +644,7 @@ async def x_reset(dut):
     await ReadOnly()
     undefined = [n for n in X_CONTROL if read_unsigned(getattr(dut, n)) is None]
     assert not undefined, f"outputs still X one cycle after reset: {undefined}"
-    eng = Engine(dut, net, rng, int(tb_params().get("P_LIF", 1)))
+    eng = Engine(dut, net, rng, *tb_lanes())
     eng.start()
     await eng.reset(cycles=1)
     xs = x[:2]
@@ -612,7 +659,7 @@ X_CONTROL = ("s_ready", "m_valid", "busy", "trace_valid")
 
 
 # =============================================================================== pytest side
-# parameter set -> (network, P_LIF)
+# parameter set -> (network, P_LIF[, LANES]) (no LANES: the engine's default)
 SETS = {
     "q16": ("q16", 1),
     "q8": ("q8", 1),
@@ -675,12 +722,19 @@ def hdl_literal(name: str, value) -> str:
     return f"64'd{int(value)}" if name == "THRESHOLD" else str(int(value))
 
 
+def set_lanes(name: str) -> tuple[int, int | None]:
+    """(P_LIF, LANES) of parameter set ``name`` (LANES None: the engine's default)."""
+    _net, p_lif, *lanes = SETS[name]
+    return p_lif, (lanes[0] if lanes else None)
+
+
 def prepare(name: str):
-    net_name, p_lif = SETS[name]
+    net_name = SETS[name][0]
+    p_lif, lanes = set_lanes(name)
     net = set_network(net_name)
     d = export_for_test(net, net_name)
     alt = export_for_test(alt_network(net), net_name + "-alt")
-    hdl = rtlsim.engine_hdl_params(engine_params(net), d, p_lif=p_lif)
+    hdl = rtlsim.engine_hdl_params(engine_params(net), d, p_lif=p_lif, lanes=lanes)
     return net, d, alt, hdl
 
 
@@ -793,13 +847,13 @@ def test_harness(sim, name, n_images, gap, bp):
     m = load_mnist()
     x = m.test_images[:n_images].reshape(n_images, -1)
     y = m.test_labels[:n_images]
-    p_lif = SETS[name][1]
-    r = rtlsim.run_engine(d, x, simulator=sim, gap_pct=gap, bp_pct=bp, seed=3, p_lif=p_lif)
+    p_lif, lanes = set_lanes(name)
+    r = rtlsim.run_engine(d, x, simulator=sim, gap_pct=gap, bp_pct=bp, seed=3, p_lif=p_lif, lanes=lanes)
     s = rtlsim.compare_with_golden(net, x, y, r)
     assert s["mismatches"] == 0, s
     assert s["cycle_model_mismatches"] == 0, s
     assert s["rtl_accuracy"] == s["golden_accuracy"]
-    assert r.cycles.tolist() == rtlsim.cycle_model(engine_params(net), x, p_lif).tolist()
+    assert r.cycles.tolist() == rtlsim.cycle_model(engine_params(net), x, p_lif, lanes).tolist()
 
 
 @pytest.mark.icarus

@@ -47,6 +47,8 @@ __all__ = [
     "project_root",
     "nnz_pixels",
     "cycle_model",
+    "default_lanes",
+    "check_lanes",
     "bound_cycles",
     "dense_bound_cycles",
     "raster_scan",
@@ -60,6 +62,10 @@ __all__ = [
 SIMULATORS = ("verilator", "icarus")
 RTL_SOURCES = (
     "rtl/snn_engine.v",
+    "rtl/snn_event_fifo.v",
+    "rtl/snn_accum.v",
+    "rtl/snn_lif_stage.v",
+    "rtl/snn_output.v",
     "rtl/ram_sdp.v",
     "rtl/spram64.v",
     "rtl/lif_pipe.v",
@@ -88,27 +94,6 @@ def nnz_pixels(images: np.ndarray) -> np.ndarray:
     return np.count_nonzero(x, axis=1).astype(np.int64)
 
 
-def cycle_model(p: EngineParams, images: np.ndarray, p_lif: int = 1) -> np.ndarray:
-    """Exact engine cycles per image (cycles with ``busy`` high), docs/engine.md section 4.
-
-    ``L0 + DRAIN + T*N_HID/P_LIF + TAIL + ARG + 1`` with
-    ``L0 = WPR * (nnz + [last pixel is 0])``, ``DRAIN = 2`` for multi-bit codes (registered
-    multiplier) else 1, ``TAIL = 4`` (the last neuron's current selection, two-stage LIF
-    update and score stage) and ``ARG = N_OUT + 2`` (selection and two comparison stages).
-    images: (N, N_IN) integer pixels; ``p_lif``: the engine's parallel LIF lanes (P_LIF).
-    Returns (N,) int64.
-    """
-    check_rtl_depth(p)
-    check_p_lif(p, p_lif)
-    x = np.asarray(images).reshape(len(images), -1)
-    if x.shape[1] != p.N_IN:
-        raise ValueError(f"images have {x.shape[1]} pixels, the engine {p.N_IN}")
-    nnz = nnz_pixels(x)
-    last_zero = (x[:, -1] == 0).astype(np.int64)
-    drain = 2 if p.CODE_W0 > 2 else 1
-    return p.WPR * (nnz + last_zero) + drain + p.T * (p.N_HID // p_lif) + 4 + (p.N_OUT + 2) + 1
-
-
 def check_rtl_depth(p: EngineParams) -> None:
     """Raise ExportError if rtl/snn_engine.v cannot run as many hidden layers as ``p`` has."""
     if p.N_LAYERS > RTL_HIDDEN_LAYERS:
@@ -117,20 +102,76 @@ def check_rtl_depth(p: EngineParams) -> None:
         )
 
 
-def check_p_lif(p: EngineParams, p_lif: int) -> None:
-    """Raise ValueError unless ``p_lif`` is a legal P_LIF for these engine parameters."""
+def default_lanes(p: EngineParams) -> int:
+    """The engine's accumulation lanes when ``LANES`` is not given (the RTL's ``LANES = 0``).
+
+    16 for binary and ternary layer-0 codes, 8 for 4/8/16-bit codes (one SB_MAC16 per lane, 8 on
+    the UP5K), at most the codes per weight word (``64 / CODE_W0``) and ``2^clog2(N_HID)``.
+    """
+    hid_pow2 = 1 << max(1, (p.N_HID - 1).bit_length())
+    return min(16 if p.CODE_W0 <= 2 else 8, p.LANES, hid_pow2)
+
+
+def check_lanes(p: EngineParams, lanes: int | None, p_lif: int) -> int:
+    """The accumulation lanes (``lanes`` or the default); ValueError unless LANES and P_LIF are legal.
+
+    LANES: a power of 2 >= 2 dividing the codes per weight word (``64 / CODE_W0``), at most
+    ``2^clog2(N_HID)``. P_LIF: a power of 2 dividing N_HID and LANES with ``LANES / P_LIF >= 2``.
+    """
+    hid_pow2 = 1 << max(1, (p.N_HID - 1).bit_length())
+    lanes = default_lanes(p) if lanes is None else lanes
+    if (
+        not isinstance(lanes, (int, np.integer))
+        or lanes < 2
+        or lanes & (lanes - 1)
+        or p.LANES % lanes
+        or lanes > hid_pow2
+    ):
+        raise ValueError(
+            f"accumulation lanes must be a power of 2 from 2 to {min(p.LANES, hid_pow2)} "
+            f"(dividing {p.LANES} codes per weight word), got {lanes!r}"
+        )
     if (
         not isinstance(p_lif, (int, np.integer))
         or p_lif < 1
         or p_lif & (p_lif - 1)
         or p.N_HID % p_lif
-        or p_lif > p.LANES
-        or p.N_HID // p_lif < 2
+        or lanes // p_lif < 2
     ):
         raise ValueError(
-            f"LIF lanes must be a power of 2 dividing N_HID={p.N_HID} (at least 2 neurons per lane) "
-            f"and at most {p.LANES}, got {p_lif!r}"
+            f"LIF lanes must be a power of 2 dividing N_HID={p.N_HID} and at most half the "
+            f"{lanes} accumulation lanes, got {p_lif!r}"
         )
+    return int(lanes)
+
+
+def check_p_lif(p: EngineParams, p_lif: int, lanes: int | None = None) -> None:
+    """Raise ValueError unless ``p_lif`` is a legal P_LIF for these engine parameters and lanes."""
+    check_lanes(p, lanes, p_lif)
+
+
+def cycle_model(p: EngineParams, images: np.ndarray, p_lif: int = 1, lanes: int | None = None) -> np.ndarray:
+    """Exact engine cycles per image (cycles with ``busy`` high), docs/engine.md section 4.
+
+    The hidden neurons run in ``G = ceil(N_HID / LANES)`` groups, in ``G + 1`` rounds: round r
+    accumulates group r (``A = E + 5`` cycles, ``E + 6`` for 4/8/16-bit codes, ``E`` = the image's
+    event-FIFO entries: nonzero pixels plus 1 if the last pixel is 0) while the LIF stage runs the
+    ``T`` steps of group r-1 (``B = T * LANES / P_LIF + 1`` cycles); a round lasts as long as its
+    longer part. Then ``TAIL = 3`` (pipeline), ``ARG = N_OUT + 2`` and 1 (output register):
+    ``A + (G - 1) * max(A, B) + B + 3 + N_OUT + 2 + 1``.
+    images: (N, N_IN) integer pixels; ``p_lif``: P_LIF; ``lanes``: LANES (None: the default).
+    Returns (N,) int64.
+    """
+    check_rtl_depth(p)
+    lanes = check_lanes(p, lanes, p_lif)
+    x = np.asarray(images).reshape(len(images), -1)
+    if x.shape[1] != p.N_IN:
+        raise ValueError(f"images have {x.shape[1]} pixels, the engine {p.N_IN}")
+    entries = nnz_pixels(x) + (x[:, -1] == 0).astype(np.int64)
+    groups = -(-p.N_HID // lanes)
+    acc = entries + (6 if p.CODE_W0 > 2 else 5)
+    lif = p.T * (lanes // p_lif) + 1
+    return acc + (groups - 1) * np.maximum(acc, lif) + lif + 3 + (p.N_OUT + 2) + 1
 
 
 def raster_scan(row: np.ndarray, lanes: int) -> tuple[np.ndarray, int]:
@@ -164,11 +205,16 @@ def dense_bound_cycles(p: EngineParams) -> int:
 
 # ------------------------------------------------------------------------------------- building
 def engine_hdl_params(
-    p: EngineParams, export_dir: Path, *, w0_spram: bool | None = None, p_lif: int = 1
+    p: EngineParams,
+    export_dir: Path,
+    *,
+    w0_spram: bool | None = None,
+    p_lif: int = 1,
+    lanes: int | None = None,
 ) -> dict:
     """snn_engine's HDL parameters for an export directory (weight files as absolute paths)."""
     check_rtl_depth(p)
-    check_p_lif(p, p_lif)
+    lanes = check_lanes(p, lanes, p_lif)
     d = Path(export_dir).resolve()
     if w0_spram is None:
         w0_spram = p.W0_DEPTH <= SPRAM_WORDS
@@ -178,6 +224,7 @@ def engine_hdl_params(
             f"{SPRAM_WORDS} of spram64 (W0_SPRAM = 1); put them in EBR (W0_SPRAM = 0)"
         )
     hp: dict = dict(p.verilog())
+    hp["LANES"] = lanes
     hp["P_LIF"] = int(p_lif)
     hp["FIFO_DEPTH"] = 1 << max(1, (p.N_IN - 1).bit_length())
     hp["W0_SPRAM"] = 1 if w0_spram else 0
@@ -303,6 +350,7 @@ class EngineRun:
     simulator: str
     build_dir: Path
     p_lif: int = 1
+    lanes: int | None = None
 
 
 def write_images_hex(path: Path, images: np.ndarray) -> None:
@@ -323,6 +371,7 @@ def run_engine(
     build_root: Path | None = None,
     w0_spram: bool | None = None,
     p_lif: int = 1,
+    lanes: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> EngineRun:
     """Run ``images`` ((N, N_IN) uint8 pixels) through the RTL engine; parse its results.
@@ -358,7 +407,7 @@ def run_engine(
     n = len(x)
     if n == 0:
         raise ValueError("no images to simulate")
-    hdl = engine_hdl_params(p, export_dir, w0_spram=w0_spram, p_lif=p_lif)
+    hdl = engine_hdl_params(p, export_dir, w0_spram=w0_spram, p_lif=p_lif, lanes=lanes)
     t0 = time.time()
     bdir = build_harness(simulator, hdl, build_root)
     t1 = time.time()
@@ -413,6 +462,7 @@ def run_engine(
         simulator=simulator,
         build_dir=bdir,
         p_lif=int(p_lif),
+        lanes=hdl["LANES"],
     )
 
 
@@ -429,7 +479,7 @@ def compare_with_golden(
     x = golden.check_images(images, p.N_IN)
     g = golden.run(net, x)
     bad = np.nonzero((g.predictions != run.classes) | np.any(g.scores != run.scores, axis=1))[0]
-    model = cycle_model(p, x, run.p_lif)
+    model = cycle_model(p, x, run.p_lif, run.lanes)
     bound = bound_cycles(p, x)
 
     def stats(a):
@@ -456,6 +506,7 @@ def compare_with_golden(
                 for k in ("N_IN", "N_HID", "N_OUT", "T", "CODE_W0", "CODE_W1", "WPR", "LANES")
             },
             "P_LIF": run.p_lif,
+            "ACC_LANES": check_lanes(p, run.lanes, run.p_lif),
         },
         "build_seconds": round(run.build_seconds, 2),
         "run_seconds": round(run.run_seconds, 2),

@@ -23,6 +23,7 @@ module tb_engine;
     parameter LEAK_SHIFT     = 4;
     parameter RESET_SUBTRACT = 1;
     parameter P_LIF          = 1;
+    parameter LANES          = 0;      // engine accumulation lanes (0: the engine's default)
     parameter FIFO_DEPTH     = 1024;
     parameter W0_SPRAM       = 1;
     parameter W0_FILE        = "";
@@ -41,8 +42,8 @@ module tb_engine;
 
     localparam CLS_W  = (N_OUT > 2) ? $clog2(N_OUT) : 1;
     localparam HID_AW = (N_HID > 2) ? $clog2(N_HID) : 1;
-    localparam LANES  = 64 / CODE_W0;
-    localparam WPR    = (N_HID + LANES - 1) / LANES;
+    localparam CPW    = 64 / CODE_W0;   // codes per weight word
+    localparam WPR    = (N_HID + CPW - 1) / CPW;
     localparam W0_AW  = (N_IN * WPR > 2) ? $clog2(N_IN * WPR) : 1;
     localparam B_AW   = (N_HID + N_OUT > 2) ? $clog2(N_HID + N_OUT) : 1;
 
@@ -95,7 +96,7 @@ module tb_engine;
     snn_engine #(
         .N_IN(N_IN), .N_HID(N_HID), .N_OUT(N_OUT), .T(T), .CODE_W0(CODE_W0), .CODE_W1(CODE_W1),
         .ACC_W(ACC_W), .MEM_W(MEM_W), .SCORE_W(SCORE_W), .THRESHOLD(THRESHOLD),
-        .LEAK_SHIFT(LEAK_SHIFT), .RESET_SUBTRACT(RESET_SUBTRACT), .P_LIF(P_LIF), .FIFO_DEPTH(FIFO_DEPTH),
+        .LEAK_SHIFT(LEAK_SHIFT), .RESET_SUBTRACT(RESET_SUBTRACT), .P_LIF(P_LIF), .LANES(LANES), .FIFO_DEPTH(FIFO_DEPTH),
         .W0_SPRAM(W0_SPRAM), .W0_FILE(W0_FILE), .W1_FILE(W1_FILE),
         .HAS_BIAS(HAS_BIAS), .B0_FILE(B0_FILE), .B1_FILE(B1_FILE)
     ) dut (

@@ -43,6 +43,21 @@ def register(subparsers) -> None:
         "--freq", type=float, default=48.0, help="nextpnr target frequency in MHz (a miss is reported)"
     )
     p.add_argument(
+        "--lanes",
+        type=int,
+        default=None,
+        metavar="L",
+        help="accumulation lanes of the engine (LANES: hidden neurons per group; default: the "
+        "engine's, 16 for 1-2-bit codes, 8 otherwise)",
+    )
+    p.add_argument(
+        "--lif-lanes",
+        type=int,
+        default=1,
+        metavar="P",
+        help="parallel LIF lanes of the engine (P_LIF: 1, 2, 4, ...; at most LANES/2)",
+    )
+    p.add_argument(
         "--bitstream",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -115,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
             bitstream=bitstream,
             freq_mhz=args.freq,
             progress_log=progress.log,
+            p_lif=args.lif_lanes,
+            lanes=args.lanes,
         )
     except flow.SynthError as exc:
         raise UserError(str(exc)) from None

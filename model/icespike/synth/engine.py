@@ -47,7 +47,7 @@ def engine_sources() -> list[Path]:
     return rtl_closure("snn_engine")
 
 
-def cycle_model(manifest: dict, images=None) -> dict:
+def cycle_model(manifest: dict, images=None, *, p_lif: int = 1, lanes: int | None = None) -> dict:
     """Cycles per inference from the engine's analytic model (``icespike.rtlsim.cycle_model``).
 
     The engine skips zero pixels, so its cycle count depends on the image: the result is the
@@ -71,7 +71,7 @@ def cycle_model(manifest: dict, images=None) -> dict:
 
         images = load_mnist().test_images.reshape(-1, p.N_IN)
         what = f"{len(images):,} MNIST test images"
-    cyc = np.asarray(model(p, images), dtype=np.int64)
+    cyc = np.asarray(model(p, images, p_lif, lanes), dtype=np.int64)
     return {
         "cycles_per_inference": int(-(-int(cyc.sum()) // len(cyc))),
         "cycles_min": int(cyc.min()),
@@ -91,8 +91,13 @@ def synth_engine(
     extra: dict | None = None,
     engine_only: bool = True,
     progress_log=None,
+    p_lif: int = 1,
+    lanes: int | None = None,
 ) -> dict:
     """Synthesise the network engine of an export directory inside ``synth/top_engine.v``.
+
+    ``lanes``/``p_lif`` are the engine's accumulation and LIF lanes (LANES, P_LIF; ``lanes``
+    None: the engine's default); illegal values raise SynthError before any tool runs.
 
     The memory check runs first (from the manifest's numbers); a network that cannot fit gets a
     report with ``fits: false`` and the numbers, and no tool runs. Otherwise :func:`run` places
@@ -127,21 +132,30 @@ def synth_engine(
     config = config or f"{shape}-{weight_format(bits[0]).name}"
     out = Path(out_dir) if out_dir is not None else ROOT / "build" / "synth" / config / dev.name
     fit = memory_fit(sizes, label, dev.name, fifo_depth=1 << max(1, (sizes[0] - 1).bit_length()))
+    from ..export import EngineParams
+    from ..rtlsim import check_lanes
+
+    try:
+        lanes = check_lanes(EngineParams.from_manifest(eng), lanes, p_lif)
+    except ValueError as exc:
+        raise SynthError(str(exc)) from None
     info = {
         "network": shape,
         "bits": bits,
         "timesteps": int(eng["T"]),
         "memory": fit,
         "export_dir": str(d),
+        "lanes": lanes,
+        "p_lif": int(p_lif),
     }
-    info.update(cycle_model(man))
+    info.update(cycle_model(man, p_lif=p_lif, lanes=lanes))
     if extra:
         info.update(extra)
     if not fit["fits"]:
         rep = not_fitting_report(config, dev.name, fit, info)
         write_report(rep, out / "report.json")
         return rep
-    params = {"W0_SPRAM": 1 if dev.spram else 0}
+    params = {"W0_SPRAM": 1 if dev.spram else 0, "LANES": lanes, "P_LIF": int(p_lif)}
 
     def place(flags):
         return run(
@@ -176,7 +190,14 @@ def synth_engine(
         rep = place(flags)
     if engine_only:
         rep["engine_only"] = engine_cells(
-            d, man, dev.name, out / "engine_only", synth_flags=flags, progress_log=progress_log
+            d,
+            man,
+            dev.name,
+            out / "engine_only",
+            synth_flags=flags,
+            progress_log=progress_log,
+            p_lif=p_lif,
+            lanes=lanes,
         )
         write_report(rep, out / "report.json")
     return rep
@@ -190,6 +211,8 @@ def engine_cells(
     *,
     synth_flags: tuple[str, ...] | None = None,
     progress_log=None,
+    p_lif: int = 1,
+    lanes: int | None = None,
 ) -> dict:
     """Yosys cell counts of snn_engine alone (no wrapper, no place and route).
 
@@ -207,6 +230,8 @@ def engine_cells(
         W0_SPRAM=1 if dev.spram else 0,
         W0_FILE="w0.hex",
         W1_FILE="w1.hex",
+        LANES=0 if lanes is None else int(lanes),
+        P_LIF=int(p_lif),
     )
     if p.HAS_BIAS:
         params.update(B0_FILE="b0.hex", B1_FILE="b1.hex")
