@@ -163,7 +163,8 @@ module top_engine #(
         .trace_t    (),
         .trace_n    (),
         .trace_spike(),
-        .trace_v    ()
+        .trace_v    (),
+        .trace_layer()
         /* verilator lint_on PINCONNECTEMPTY */
     );
 
