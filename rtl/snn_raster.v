@@ -122,6 +122,7 @@ module snn_raster #(
     reg  [G_AW-1:0]  w_g_q;     // word in w_q
     reg  [LANES-1:0] w_q;       // bits of the current word not yet emitted
     reg              fin_q;     // every word examined; waiting for the last index to leave
+    reg              w_end_q;   // w_q holds at most one set bit: this cycle finishes the word
     wire [LANES-1:0] rdata;
 
     // lowest set bit of w_q
@@ -134,9 +135,13 @@ module snn_raster #(
     end
 
     wire [LANES-1:0] w_rest = w_q & (w_q - 1'b1);  // w_q without its lowest set bit
+    wire [LANES-1:0] w_rest2 = w_rest & (w_rest - 1'b1);
+    wire [LANES-1:0] r_rest  = rdata & (rdata - 1'b1);
     wire             adv    = ~m_valid | m_ready;   // the output register can take a beat
     wire             work   = scan_busy & ~fin_q & adv;
-    wire             w_end  = (w_rest == {LANES{1'b0}});  // this cycle finishes the word
+    // registered (from the word written into w_q), so no carry chain drives the enables and the
+    // next read's address
+    wire             w_end  = w_end_q;
     wire             more   = (ld_g_q != sn_q);           // a word is waiting in rdata
     wire             go     = scan_start & ~scan_busy;
     wire             re_nxt = work & w_end & more & (rd_g_q != sn_q);
@@ -159,6 +164,7 @@ module snn_raster #(
             rd_g_q    <= ONE_G;
             ld_g_q    <= {GC_W{1'b0}};
             w_q       <= {LANES{1'b0}};  // an empty word "before" word 0: the first cycle loads it
+            w_end_q   <= 1'b1;
         end else if (done) begin
             scan_busy <= 1'b0;
             fin_q     <= 1'b0;
@@ -168,15 +174,18 @@ module snn_raster #(
             m_idx   <= {w_g_q, low};
             if (w_end) begin
                 if (more) begin
-                    w_q    <= rdata;
-                    w_g_q  <= ld_g_q[G_AW-1:0];
-                    ld_g_q <= ld_g_q + 1'b1;
+                    w_q     <= rdata;
+                    w_end_q <= (r_rest == {LANES{1'b0}});
+                    w_g_q   <= ld_g_q[G_AW-1:0];
+                    ld_g_q  <= ld_g_q + 1'b1;
                 end else begin
-                    w_q   <= {LANES{1'b0}};
-                    fin_q <= 1'b1;
+                    w_q     <= {LANES{1'b0}};
+                    w_end_q <= 1'b1;
+                    fin_q   <= 1'b1;
                 end
             end else begin
-                w_q <= w_rest;
+                w_q     <= w_rest;
+                w_end_q <= (w_rest2 == {LANES{1'b0}});
             end
             if (re_nxt) rd_g_q <= rd_g_q + 1'b1;
         end else if (adv) begin

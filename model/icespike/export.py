@@ -45,6 +45,7 @@ __all__ = [
     "pack_layer_vector",
     "unpack_layer_vector",
     "verilog_literal",
+    "SIZED_PARAMS",
     "pack_w0",
     "pack_w1",
     "unpack_w0",
