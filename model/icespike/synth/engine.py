@@ -144,7 +144,10 @@ def synth_engine(
     out = Path(out_dir) if out_dir is not None else ROOT / "build" / "synth" / config / dev.name
     per_layer = [bits[0]] * (len(sizes) - 2) + [bits[1]]
     fit = memory_fit(
-        sizes, label if len(sizes) == 3 else per_layer, dev.name, fifo_depth=1 << max(1, (sizes[0] - 1).bit_length())
+        sizes,
+        label if len(sizes) == 3 else per_layer,
+        dev.name,
+        fifo_depth=1 << max(1, (sizes[0] - 1).bit_length()),
     )
     from ..export import EngineParams
     from ..rtlsim import check_lanes
