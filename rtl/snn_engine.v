@@ -25,7 +25,7 @@
 `default_nettype none
 
 module snn_engine #(
-    parameter N_IN           = 784,   // inputs (pixels per image, >= 2)
+    parameter N_IN           = 784,   // inputs (pixels per image)
     parameter N_HID          = 128,   // hidden LIF neurons (>= 2)
     parameter N_OUT          = 10,    // output integrators (classes)
     parameter T              = 16,    // time steps per image (1..255)
@@ -173,8 +173,8 @@ module snn_engine #(
         if (CODE_W1 != 1 && CODE_W1 != 2 && CODE_W1 != 4 && CODE_W1 != 8 && CODE_W1 != 16) begin
             $display("snn_engine: CODE_W1 must be 1, 2, 4, 8 or 16, got %0d", CODE_W1); $finish;
         end
-        if (N_HID < 2 || N_OUT < 1 || N_IN < 2) begin
-            $display("snn_engine: need N_IN >= 2, N_HID >= 2, N_OUT >= 1"); $finish;
+        if (N_HID < 2 || N_OUT < 1 || N_IN < 1) begin
+            $display("snn_engine: need N_IN >= 1, N_HID >= 2, N_OUT >= 1"); $finish;
         end
         if (LN < 2 || (LN & (LN - 1)) != 0 || CPW % LN != 0 || LN > (1 << HID0_AW)) begin
             $display("snn_engine: LANES %0d must be a power of 2 dividing %0d and at most %0d",
@@ -192,8 +192,8 @@ module snn_engine #(
         if (THRESHOLD < 64'd1 || THRESHOLD > (64'd1 << (MEM_W - 1)) - 64'd1) begin
             $display("snn_engine: THRESHOLD %0d outside 1..2^(MEM_W-1)-1", THRESHOLD); $finish;
         end
-        if (MEM_W < 2 || SCORE_W < CODE_W1 + 1) begin
-            $display("snn_engine: widths too small (MEM_W %0d, SCORE_W %0d)", MEM_W, SCORE_W);
+        if (ACC_W < 8 + CODE_W0 + 1 || MEM_W < 2 || SCORE_W < CODE_W1 + 1) begin
+            $display("snn_engine: widths too small (ACC_W %0d, MEM_W %0d, SCORE_W %0d)", ACC_W, MEM_W, SCORE_W);
             $finish;
         end
         if (N_LAYERS < 1 || N_LAYERS > 4 || (N_LAYERS > 1 && HAS_BIAS != 0)) begin

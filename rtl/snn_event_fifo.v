@@ -19,7 +19,7 @@
 `default_nettype none
 
 module snn_event_fifo #(
-    parameter N_IN  = 784,   // pixels per image (>= 2)
+    parameter N_IN  = 784,   // pixels per image (>= 1)
     parameter DEPTH = 1024   // entries (power of 2, >= N_IN)
 ) (
     input  wire                                  clk,
@@ -49,12 +49,12 @@ module snn_event_fifo #(
     localparam [AW:0]      CNT_LAST = D_LAST_I[AW:0];
     localparam [AW:0]      CNT_ONE  = {{AW{1'b0}}, 1'b1};
     localparam integer     PP_I     = N_IN - 2;
-    localparam [IDX_W-1:0] PIX_PREV = PP_I[IDX_W-1:0];  // the pixel before the last
+    localparam [IDX_W-1:0] PIX_PREV = PP_I[IDX_W-1:0];  // the pixel before the last (N_IN >= 2)
 
 `ifndef SYNTHESIS
     initial begin
-        if ((1 << AW) != DEPTH || DEPTH < N_IN || N_IN < 2) begin
-            $display("snn_event_fifo: DEPTH must be a power of 2 >= N_IN >= 2, got %0d, %0d", DEPTH, N_IN);
+        if ((1 << AW) != DEPTH || DEPTH < N_IN || N_IN < 1) begin
+            $display("snn_event_fifo: DEPTH must be a power of 2 >= N_IN >= 1, got %0d, %0d", DEPTH, N_IN);
             $finish;
         end
     end
@@ -102,7 +102,7 @@ module snn_event_fifo #(
     always @(posedge clk) begin
         if (rst) begin
             pix_q      <= {IDX_W{1'b0}};
-            pix_last_q <= 1'b0;
+            pix_last_q <= (N_IN == 1);
             wptr_q     <= {AW{1'b0}};
             cnt_q      <= {(AW+1){1'b0}};
             nf_q       <= 1'b1;
@@ -116,7 +116,7 @@ module snn_event_fifo #(
         end else begin
             if (s_fire) begin
                 pix_q      <= pix_last_q ? {IDX_W{1'b0}} : pix_q + 1'b1;
-                pix_last_q <= ~pix_last_q & (pix_q == PIX_PREV);
+                pix_last_q <= (N_IN == 1) | (~pix_last_q & (pix_q == PIX_PREV));
             end
             if (we) wptr_q <= wptr_q + 1'b1;
             cnt_q     <= cnt_q + {{AW{1'b0}}, we} - {{AW{1'b0}}, free};

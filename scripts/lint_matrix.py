@@ -34,6 +34,10 @@ CORE_TESTS = {
     "test_lif_pipe": "lif_pipe",
     "test_lif_neuron": "lif_neuron",
     "test_ram_sdp": "ram_sdp",
+    "test_snn_event_fifo": "snn_event_fifo",
+    "test_snn_accum": "snn_accum",
+    "test_snn_lif_stage": "snn_lif_stage",
+    "test_snn_output": "snn_output",
     "test_snn_raster": "snn_raster",
 }
 RTL = sorted(str(p) for p in (ROOT / "rtl").glob("*.v"))

@@ -417,12 +417,16 @@ def test_cycle_model_and_bounds():
     x[1, 10] = 5  # one nonzero pixel, last pixel zero
     x[2, :] = 1  # all pixels, last pixel nonzero
     c = rtlsim.cycle_model(p, x)
-    base = 1 + 16 * 128 + 4 + 12 + 1  # DRAIN (ternary) + LIF + TAIL + ARG (N_OUT + 2) + OUT
-    # a zero last pixel costs one row (WPR = 4 words) of its own
-    assert c.tolist() == [base + 4, base + 8, base + 784 * 4]
+    # ternary, LANES 16 (default), P_LIF 1: 8 groups in 9 rounds; accumulation E + 5 cycles
+    # (E = nonzero pixels + a zero last pixel's entry), LIF 16 * 16 + 1; then TAIL 3, ARG 12, OUT 1
+    tail = 3 + 12 + 1
+    assert c.tolist() == [6 + 7 * 257 + 257 + tail, 7 + 7 * 257 + 257 + tail, 789 * 8 + 257 + tail]
     assert rtlsim.bound_cycles(p, x).tolist() == [0, 4, 3136]
     q8 = ex.engine_params(make_net(8))
-    assert rtlsim.cycle_model(q8, x[:1]).tolist() == [2 + 16 * 128 + 4 + 12 + 1 + 16]
+    # q8: LANES 8, 16 groups, accumulation E + 6 (the multiplier stage), LIF 16 * 8 + 1
+    assert rtlsim.cycle_model(q8, x[:1]).tolist() == [7 + 15 * 129 + 129 + tail]
+    # LANES 32, P_LIF 2: 4 groups, LIF 16 * 16 + 1
+    assert rtlsim.cycle_model(p, x[:1], 2, 32).tolist() == [6 + 3 * 257 + 257 + tail]
     with pytest.raises(ValueError, match="pixels"):
         rtlsim.cycle_model(p, np.zeros((1, 10)))
 
@@ -457,10 +461,22 @@ def test_cli_sim_rejects_bad_options(exported, capsys):
 def test_lif_lanes_must_divide_the_hidden_layer():
     p = ex.engine_params(make_net(2))
     x = np.zeros((1, 784), dtype=np.int64)
-    for bad in (0, 3, 64, 128):
+    for bad in (0, 3, 16, 64, 128):  # LANES 16: at most 8 LIF lanes
         with pytest.raises(ValueError, match="LIF lanes"):
             rtlsim.cycle_model(p, x, bad)
-    assert rtlsim.cycle_model(p, x, 4)[0] == 4 + 1 + 16 * 32 + 4 + 12 + 1
+    assert rtlsim.cycle_model(p, x, 4)[0] == 6 + 7 * 65 + 65 + 3 + 12 + 1
+
+
+def test_accumulation_lanes_must_divide_the_word():
+    p = ex.engine_params(make_net(2))  # ternary: 32 codes per weight word
+    x = np.zeros((1, 784), dtype=np.int64)
+    for bad in (0, 1, 3, 12, 64):
+        with pytest.raises(ValueError, match="accumulation lanes"):
+            rtlsim.cycle_model(p, x, 1, bad)
+    assert rtlsim.default_lanes(p) == 16
+    assert rtlsim.default_lanes(ex.engine_params(make_net(8))) == 8
+    assert rtlsim.default_lanes(ex.engine_params(make_net(16))) == 4
+    assert rtlsim.default_lanes(ex.engine_params(make_net(1, (784, 6, 10)))) == 8  # 2^clog2(6)
 
 
 @pytest.mark.parametrize("name", ["ternary", "q8"])

@@ -43,7 +43,14 @@ def _core(module: str) -> tuple[str, ...]:
     return (f"verif/test_{module}.py", "-m", "not slow", "-k", "icarus and not catches")
 
 
-_ENGINE = ("verif/test_snn_engine.py", "-m", "not slow", "-k", "icarus and not catches and not 8hid")
+# the small engine sets: one group (6 hidden), two groups with biases, seven with a padded last group
+_ENGINE = (
+    "verif/test_snn_engine.py",
+    "-m",
+    "not slow",
+    "-k",
+    "icarus and (6hid or ternary-bias or ternary-pad) and not catches and not case",
+)
 _ENGINE_STALL = ("verif/test_snn_engine.py", "-k", "stall", "-m", "not slow")
 _ENGINE_X = ("verif/test_snn_engine.py", "-k", "x_reset", "-m", "not slow")
 
@@ -153,59 +160,90 @@ MUTANT_LIST: tuple[Mutant, ...] = (
         "logical instead of arithmetic shift in the leak (wrong for negative membranes)",
         _core("lif_pipe"),
     ),
+    # ---- the engine's modules (snn_event_fifo, snn_accum, snn_lif_stage, snn_output) and its control
     Mutant(
         "engine_ring_no_clear",
-        "snn_engine.v",
-        (("wire              ring_clr  = t_last;", "wire              ring_clr  = 1'b0;"),),
-        "the current rings keep the previous image's currents",
+        "snn_accum.v",
+        (("if (rst | load) acc_q <= {ACC_W{1'b0}};", "if (rst) acc_q <= {ACC_W{1'b0}};"),),
+        "the accumulators keep the previous group's currents (not cleared at the hand-over)",
         _ENGINE,
+    ),
+    Mutant(
+        "accum_done_early",
+        "snn_accum.v",
+        (("else     done_q <= b_last_q;", "else     done_q <= a_last_q;"),),
+        "done one cycle early: the hold registers take the currents without the last event",
+        _core("snn_accum"),
+    ),
+    Mutant(
+        "engine_ring_reset",
+        "snn_accum.v",
+        (("if (rst | load) acc_q <= {ACC_W{1'b0}};", "if (load) acc_q <= {ACC_W{1'b0}};"),),
+        "reset does not clear the accumulators (power-up contents leak into the first image)",
+        _ENGINE_X,
     ),
     Mutant(
         "engine_tail_cycles",
         "snn_engine.v",
-        (("cnt_q   <= 3'd3;", "cnt_q   <= 3'd4;"),),
+        (("cnt_q   <= 2'd2;", "cnt_q   <= 2'd3;"),),
         "one idle cycle more in the LIF tail (cycle model broken)",
         _ENGINE,
     ),
     Mutant(
-        "engine_out_overwrite",
+        "engine_release_early",
         "snn_engine.v",
-        (("S_OUT: if (out_free) begin", "S_OUT: begin"),),
+        ((".release_pass(acc_on_q & g_last_q & ~deep_q)", ".release_pass(acc_on_q & ~deep_q)"),),
+        "the FIFO frees the image's entries in the first group's pass: later groups replay the next image",
+        _ENGINE,
+    ),
+    Mutant(
+        "engine_out_overwrite",
+        "snn_output.v",
+        (("A_OUT: if (out_free) begin", "A_OUT: begin"),),
         "the next result overwrites one that m_ready has not taken",
         _ENGINE_STALL,
     ),
     Mutant(
+        "engine_argmax_tie",
+        "snn_output.v",
+        (("(nxt_q > best_q)", "(nxt_q >= best_q)"),),
+        "argmax ties go to the highest index instead of the lowest",
+        _core("snn_output"),
+    ),
+    Mutant(
         "engine_fifo_overflow",
-        "snn_engine.v",
-        (("\n                    | ((ram_cnt_q == CNT_LAST) & f_we & ~f_rd)", ""),),
+        "snn_event_fifo.v",
+        (("| ((cnt_q == CNT_LAST) & we & ~free)", ""),),
         "the FIFO's not-full flag falls one write late: a full FIFO accepts one entry more",
         _ENGINE_STALL,
     ),
     Mutant(
         "engine_img_count",
-        "snn_engine.v",
-        (("wire img_out  = pop & head_last;", "wire img_out  = pop;"),),
-        "every popped entry counts as a finished image: images start before they are complete",
+        "snn_event_fifo.v",
+        (("wire             img_out = free & e_last;", "wire             img_out = free;"),),
+        "every released entry counts as a finished image: images start before they are complete",
         _ENGINE,
     ),
     Mutant(
-        "engine_argmax_tie",
-        "snn_engine.v",
-        (("(nxt_q > best_q)", "(nxt_q >= best_q)"),),
-        "argmax ties go to the highest index instead of the lowest",
-        _ENGINE,
+        "fifo_free_every_pass",
+        "snn_event_fifo.v",
+        (("wire             free    = e_valid & release_pass;", "wire             free    = e_valid;"),),
+        "every pass frees the entries it reads: the replayed image is overwritten by the next",
+        _core("snn_event_fifo"),
     ),
     Mutant(
-        "engine_ring_reset",
-        "snn_engine.v",
-        (
-            (
-                "wire                   tail_clr = rst | (rot & ring_clr);",
-                "wire                   tail_clr = rot & ring_clr;",
-            ),
-        ),
-        "reset does not clear the current rings (power-up contents leak into the first image)",
-        _ENGINE_X,
+        "lif_stage_first",
+        "snn_lif_stage.v",
+        (("v_old = s2_first_q ? {MEM_W{1'b0}} : v_prev;", "v_old = v_prev;"),),
+        "the first step starts from the bank's old membrane instead of 0",
+        _core("snn_lif_stage"),
+    ),
+    Mutant(
+        "lif_stage_forward",
+        "snn_lif_stage.v",
+        (("assign v_prev = s4_v_q[q*MEM_W +: MEM_W];", "assign v_prev = v_next[q*MEM_W +: MEM_W];"),),
+        "two membranes per lane: the forwarded membrane is taken one cycle early (the other neuron's)",
+        _core("snn_lif_stage"),
     ),
     Mutant(
         "raster_scan_order",

@@ -431,20 +431,12 @@ class Engine:
                 for t, j in zip(*np.nonzero(seen[ly] != 1)):
                     mm.check(int(t * nl + j), f"{tag} t={t} n={j} trace samples", int(seen[ly][t, j]), 1)
                 ok = seen[ly] == 1
-                for t, j in zip(*np.nonzero(ok & (spk[ly] != g.spikes[ly][k]))):
-                    mm.check(
-                        int(t * nl + j),
-                        f"{tag} t={t} n={j} spike",
-                        int(spk[ly][t, j]),
-                        int(g.spikes[ly][k, t, j]),
-                    )
-                for t, j in zip(*np.nonzero(ok & (mem[ly] != g.membranes[ly][k]))):
-                    mm.check(
-                        int(t * nl + j),
-                        f"{tag} t={t} n={j} membrane",
-                        int(mem[ly][t, j]),
-                        int(g.membranes[ly][k, t, j]),
-                    )
+                pairs = (("spike", spk[ly], g.spikes[ly][k]), ("membrane", mem[ly], g.membranes[ly][k]))
+                for what, got, want in pairs:
+                    for t, j in zip(*np.nonzero(ok & (got != want))):
+                        mm.check(
+                            int(t * nl + j), f"{tag} t={t} n={j} {what}", int(got[t, j]), int(want[t, j])
+                        )
         mm.check(-1, "results", len(self.results), n)
         for k, (cls, scores) in enumerate(self.results[:n]):
             mm.check(k, f"image {k} scores", scores, [int(s) for s in g.scores[k]])

@@ -55,13 +55,7 @@ def register(subparsers) -> None:
         "--backpressure", type=int, default=0, metavar="PCT", help="random cycles with m_ready low (percent)"
     )
     p.add_argument("--seed", type=int, default=1, help="seed of the gap/back-pressure patterns")
-    p.add_argument(
-        "--lif-lanes",
-        type=int,
-        default=1,
-        metavar="P",
-        help="parallel LIF lanes of the engine (P_LIF: 1, 2, 4, ...; divides the hidden size)",
-    )
+    add_lane_options(p)
     p.add_argument(
         "--build-dir",
         type=Path,
@@ -70,6 +64,25 @@ def register(subparsers) -> None:
         help="simulator build cache (default build/rtlsim)",
     )
     p.set_defaults(func=run)
+
+
+def add_lane_options(p) -> None:
+    """The engine's lane options (``--lanes``, ``--lif-lanes``), shared by sim and synth."""
+    p.add_argument(
+        "--lanes",
+        type=int,
+        default=None,
+        metavar="L",
+        help="accumulation lanes of the engine (LANES: hidden neurons per group; default: the "
+        "engine's, 16 for 1-2-bit codes, 8 otherwise)",
+    )
+    p.add_argument(
+        "--lif-lanes",
+        type=int,
+        default=1,
+        metavar="P",
+        help="parallel LIF lanes of the engine (P_LIF: 1, 2, 4, ...; divides the hidden size, at most LANES/2)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 build_root=args.build_dir,
                 p_lif=args.lif_lanes,
+                lanes=args.lanes,
                 progress=tick,
             )
         except SimError as e:

@@ -16,6 +16,7 @@ from pathlib import Path
 from .. import progress
 from .. import synth as flow
 from . import UserError, add_parser, emit
+from .sim import add_lane_options
 
 
 def register(subparsers) -> None:
@@ -42,21 +43,7 @@ def register(subparsers) -> None:
     p.add_argument(
         "--freq", type=float, default=48.0, help="nextpnr target frequency in MHz (a miss is reported)"
     )
-    p.add_argument(
-        "--lanes",
-        type=int,
-        default=None,
-        metavar="L",
-        help="accumulation lanes of the engine (LANES: hidden neurons per group; default: the "
-        "engine's, 16 for 1-2-bit codes, 8 otherwise)",
-    )
-    p.add_argument(
-        "--lif-lanes",
-        type=int,
-        default=1,
-        metavar="P",
-        help="parallel LIF lanes of the engine (P_LIF: 1, 2, 4, ...; at most LANES/2)",
-    )
+    add_lane_options(p)
     p.add_argument(
         "--bitstream",
         action=argparse.BooleanOptionalAction,
