@@ -135,8 +135,28 @@ module snn_raster #(
     end
 
     wire [LANES-1:0] w_rest = w_q & (w_q - 1'b1);  // w_q without its lowest set bit
-    wire [LANES-1:0] w_rest2 = w_rest & (w_rest - 1'b1);
-    wire [LANES-1:0] r_rest  = rdata & (rdata - 1'b1);
+    // set bits of w_q and of rdata, counted up to 3 by an adder tree (no carry chain): w_end_q
+    // of the next word is "at most one set bit"
+    wire [1:0] pop_w, pop_r;
+    genvar v, n;
+    generate
+        for (v = 0; v < 2; v = v + 1) begin : g_pop
+            wire [LANES-1:0]      src = (v == 0) ? w_q : rdata;
+            wire [4*LANES-3:0]    c;   // node i at [2*i +: 2]; leaves LANES-1 .. 2*LANES-2
+            for (n = 0; n < LANES; n = n + 1) begin : g_leaf
+                assign c[2*(LANES-1+n) +: 2] = {1'b0, src[n]};
+            end
+            for (n = 0; n < LANES - 1; n = n + 1) begin : g_node
+                wire [2:0] sum = {1'b0, c[2*(2*n+1) +: 2]} + {1'b0, c[2*(2*n+2) +: 2]};
+                assign c[2*n +: 2] = sum[2] ? 2'd3 : sum[1:0];
+            end
+            if (v == 0) begin : g_w
+                assign pop_w = c[1:0];
+            end else begin : g_r
+                assign pop_r = c[1:0];
+            end
+        end
+    endgenerate
     wire             adv    = ~m_valid | m_ready;   // the output register can take a beat
     wire             work   = scan_busy & ~fin_q & adv;
     // registered (from the word written into w_q), so no carry chain drives the enables and the
@@ -175,7 +195,7 @@ module snn_raster #(
             if (w_end) begin
                 if (more) begin
                     w_q     <= rdata;
-                    w_end_q <= (r_rest == {LANES{1'b0}});
+                    w_end_q <= (pop_r <= 2'd1);
                     w_g_q   <= ld_g_q[G_AW-1:0];
                     ld_g_q  <= ld_g_q + 1'b1;
                 end else begin
@@ -185,7 +205,7 @@ module snn_raster #(
                 end
             end else begin
                 w_q     <= w_rest;
-                w_end_q <= (w_rest2 == {LANES{1'b0}});
+                w_end_q <= (pop_w <= 2'd2);   // w_rest has at most one
             end
             if (re_nxt) rd_g_q <= rd_g_q + 1'b1;
         end else if (adv) begin
