@@ -281,7 +281,7 @@ class Engine:
     async def _cycle(self):
         dut = self.dut
         p = self.p
-        w = max(p.MEM_W, *p.MEM_W_L)  # the trace's membrane width (the widest layer)
+        w = max((p.MEM_W, *p.MEM_W_L))  # the trace's membrane width (the widest layer)
         mask = (1 << w) - 1
         sw, smask = p.SCORE_W, (1 << p.SCORE_W) - 1
         busy_cnt = 0

@@ -297,7 +297,7 @@ def harness_widths(p: EngineParams) -> dict:
     """The port widths tb_engine takes for a deeper engine (its defaults are one layer's)."""
     if p.N_LAYERS == 1:
         return {}
-    return {"TB_W0_AW": p.W0_AW, "TB_HID_AW": p.HID_AW, "TB_MEM_W": max(p.MEM_W, *p.MEM_W_L)}
+    return {"TB_W0_AW": p.W0_AW, "TB_HID_AW": p.HID_AW, "TB_MEM_W": max((p.MEM_W, *p.MEM_W_L))}
 
 
 def verilator_bin_dir() -> str | None:
