@@ -135,25 +135,28 @@ module snn_raster #(
     end
 
     wire [LANES-1:0] w_rest = w_q & (w_q - 1'b1);  // w_q without its lowest set bit
-    // set bits of w_q and of rdata, counted up to 3 by an adder tree (no carry chain): w_end_q
-    // of the next word is "at most one set bit"
-    wire [1:0] pop_w, pop_r;
+    // "at least two set bits" of w_rest and of rdata, by a tree of LUTs (no carry chain): w_end_q
+    // of the next word is its negation (at most one set bit)
+    wire two_w, two_r;
     genvar v, n;
     generate
-        for (v = 0; v < 2; v = v + 1) begin : g_pop
-            wire [LANES-1:0]      src = (v == 0) ? w_q : rdata;
-            wire [4*LANES-3:0]    c;   // node i at [2*i +: 2]; leaves LANES-1 .. 2*LANES-2
+        for (v = 0; v < 2; v = v + 1) begin : g_two
+            wire [LANES-1:0]   src = (v == 0) ? w_rest : rdata;
+            wire [2*LANES-2:0] any;  // node i: children 2i+1, 2i+2; leaves LANES-1 .. 2*LANES-2
+            wire [2*LANES-2:0] two;
             for (n = 0; n < LANES; n = n + 1) begin : g_leaf
-                assign c[2*(LANES-1+n) +: 2] = {1'b0, src[n]};
+                assign any[LANES-1+n] = src[n];
+                assign two[LANES-1+n] = 1'b0;
             end
             for (n = 0; n < LANES - 1; n = n + 1) begin : g_node
-                wire [2:0] sum = {1'b0, c[2*(2*n+1) +: 2]} + {1'b0, c[2*(2*n+2) +: 2]};
-                assign c[2*n +: 2] = sum[2] ? 2'd3 : sum[1:0];
+                assign any[n] = any[2*n+1] | any[2*n+2];
+                assign two[n] = two[2*n+1] | two[2*n+2] | (any[2*n+1] & any[2*n+2]);
             end
+            wire unused_any = &{any[0], 1'b0};
             if (v == 0) begin : g_w
-                assign pop_w = c[1:0];
+                assign two_w = two[0];
             end else begin : g_r
-                assign pop_r = c[1:0];
+                assign two_r = two[0];
             end
         end
     endgenerate
@@ -195,7 +198,7 @@ module snn_raster #(
             if (w_end) begin
                 if (more) begin
                     w_q     <= rdata;
-                    w_end_q <= (pop_r <= 2'd1);
+                    w_end_q <= ~two_r;
                     w_g_q   <= ld_g_q[G_AW-1:0];
                     ld_g_q  <= ld_g_q + 1'b1;
                 end else begin
@@ -205,7 +208,7 @@ module snn_raster #(
                 end
             end else begin
                 w_q     <= w_rest;
-                w_end_q <= (pop_w <= 2'd2);   // w_rest has at most one
+                w_end_q <= ~two_w;
             end
             if (re_nxt) rd_g_q <= rd_g_q + 1'b1;
         end else if (adv) begin
