@@ -135,11 +135,19 @@ module snn_accum #(
         end
     endgenerate
     // layers 1..: word BASE_l + j * WPR_l + w (the rows of each layer after those of the one before)
+    // the read stage: layer 0's events read at once; a later layer's events first register their
+    // address (base + row * WPR_l + word: an adder that must not sit between the raster and the
+    // weight memory), so they read one cycle later
     wire [W0_AW-1:0] rd_addr;
+    wire             rd_valid, rd_last;
+    wire [7:0]       rd_pix;
     generate
         if (N_LAYERS == 1) begin : g_one_layer
             wire unused_layer = &{layer, 1'b0};
-            assign rd_addr = rd_addr0;
+            assign rd_addr  = rd_addr0;
+            assign rd_valid = e_valid;
+            assign rd_last  = e_last;
+            assign rd_pix   = e_pix;
         end else begin : g_layers
             localparam integer WPR1_I  = (N_H1 + CPW - 1) / CPW;
             localparam integer WPR2_I  = (N_H2 + CPW - 1) / CPW;
@@ -166,7 +174,21 @@ module snn_accum #(
                     default: addr_l = BASE3_A + j_a * WPR3_A + w_a;
                 endcase
             end
-            assign rd_addr = (layer == 2'd0) ? rd_addr0 : addr_l;
+            reg              d_valid_q, d_last_q;
+            reg  [7:0]       d_pix_q;
+            reg  [W0_AW-1:0] d_addr_q;
+            always @(posedge clk) begin
+                if (rst) d_valid_q <= 1'b0;
+                else     d_valid_q <= e_valid & (layer != 2'd0);
+                d_last_q <= e_last;
+                d_pix_q  <= e_pix;
+                d_addr_q <= addr_l;
+            end
+            wire deep = (layer != 2'd0);
+            assign rd_addr  = deep ? d_addr_q : rd_addr0;
+            assign rd_valid = deep ? d_valid_q : e_valid;
+            assign rd_last  = deep ? d_last_q : e_last;
+            assign rd_pix   = deep ? d_pix_q : e_pix;
         end
     endgenerate
 
@@ -180,7 +202,7 @@ module snn_accum #(
         end else begin : g_w0_ebr
             ram_sdp #(.DATA_W(64), .DEPTH(W0_DEPTH), .INIT_FILE(W0_FILE)) u_w0 (
                 .clk(clk), .we(w_we), .waddr(w_addr), .wdata(w_data),
-                .re(e_valid), .raddr(rd_addr), .rdata(w0_rdata)
+                .re(rd_valid), .raddr(rd_addr), .rdata(w0_rdata)
             );
         end
     endgenerate
@@ -208,12 +230,12 @@ module snn_accum #(
             b_valid_q <= 1'b0;
             b_last_q  <= 1'b0;
         end else begin
-            a_valid_q <= e_valid;
-            a_last_q  <= e_valid & e_last;
+            a_valid_q <= rd_valid;
+            a_last_q  <= rd_valid & rd_last;
             b_valid_q <= a_valid_q;
             b_last_q  <= a_last_q;
         end
-        a_pix_q <= e_pix;
+        a_pix_q <= rd_pix;
         a_sub_q <= sub_q;
         b_pix_q <= a_pix_q;
         codes_q <= codes_sel;

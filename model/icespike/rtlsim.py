@@ -167,7 +167,7 @@ def cycle_model(
     steps of group r-1 (``B = T * LANES / P_LIF + 1`` cycles); a round lasts as long as its
     longer part: ``A + (G - 1) * max(A, B) + B``. Each later hidden layer l adds ``3`` (the LIF
     pipeline drains) and ``G_l * T + 1`` rounds of one (group, step): round (g, t) scans raster
-    row t of layer l-1 and accumulates (``A_t = 7 + S_t``, ``+1`` for 4/8/16-bit codes, ``S_t`` =
+    row t of layer l-1 and accumulates (``A_t = 8 + S_t``, ``+1`` for 4/8/16-bit codes, ``S_t`` =
     the sum over the row's words of max(1, spikes in the word), :func:`raster_scan`) while the
     LIF stage runs the previous round's step (``B_l = LANES / P_LIF + 1``):
     ``A_0 + sum over the next rounds of max(A_t, B_l) + B_l``. Then ``TAIL = 3``,
@@ -206,7 +206,7 @@ def cycle_model(
         pad = np.zeros((len(x), p.T, words * lanes), np.int64)
         pad[:, :, : sizes[li - 1]] = s
         scan = np.maximum(pad.reshape(len(x), p.T, words, lanes).sum(axis=3), 1).sum(axis=2)  # (N, T)
-        a_t = scan + 7 + drain
+        a_t = scan + 8 + drain
         b_l = lanes // p_lif + 1
         g_l = -(-sizes[li] // lanes)
         # rounds (g, t) in order g-major; round 0 alone, then max(A, B) per round, then B
