@@ -134,14 +134,17 @@ module snn_raster #(
             if (w_q[k]) low = k[LANE_W-1:0];
     end
 
-    wire [LANES-1:0] w_rest = w_q & (w_q - 1'b1);  // w_q without its lowest set bit
-    // "at least two set bits" of w_rest and of rdata, by a tree of LUTs (no carry chain): w_end_q
-    // of the next word is its negation (at most one set bit)
+    reg  [LANES-1:0] w_rest_q;  // w_q without its lowest set bit (registered beside w_q)
+    wire [LANES-1:0] w_rest2 = w_rest_q & (w_rest_q - 1'b1);
+    wire [LANES-1:0] r_rest  = rdata & (rdata - 1'b1);
+    // "at least two set bits" of w_rest_q and of rdata, by a tree of LUTs (no carry chain): the
+    // next w_end_q is its negation (at most one set bit). Every path starts at a register or the
+    // RAM's output and has at most one carry chain or one tree.
     wire two_w, two_r;
     genvar v, n;
     generate
         for (v = 0; v < 2; v = v + 1) begin : g_two
-            wire [LANES-1:0]   src = (v == 0) ? w_rest : rdata;
+            wire [LANES-1:0]   src = (v == 0) ? w_rest_q : rdata;
             wire [2*LANES-2:0] any;  // node i: children 2i+1, 2i+2; leaves LANES-1 .. 2*LANES-2
             wire [2*LANES-2:0] two;
             for (n = 0; n < LANES; n = n + 1) begin : g_leaf
@@ -187,6 +190,7 @@ module snn_raster #(
             rd_g_q    <= ONE_G;
             ld_g_q    <= {GC_W{1'b0}};
             w_q       <= {LANES{1'b0}};  // an empty word "before" word 0: the first cycle loads it
+            w_rest_q  <= {LANES{1'b0}};
             w_end_q   <= 1'b1;
         end else if (done) begin
             scan_busy <= 1'b0;
@@ -197,18 +201,21 @@ module snn_raster #(
             m_idx   <= {w_g_q, low};
             if (w_end) begin
                 if (more) begin
-                    w_q     <= rdata;
-                    w_end_q <= ~two_r;
+                    w_q      <= rdata;
+                    w_rest_q <= r_rest;
+                    w_end_q  <= ~two_r;
                     w_g_q   <= ld_g_q[G_AW-1:0];
                     ld_g_q  <= ld_g_q + 1'b1;
                 end else begin
-                    w_q     <= {LANES{1'b0}};
-                    w_end_q <= 1'b1;
-                    fin_q   <= 1'b1;
+                    w_q      <= {LANES{1'b0}};
+                    w_rest_q <= {LANES{1'b0}};
+                    w_end_q  <= 1'b1;
+                    fin_q    <= 1'b1;
                 end
             end else begin
-                w_q     <= w_rest;
-                w_end_q <= ~two_w;
+                w_q      <= w_rest_q;
+                w_rest_q <= w_rest2;
+                w_end_q  <= ~two_w;
             end
             if (re_nxt) rd_g_q <= rd_g_q + 1'b1;
         end else if (adv) begin
