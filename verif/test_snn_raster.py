@@ -124,20 +124,25 @@ class Raster:
                 scan = None
 
 
-@cocotb.test()
-async def layers_through_the_raster(dut):
-    """Random layers written and scanned through the two buffers; indices and cycles exact."""
+async def start(dut, what: str, seed: int) -> Raster:
+    """Clock, inputs idle, two cycles of reset: the driver of a fresh test."""
     p = tb_params()
-    rng = random.Random(tb_seed())
     await start_clock(dut)
-    mm = Mismatches(f"snn_raster {p}")
-    r = Raster(dut, p, rng, mm)
+    r = Raster(dut, p, random.Random(seed), Mismatches(f"snn_raster {what} {p}"))
     r.idle()
     dut.sel.value = 0
     dut.rst.value = 1
     for _ in range(2):
         await FallingEdge(dut.clk)
     dut.rst.value = 0
+    return r
+
+
+@cocotb.test()
+async def layers_through_the_raster(dut):
+    """Random layers written and scanned through the two buffers; indices and cycles exact."""
+    r = await start(dut, "layers", tb_seed())
+    rng, mm = r.rng, r.mm
     prev = None
     n_scans = max(4, tb_txns() // 20)
     for layer in range(6):
@@ -154,16 +159,8 @@ async def layers_through_the_raster(dut):
 @cocotb.test()
 async def reset_in_the_middle(dut):
     """A reset in the middle of a write and a scan: idle at once, then a full layer works."""
-    p = tb_params()
-    rng = random.Random(tb_seed() + 1)
-    await start_clock(dut)
-    mm = Mismatches(f"snn_raster reset {p}")
-    r = Raster(dut, p, rng, mm)
-    r.idle()
-    dut.sel.value = 0
-    dut.rst.value = 1
-    await FallingEdge(dut.clk)
-    dut.rst.value = 0
+    r = await start(dut, "reset", tb_seed() + 1)
+    mm = r.mm
     full = np.ones((r.T, r.g_max * r.L), np.int64)
     await r.layer(0, full, None, 0)
     # start a scan of the full raster and a write, then reset after a few cycles
