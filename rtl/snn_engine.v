@@ -232,7 +232,8 @@ module snn_engine #(
     wire [FIDX_W-1:0]  e_idx;
     wire               img_ready;
     wire               start = (state_q == S_IDLE) & img_ready;
-    wire               lnext = (state_q == S_TAIL) & (cnt_q == 2'd0) & nxt_q;  // the next layer starts
+    reg                lnext_q;         // the next layer starts (TAIL's last cycle, from a register)
+    wire               lnext = lnext_q;
     wire               lstart = start | lnext;
     reg                acc_on_q;        // this round accumulates a group
     reg                acc_done_q, lif_done_q;
@@ -486,10 +487,12 @@ module snn_engine #(
             deep_q     <= 1'b0;
             ly_last_q  <= (N_LAYERS_I == 1);
             nxt_q      <= 1'b0;
+            lnext_q    <= 1'b0;
             at_q       <= 8'd0;
             at_last_q  <= (T_I == 1);
         end else begin
-            tail_q <= 1'b0;
+            tail_q  <= 1'b0;
+            lnext_q <= (state_q == S_TAIL) & (cnt_q == 2'd1) & nxt_q;
             // ---- events of the group being accumulated
             if (e_valid & e_last) rd_q <= 1'b0;
             if (acc_done) acc_done_q <= 1'b1;
