@@ -358,6 +358,9 @@ module snn_engine #(
                 localparam integer LK  = (l == 0) ? LEAK_SHIFT : {24'd0, LEAK_SHIFT_L[8*LB +: 8]};
                 localparam integer RS  = (l == 0) ? RESET_SUBTRACT : {31'd0, RESET_SUBTRACT_L[LB]};
                 localparam [63:0]  THL = (l == 0) ? THRESHOLD : THRESHOLD_L[64*LB +: 64];
+                // the layer's current width: later layers' currents fit ACC_W_L (<= ACC_W) bits,
+                // so their LIF chains are that narrow
+                localparam integer AWL = (l == 0) ? ACC_W : {24'd0, ACC_W_L[8*LB +: 8]};
                 localparam [MW-1:0] TH = THL[MW-1:0];
                 localparam LAW = (NL > 2) ? $clog2(NL) : 1;
                 localparam integer L_I = l;
@@ -366,16 +369,24 @@ module snn_engine #(
                 wire [7:0]       o_t_l;
                 wire [P_LIF-1:0] o_spike_l;
                 wire [P_LIF*MW-1:0] o_v_l;
+                wire [P_LIF*AWL-1:0] cur_l;
+                genvar c;
+                for (c = 0; c < P_LIF; c = c + 1) begin : g_cur
+                    assign cur_l[c*AWL +: AWL] = cur[c*ACC_W +: AWL];
+                end
+                if (AWL < ACC_W) begin : g_cut
+                    wire unused_cur = &{cur, 1'b0};   // the upper bits of a narrower layer's current
+                end
                 snn_lif_stage #(
-                    .N_HID(NL), .ACC_W(ACC_W), .MEM_W(MW), .LEAK_SHIFT(LK), .RESET_SUBTRACT(RS),
+                    .N_HID(NL), .ACC_W(AWL), .MEM_W(MW), .LEAK_SHIFT(LK), .RESET_SUBTRACT(RS),
                     .P_LIF(P_LIF), .GRP(GRP), .HAS_BIAS((l == 0) ? HAS_BIAS : 0),
                     .B0_FILE((l == 0) ? B0_FILE : "")
                 ) u_lif (
                     .clk(clk), .rst(rst), .threshold(TH),
                     .b_we(b_we & b_hid & (HAS_BIAS != 0) & (l == 0)), .b_addr(b_addr[LAW-1:0]),
-                    .b_data(b_data[ACC_W-1:0]),
+                    .b_data(b_data[AWL-1:0]),
                     .i_valid(lif_run_q & (ly_q == L_I[1:0])), .i_first(t0_q), .i_real(real_j),
-                    .i_j(j_q[LAW-1:0]), .i_k(k_q), .i_t(t_q), .i_cur(cur),
+                    .i_j(j_q[LAW-1:0]), .i_k(k_q), .i_t(t_q), .i_cur(cur_l),
                     .col_re(col_re_l), .col_j(col_j_l),
                     .o_valid(o_valid_l), .o_beat(o_beat_l), .o_t(o_t_l), .o_j(o_j_l),
                     .o_spike(o_spike_l), .o_v(o_v_l)
