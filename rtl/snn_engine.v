@@ -247,7 +247,7 @@ module snn_engine #(
     snn_event_fifo #(.N_IN(N_IN), .DEPTH(FIFO_DEPTH)) u_fifo (
         .clk(clk), .rst(rst),
         .s_valid(s_valid), .s_ready(s_ready), .s_data(s_data),
-        .rd(rd_q), .rewind(new_round), .release_pass(acc_on_q & g_last_q & ~deep_q),
+        .rd(rd_q), .rewind(new_round), .release_pass(acc_on_q & g_last_q),  // (layers 1.. read no events)
         .e_valid(e_valid), .e_last(e_last), .e_pix(e_pix), .e_idx(e_idx),
         .img_ready(img_ready)
     );

@@ -192,7 +192,7 @@ MUTANT_LIST: tuple[Mutant, ...] = (
     Mutant(
         "engine_release_early",
         "snn_engine.v",
-        ((".release_pass(acc_on_q & g_last_q & ~deep_q)", ".release_pass(acc_on_q & ~deep_q)"),),
+        ((".release_pass(acc_on_q & g_last_q)", ".release_pass(acc_on_q)"),),
         "the FIFO frees the image's entries in the first group's pass: later groups replay the next image",
         _ENGINE,
     ),
