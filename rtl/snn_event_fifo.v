@@ -119,10 +119,10 @@ module snn_event_fifo #(
                 pix_last_q <= (N_IN == 1) | (~pix_last_q & (pix_q == PIX_PREV));
             end
             if (we) wptr_q <= wptr_q + 1'b1;
-            cnt_q     <= cnt_q + {{AW{1'b0}}, we} - {{AW{1'b0}}, free};
+            cnt_q     <= cnt_q + {{AW{free & ~we}}, free ^ we};          // +1, -1 or 0: one carry chain
             nf_q      <= nf_d;
             img_in_q  <= we & pix_last_q;
-            img_cnt_q <= img_cnt_q + {{AW{1'b0}}, img_in_q} - {{AW{1'b0}}, img_out};
+            img_cnt_q <= img_cnt_q + {{AW{img_out & ~img_in_q}}, img_out ^ img_in_q};
             img_ne_q  <= img_ne_d;
             rd_q      <= rd;
             if (rewind) rptr_q <= base_q;
