@@ -51,6 +51,8 @@ module snn_engine_props #(
     wire [1:0]       f_state;     // dut.state_q
     wire [1:0]       f_cnt;       // dut.u_fifo.cnt_q
     wire             f_nf;        // dut.u_fifo.nf_q
+    wire             f_we_q;      // dut.u_fifo.we_q (an accepted entry is written this cycle)
+    wire [9:0]       f_wdata;     // dut.u_fifo.wdata_q ({last, pixel, index})
     wire [1:0]       f_img_cnt;   // dut.u_fifo.img_cnt_q
     wire             f_img_ne;    // dut.u_fifo.img_ne_q
     wire             f_img_in;    // dut.u_fifo.img_in_q
@@ -86,14 +88,16 @@ module snn_engine_props #(
     // (one group here: the accumulating round once its reads have stopped), or later
     wire released = (f_state == S_TAIL) || (f_state == S_OUT)
                  || (f_state == S_RUN && (!f_acc_on || !f_rd));
-    wire [3:0] in_flight = {2'b00, f_img_cnt} + {3'd0, f_img_in} + {3'd0, released} + {3'd0, m_valid};
+    wire [3:0] in_flight = {2'b00, f_img_cnt} + {3'd0, f_img_in} + {3'd0, f_we_q & f_wdata[9]}
+                         + {3'd0, released} + {3'd0, m_valid};
 
     always @(*)
         if (f_init && !rst) begin
             // FIFO
             assert (f_cnt <= FIFO_DEPTH);
             assert (s_ready == f_nf);
-            assert (f_nf == (f_cnt != FIFO_DEPTH));
+            assert (f_cnt + f_we_q <= FIFO_DEPTH);
+            assert (f_nf == (f_cnt + f_we_q < FIFO_DEPTH));
             assert (f_img_ne == (f_img_cnt != 2'd0));
             assert (f_img_cnt + f_img_in <= f_cnt);
             // no image lost or duplicated

@@ -1,7 +1,7 @@
 // snn_event_fifo: zero skip and the input event FIFO of snn_engine, with image replay.
 //
 // Write side: a pixel counter tags each accepted pixel with its index; only nonzero pixels are
-// written, as {last, pixel, index}; the last pixel of an image is always written, with last = 1
+// written (one cycle after they are accepted, from a register), as {last, pixel, index}; the last pixel of an image is always written, with last = 1
 // (even when it is zero). A count of complete images held (img_ready) lets the engine start an
 // image only when all of its entries are present.
 //
@@ -48,6 +48,8 @@ module snn_event_fifo #(
     localparam [AW:0]      CNT_FULL = D_I[AW:0];
     localparam [AW:0]      CNT_LAST = D_LAST_I[AW:0];
     localparam [AW:0]      CNT_ONE  = {{AW{1'b0}}, 1'b1};
+    localparam integer     D_LAST2_I = DEPTH - 2;
+    localparam [AW:0]      CNT_LAST2 = D_LAST2_I[AW:0];
     localparam integer     PP_I     = N_IN - 2;
     localparam [IDX_W-1:0] PIX_PREV = PP_I[IDX_W-1:0];  // the pixel before the last (N_IN >= 2)
 
@@ -70,9 +72,10 @@ module snn_event_fifo #(
     reg              img_ne_q;         // img_cnt_q != 0
     reg              img_in_q;         // an image's last entry was written last cycle
 
+    reg              we_q;             // an accepted entry is written this cycle
+    reg  [ENT_W-1:0] wdata_q;          // ... this one
     wire             s_fire  = s_valid & nf_q;
-    wire             we      = s_fire & ((s_data != 8'd0) | pix_last_q);
-    wire [ENT_W-1:0] wdata   = {pix_last_q, s_data, pix_q};
+    wire             we      = s_fire & ((s_data != 8'd0) | pix_last_q);  // accepted entry
     assign s_ready = nf_q;
 
     // ------------------------------------------------------------ read side
@@ -90,12 +93,15 @@ module snn_event_fifo #(
     wire             img_out = free & e_last;              // an image leaves
 
     ram_sdp #(.DATA_W(ENT_W), .DEPTH(DEPTH), .INIT_FILE("")) u_ram (
-        .clk(clk), .we(we), .waddr(wptr_q), .wdata(wdata),
+        .clk(clk), .we(we_q), .waddr(wptr_q), .wdata(wdata_q),
         .re(rd), .raddr(rptr_q), .rdata(rdata)
     );
 
-    // flags of the next counts from comparisons of the current ones (no adder in the path)
-    wire nf_d     = ~(((cnt_q == CNT_FULL) & ~free) | ((cnt_q == CNT_LAST) & we & ~free));
+    // flags of the next counts from comparisons of the current ones (no adder in the path).
+    // Not full next cycle: cnt_q + we_q - free (entries written then) + we (pending then) < DEPTH.
+    wire nf_d     = ~(((cnt_q == CNT_FULL) & ~(free & ~we))
+                    | ((cnt_q == CNT_LAST) & ((we_q & we) | ((we_q ^ we) & ~free)))
+                    | ((cnt_q == CNT_LAST2) & we_q & we & ~free));
     wire img_ne_d = ~(((img_cnt_q == {(AW+1){1'b0}}) & ~img_in_q)
                     | ((img_cnt_q == CNT_ONE) & img_out & ~img_in_q));
 
@@ -106,6 +112,7 @@ module snn_event_fifo #(
             wptr_q     <= {AW{1'b0}};
             cnt_q      <= {(AW+1){1'b0}};
             nf_q       <= 1'b1;
+            we_q       <= 1'b0;
             img_cnt_q  <= {(AW+1){1'b0}};
             img_ne_q   <= 1'b0;
             img_in_q   <= 1'b0;
@@ -118,10 +125,11 @@ module snn_event_fifo #(
                 pix_q      <= pix_last_q ? {IDX_W{1'b0}} : pix_q + 1'b1;
                 pix_last_q <= (N_IN == 1) | (~pix_last_q & (pix_q == PIX_PREV));
             end
-            if (we) wptr_q <= wptr_q + 1'b1;
-            cnt_q     <= cnt_q + {{AW{free & ~we}}, free ^ we};          // +1, -1 or 0: one carry chain
+            we_q      <= we;
+            if (we_q) wptr_q <= wptr_q + 1'b1;
+            cnt_q     <= cnt_q + {{AW{free & ~we_q}}, free ^ we_q};      // +1, -1 or 0: one carry chain
             nf_q      <= nf_d;
-            img_in_q  <= we & pix_last_q;
+            img_in_q  <= we_q & wdata_q[ENT_W-1];
             img_cnt_q <= img_cnt_q + {{AW{img_out & ~img_in_q}}, img_out ^ img_in_q};
             img_ne_q  <= img_ne_d;
             rd_q      <= rd;
@@ -132,6 +140,7 @@ module snn_event_fifo #(
             if (img_out) base_q <= raddr_q + 1'b1;
         end
         if (rd) raddr_q <= rptr_q;
+        wdata_q <= {pix_last_q, s_data, pix_q};
     end
 
     assign img_ready = img_ne_q;

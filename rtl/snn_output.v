@@ -8,9 +8,9 @@
 // score width holds, so the order of the spikes does not matter.
 //
 // clear (the cycle an image starts) sets the scores to T * b (output biases, HAS_BIAS = 1) or
-// 0. start (the cycle after the last spike) runs the argmax: one score per cycle in three
-// stages (select; compare; update the best), strictly greater replaces (ties keep the lowest
-// index), N_OUT + 2 cycles; then the class and scores enter the output register as soon as it
+// 0. start (the cycle after the last spike) runs the argmax: two cycles per score (select;
+// compare with the best so far), strictly greater replaces (ties keep the lowest index),
+// 2 * N_OUT + 1 cycles; then the class and scores enter the output register as soon as it
 // is free (m_valid low or m_ready high). busy is high from the cycle after start to the cycle
 // the result enters the output register, except while it waits for that register; done is
 // high in that last cycle.
@@ -59,6 +59,7 @@ module snn_output #(
     localparam W1_DATA_W = N_OUT * CODE_W1;
     localparam integer      O_LAST_I = N_OUT - 1;
     localparam [OSEL_W-1:0] O_LAST   = O_LAST_I[OSEL_W-1:0];
+    localparam LO_W = SCORE_W / 2;               // argmax comparison: lower half (unsigned), the rest signed
 
     // ------------------------------------------------------------ weights
     wire [P_LIF*W1_DATA_W-1:0] w1_rdata;
@@ -138,21 +139,28 @@ module snn_output #(
     endgenerate
 
     // ------------------------------------------------------------ argmax and output register
+    // Two cycles per score: phase 0 selects score arg_q into cand_q (and moves the candidate
+    // before it into best_q/cls_q if it won); phase 1 compares cand_q with best_q, in two
+    // halves side by side (signed upper half greater or equal, unsigned lower half greater:
+    // two short carry chains between registers), into registered flags that decide the win
+    // at the next phase 0 (strictly greater; score 0 always wins). 2 * N_OUT + 1 cycles.
     localparam [1:0] A_IDLE = 2'd0, A_ARG = 2'd1, A_OUT = 2'd2;
     reg  [1:0]                state_q;
-    reg  [OSEL_W-1:0]         arg_q;
-    reg  signed [SCORE_W-1:0] best_q;
-    reg  [CLS_W-1:0]          cls_q;
+    reg  [OSEL_W-1:0]         arg_q;        // score being selected / compared
+    reg                       ph_q;         // phase 1: compare
+    reg                       first_q;      // score 0 is the candidate
+    reg                       last_q;       // the last score has been compared
+    reg                       cv_q;         // the flags below hold the candidate's comparison
+    reg                       f1_q;         // ... which is score 0 (always wins)
+    reg                       hi_gt_q;      // upper half of cand_q > that of best_q (signed)
+    reg                       hi_eq_q;      // upper halves equal
+    reg                       lo_gt_q;      // lower half of cand_q > that of best_q (unsigned)
+    wire                      win = cv_q & (f1_q | hi_gt_q | (hi_eq_q & lo_gt_q));
+    reg  signed [SCORE_W-1:0] cand_q, best_q;
+    reg  [CLS_W-1:0]          cidx_q, cls_q;
     reg                       out_valid_q;
     reg  [CLS_W-1:0]          out_cls_q;
     reg  [N_OUT*SCORE_W-1:0]  out_scores_q;
-    reg                       arg_done_q;   // the last score has been selected
-    reg                       arg_end_q;    // ... and has entered the comparison stage
-    reg                       arg_first_q;  // first ARG cycle
-    reg                       n0_q;         // second ARG cycle: score 0 is in nxt_q
-    reg  [OSEL_W-1:0]         na_q, ca_q;   // indices of nxt_q, cur_q
-    reg  signed [SCORE_W-1:0] nxt_q, cur_q;
-    reg                       gt_q;         // cur_q replaces best_q at the next edge
     wire                      out_free = ~out_valid_q | m_ready;
 
     always @(posedge clk) begin
@@ -160,25 +168,32 @@ module snn_output #(
             state_q     <= A_IDLE;
             out_valid_q <= 1'b0;
             arg_q       <= {OSEL_W{1'b0}};
-            arg_done_q  <= 1'b0;
-            arg_end_q   <= 1'b0;
-            arg_first_q <= 1'b0;
+            ph_q        <= 1'b0;
+            first_q     <= 1'b0;
+            last_q      <= 1'b0;
+            cv_q        <= 1'b0;
         end else begin
-            arg_first_q <= 1'b0;
             if (out_valid_q & m_ready) out_valid_q <= 1'b0;
             case (state_q)
                 A_IDLE: if (start) begin
-                    state_q     <= A_ARG;
-                    arg_q       <= {OSEL_W{1'b0}};
-                    arg_done_q  <= 1'b0;
-                    arg_end_q   <= 1'b0;
-                    arg_first_q <= 1'b1;
+                    state_q <= A_ARG;
+                    arg_q   <= {OSEL_W{1'b0}};
+                    ph_q    <= 1'b0;
+                    first_q <= 1'b1;
+                    last_q  <= 1'b0;
+                    cv_q    <= 1'b0;
                 end
-                A_ARG: begin  // N_OUT selections, then two cycles for the last comparison
-                    if (arg_q == O_LAST) arg_done_q <= 1'b1;
-                    else arg_q <= arg_q + 1'b1;
-                    if (arg_done_q) arg_end_q <= 1'b1;
-                    if (arg_end_q) state_q <= A_OUT;
+                A_ARG: begin
+                    ph_q <= ~ph_q;
+                    if (~ph_q) begin
+                        cv_q <= 1'b0;
+                        if (last_q) state_q <= A_OUT;
+                    end else begin
+                        cv_q    <= 1'b1;
+                        first_q <= 1'b0;
+                        if (arg_q == O_LAST) last_q <= 1'b1;
+                        else arg_q <= arg_q + 1'b1;
+                    end
                 end
                 A_OUT: if (out_free) begin
                     state_q     <= A_IDLE;
@@ -189,21 +204,19 @@ module snn_output #(
         end
     end
 
-    // argmax datapath: score arg_q into nxt_q; nxt_q into cur_q with gt_q = "cur_q is greater
-    // than the best of the scores before it"; cur_q into best_q/cls_q when gt_q. gt_q is computed
-    // one stage early from two comparisons (the best before nxt_q is cur_q if gt_q, else
-    // best_q), so no comparison drives the enable of best_q. Score 0 always wins (n0_q); after
-    // the scan nxt_q and cur_q repeat score N_OUT-1, which never exceeds the best again.
     always @(posedge clk) begin
-        nxt_q <= scores[arg_q*SCORE_W +: SCORE_W];
-        na_q  <= arg_q;
-        cur_q <= nxt_q;
-        ca_q  <= na_q;
-        n0_q  <= arg_first_q;
-        gt_q  <= n0_q | (gt_q ? (nxt_q > cur_q) : (nxt_q > best_q));
-        if (gt_q) begin
-            best_q <= cur_q;
-            cls_q  <= ca_q[CLS_W-1:0];
+        if (~ph_q) begin
+            cand_q <= scores[arg_q*SCORE_W +: SCORE_W];
+            cidx_q <= arg_q[CLS_W-1:0];
+            if (win) begin
+                best_q <= cand_q;
+                cls_q  <= cidx_q;
+            end
+        end else begin
+            f1_q    <= first_q;
+            hi_gt_q <= $signed(cand_q[SCORE_W-1:LO_W]) > $signed(best_q[SCORE_W-1:LO_W]);
+            hi_eq_q <= cand_q[SCORE_W-1:LO_W] == best_q[SCORE_W-1:LO_W];
+            lo_gt_q <= cand_q[LO_W-1:0] > best_q[LO_W-1:0];
         end
         if (state_q == A_OUT && out_free) begin
             out_cls_q    <= cls_q;

@@ -49,9 +49,9 @@ def test_estimate_fit_decisions():
     assert q8["dsp"] == 8  # eight multiplier lanes, eight SB_MAC16
     q4 = est.estimate(est.shape_params([784, 128, 10], 4), "up5k")
     assert q4["dsp"] == 0  # sixteen lanes exceed the DSPs: multipliers in logic (the flow's fallback)
-    # cycles come from the engine's own cycle model (the synthesis table's 2,675 for ternary)
-    assert t["cycles_per_inference"] == 2675
-    assert t["inferences_per_s"] == pytest.approx(t["fmax_mhz"] * 1e6 / 2675, rel=1e-6)
+    # cycles come from the engine's own cycle model (ternary 784-128-10 at its default lanes: 2,240)
+    assert t["cycles_per_inference"] == 2240
+    assert t["inferences_per_s"] == pytest.approx(t["fmax_mhz"] * 1e6 / 2240, abs=0.05)  # rounded to 0.1
 
 
 def test_estimate_cli(capsys, tmp_path):

@@ -418,8 +418,8 @@ def test_cycle_model_and_bounds():
     x[2, :] = 1  # all pixels, last pixel nonzero
     c = rtlsim.cycle_model(p, x)
     # ternary, LANES 16 (default), P_LIF 1: 8 groups in 9 rounds; accumulation E + 5 cycles
-    # (E = nonzero pixels + a zero last pixel's entry), LIF 16 * 16 + 1; then TAIL 3, ARG 12, OUT 1
-    tail = 3 + 12 + 1
+    # (E = nonzero pixels + a zero last pixel's entry), LIF 16 * 16 + 1; then TAIL 3, ARG 21, OUT 1
+    tail = 3 + 21 + 1
     assert c.tolist() == [6 + 7 * 257 + 257 + tail, 7 + 7 * 257 + 257 + tail, 789 * 8 + 257 + tail]
     assert rtlsim.bound_cycles(p, x).tolist() == [0, 4, 3136]
     q8 = ex.engine_params(make_net(8))
@@ -464,7 +464,7 @@ def test_lif_lanes_must_divide_the_hidden_layer():
     for bad in (0, 3, 16, 64, 128):  # LANES 16: at most 8 LIF lanes
         with pytest.raises(ValueError, match="LIF lanes"):
             rtlsim.cycle_model(p, x, bad)
-    assert rtlsim.cycle_model(p, x, 4)[0] == 6 + 7 * 65 + 65 + 3 + 12 + 1
+    assert rtlsim.cycle_model(p, x, 4)[0] == 6 + 7 * 65 + 65 + 3 + 21 + 1
 
 
 def test_accumulation_lanes_must_divide_the_word():

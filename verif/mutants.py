@@ -206,16 +206,21 @@ MUTANT_LIST: tuple[Mutant, ...] = (
     Mutant(
         "engine_argmax_tie",
         "snn_output.v",
-        (("(nxt_q > best_q)", "(nxt_q >= best_q)"),),
+        (
+            (
+                "lo_gt_q <= cand_q[LO_W-1:0] > best_q[LO_W-1:0];",
+                "lo_gt_q <= cand_q[LO_W-1:0] >= best_q[LO_W-1:0];",
+            ),
+        ),
         "argmax ties go to the highest index instead of the lowest",
         _core("snn_output"),
     ),
     Mutant(
         "engine_fifo_overflow",
         "snn_event_fifo.v",
-        (("| ((cnt_q == CNT_LAST) & we & ~free)", ""),),
+        (("\n                    | ((cnt_q == CNT_LAST2) & we_q & we & ~free)", ""),),
         "the FIFO's not-full flag falls one write late: a full FIFO accepts one entry more",
-        _ENGINE_STALL,
+        _core("snn_event_fifo"),
     ),
     Mutant(
         "engine_img_count",

@@ -141,38 +141,27 @@ PARAM_SETS = {name: _hdl(name) for name in CASES}
     matrix(PARAM_SETS, fast=["ternary_l16_p1", "binary_l16_p4", "q4_l8_p2"], fast_verilator=[]),
 )
 def test_snn_accum(sim, tier, name, params):
+    _run(name, rtl(*SOURCES), sim=sim)
+
+
+SOURCES = ("snn_accum", "ram_sdp", "spram64", "mul_s", "ternary_addsub", "binary_addsub")
+
+
+def _run(name: str, sources, **kw):
     hdl, d = _params(name)
-    run(
+    return run(
         "snn_accum",
-        rtl("snn_accum", "ram_sdp", "spram64", "mul_s", "ternary_addsub", "binary_addsub"),
+        sources,
         "test_snn_accum",
-        sim=sim,
         parameters=hdl,
         extra_env={"ICESPIKE_ACCUM_EXPORT": d},
         tag=name,
+        **kw,
     )
 
 
 @pytest.mark.icarus
 def test_snn_accum_catches_injected_bug():
     """The test fails when the accumulators are not cleared between groups."""
-    hdl, d = _params("ternary_l16_p1")
-    res = run(
-        "snn_accum",
-        mutants.sources(
-            "engine_ring_no_clear",
-            "snn_accum",
-            "ram_sdp",
-            "spram64",
-            "mul_s",
-            "ternary_addsub",
-            "binary_addsub",
-        ),
-        "test_snn_accum",
-        sim="icarus",
-        parameters=hdl,
-        extra_env={"ICESPIKE_ACCUM_EXPORT": d},
-        check=False,
-        tag="bug",
-    )
+    res = _run("ternary_l16_p1", mutants.sources("engine_ring_no_clear", *SOURCES), sim="icarus", check=False)
     assert res.num_tests == 1 and res.num_failed == 1, res

@@ -501,10 +501,11 @@ async def init(dut, net, rng) -> Engine:
 
 def max_cycles(p, n_images: int) -> int:
     """A bound on the cycles of ``n_images`` images: the model's worst image (every pixel nonzero)
-    at the smallest legal lane count, plus the input time."""
+    at the build's lanes with one LIF lane, plus the input time."""
+    _p_lif, lanes = tb_lanes()
     ones = np.ones((1, p.N_IN), dtype=np.int64)
     spikes = [np.ones((1, p.T, nl), dtype=np.int64) for nl in p.hidden_sizes[:-1]]  # every neuron fires
-    worst = int(rtlsim.cycle_model(p, ones, 1, 2, spikes=spikes)[0])
+    worst = int(rtlsim.cycle_model(p, ones, 1, lanes, spikes=spikes)[0])
     return n_images * (worst + p.N_IN + 200) + 1000
 
 

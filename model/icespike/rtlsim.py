@@ -171,7 +171,7 @@ def cycle_model(
     the sum over the row's words of max(1, spikes in the word), :func:`raster_scan`) while the
     LIF stage runs the previous round's step (``B_l = LANES / P_LIF + 1``):
     ``A_0 + sum over the next rounds of max(A_t, B_l) + B_l``. Then ``TAIL = 3``,
-    ``ARG = N_OUT + 2`` and 1 (output register).
+    ``ARG = 2 * N_OUT + 1`` (two cycles per score) and 1 (output register).
     images: (N, N_IN) integer pixels; ``p_lif``: P_LIF; ``lanes``: LANES (None: the default);
     ``spikes`` (networks with more than one hidden layer): the spikes of hidden layers
     0 .. N_LAYERS-2, (N, T, n_l) each, as ``icespike.golden.run(..., trace=True).spikes``
@@ -187,7 +187,7 @@ def cycle_model(
     drain = 1 if p.CODE_W0 > 2 else 0
     acc = entries + 5 + drain
     lif = p.T * (lanes // p_lif) + 1
-    total = acc + (groups - 1) * np.maximum(acc, lif) + lif + 3 + (p.N_OUT + 2) + 1
+    total = acc + (groups - 1) * np.maximum(acc, lif) + lif + 3 + (2 * p.N_OUT + 1) + 1
     if p.N_LAYERS == 1:
         return total
     if spikes is None or len(spikes) < p.N_LAYERS - 1:
