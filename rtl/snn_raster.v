@@ -168,9 +168,11 @@ module snn_raster #(
     // registered (from the word written into w_q), so no carry chain drives the enables and the
     // next read's address
     wire             w_end  = w_end_q;
-    wire             more   = (ld_g_q != sn_q);           // a word is waiting in rdata
+    reg              ld_more_q; // ld_g_q != sn_q: a word is waiting in rdata (registered)
+    reg              rd_more_q; // rd_g_q != sn_q: a word is left to read (registered)
+    wire             more   = ld_more_q;
     wire             go     = scan_start & ~scan_busy;
-    wire             re_nxt = work & w_end & more & (rd_g_q != sn_q);
+    wire             re_nxt = work & w_end & more & rd_more_q;
     wire             re     = go | re_nxt;
     wire [ADDR_W-1:0] raddr = go ? {~sel, scan_t, {G_AW{1'b0}}}
                                  : {~sel, st_q, rd_g_q[G_AW-1:0]};
@@ -189,6 +191,8 @@ module snn_raster #(
             sn_q      <= scan_groups;
             rd_g_q    <= ONE_G;
             ld_g_q    <= {GC_W{1'b0}};
+            ld_more_q <= 1'b1;                        // scan_groups >= 1
+            rd_more_q <= (scan_groups != ONE_G);
             w_q       <= {LANES{1'b0}};  // an empty word "before" word 0: the first cycle loads it
             w_rest_q  <= {LANES{1'b0}};
             w_end_q   <= 1'b1;
@@ -206,6 +210,7 @@ module snn_raster #(
                     w_end_q  <= ~two_r;
                     w_g_q   <= ld_g_q[G_AW-1:0];
                     ld_g_q  <= ld_g_q + 1'b1;
+                    ld_more_q <= (ld_g_q + 1'b1 != sn_q);
                 end else begin
                     w_q      <= {LANES{1'b0}};
                     w_rest_q <= {LANES{1'b0}};
@@ -217,7 +222,10 @@ module snn_raster #(
                 w_rest_q <= w_rest2;
                 w_end_q  <= ~two_w;
             end
-            if (re_nxt) rd_g_q <= rd_g_q + 1'b1;
+            if (re_nxt) begin
+                rd_g_q    <= rd_g_q + 1'b1;
+                rd_more_q <= (rd_g_q + 1'b1 != sn_q);
+            end
         end else if (adv) begin
             m_valid <= 1'b0;
         end

@@ -262,8 +262,8 @@ MUTANT_LIST: tuple[Mutant, ...] = (
         "snn_raster.v",
         (
             (
-                "wire             re_nxt = work & w_end & more & (rd_g_q != sn_q);",
-                "wire             re_nxt = work & w_end & more & (rd_g_q != sn_q) & (w_q != {LANES{1'b0}});",
+                "wire             re_nxt = work & w_end & more & rd_more_q;",
+                "wire             re_nxt = work & w_end & more & rd_more_q & (w_q != {LANES{1'b0}});",
             ),
         ),
         "the next word is read only after a word with spikes (after an empty word the scan "
