@@ -31,37 +31,59 @@ module snn_accum #(
     parameter LANES    = 16,    // accumulation lanes (power of 2 dividing 64 / CODE_W0)
     parameter P_LIF    = 1,     // currents per cur beat (divides LANES)
     parameter W0_SPRAM = 1,     // 1: spram64, 0: ram_sdp
-    parameter W0_FILE  = ""     // weight image ($readmemh, 64-bit words)
+    parameter W0_FILE  = "",    // weight image ($readmemh, 64-bit words)
+    parameter N_LAYERS = 1,     // hidden layers (1..4); layers 1.. follow layer 0 in the image
+    parameter [47:0] N_HID_L = 48'd0,  // neurons of hidden layers 1..3, 16 bits each
+    // derived (the image of every hidden layer; do not override)
+    parameter CPW_P    = 64 / CODE_W0,
+    parameter N_H1     = (N_LAYERS > 1) ? N_HID_L[15:0] : 0,
+    parameter N_H2     = (N_LAYERS > 2) ? N_HID_L[31:16] : 0,
+    parameter N_H3     = (N_LAYERS > 3) ? N_HID_L[47:32] : 0,
+    parameter W0_WORDS = N_IN * ((N_HID + CPW_P - 1) / CPW_P) + N_HID * ((N_H1 + CPW_P - 1) / CPW_P)
+                       + N_H1 * ((N_H2 + CPW_P - 1) / CPW_P) + N_H2 * ((N_H3 + CPW_P - 1) / CPW_P),
+    parameter W0_AW_P  = (W0_WORDS > 2) ? $clog2(W0_WORDS) : 1,
+    // rows of any layer (pixels of layer 0, neurons of layer l-1 for layer l)
+    parameter N_ROWS   = (N_H1 > 0 && N_HID > N_IN) ? ((N_H2 > 0 && N_H1 > N_HID) ? ((N_H3 > 0 && N_H2 > N_H1) ? N_H2 : N_H1)
+                                                                               : ((N_H3 > 0 && N_H2 > N_HID) ? N_H2 : N_HID))
+                                                  : ((N_H2 > 0 && N_H1 > N_IN) ? ((N_H3 > 0 && N_H2 > N_H1) ? N_H2 : N_H1)
+                                                                               : ((N_H3 > 0 && N_H2 > N_IN) ? N_H2 : N_IN)),
+    parameter IDX_W_P  = (N_ROWS > 2) ? $clog2(N_ROWS) : 1,
+    // neurons of the largest hidden layer, and its groups
+    parameter N_HMAX   = (N_HID > N_H1 ? (N_HID > N_H2 ? (N_HID > N_H3 ? N_HID : N_H3) : (N_H2 > N_H3 ? N_H2 : N_H3))
+                                       : (N_H1 > N_H2 ? (N_H1 > N_H3 ? N_H1 : N_H3) : (N_H2 > N_H3 ? N_H2 : N_H3))),
+    parameter G_W_P    = ((N_HMAX + LANES - 1) / LANES > 2) ? $clog2((N_HMAX + LANES - 1) / LANES) : 1
 ) (
     input  wire                       clk,
     input  wire                       rst,
     // weight write port
     input  wire                       w_we,
-    input  wire [((N_IN * ((N_HID + 64 / CODE_W0 - 1) / (64 / CODE_W0)) > 2) ?
-                  $clog2(N_IN * ((N_HID + 64 / CODE_W0 - 1) / (64 / CODE_W0))) : 1)-1:0] w_addr,
+    input  wire [W0_AW_P-1:0]         w_addr,
     input  wire [63:0]                w_data,
-    // events (the event FIFO's read register)
+    // events (the event FIFO's read register; for layers 1.., the spike raster's scan, x = 1)
     input  wire                       e_valid,
     input  wire                       e_last,
     input  wire [7:0]                 e_pix,
-    input  wire [((N_IN > 2) ? $clog2(N_IN) : 1)-1:0] e_idx,
+    input  wire [IDX_W_P-1:0]         e_idx,
     output wire                       done,
+    // the hidden layer whose weights the events read (constant while its events pass)
+    input  wire [1:0]                 layer,
     // group hand-over and the held currents
-    input  wire [((N_HID + LANES - 1) / LANES > 2 ? $clog2((N_HID + LANES - 1) / LANES) : 1)-1:0] group,
+    input  wire [G_W_P-1:0]           group,
     input  wire                       load,
     input  wire [((LANES / P_LIF > 2) ? $clog2(LANES / P_LIF) : 1)-1:0] sel,
     output wire [P_LIF*ACC_W-1:0]     cur
 );
 
     localparam CPW      = 64 / CODE_W0;                 // codes per weight word
-    localparam WPR      = (N_HID + CPW - 1) / CPW;      // words per input row
-    localparam W0_DEPTH = N_IN * WPR;
-    localparam W0_AW    = (W0_DEPTH > 2) ? $clog2(W0_DEPTH) : 1;
-    localparam IDX_W    = (N_IN > 2) ? $clog2(N_IN) : 1;
-    localparam NG       = (N_HID + LANES - 1) / LANES;  // groups
+    localparam WPR      = (N_HID + CPW - 1) / CPW;      // words per input row (layer 0)
+    localparam W0_DEPTH = W0_WORDS;                     // words of every hidden layer
+    localparam W0_AW    = W0_AW_P;
+    localparam IDX_W    = IDX_W_P;
+    localparam NG       = (N_HMAX + LANES - 1) / LANES; // groups of the largest layer
     localparam SUBS     = CPW / LANES;                  // groups per weight word
     localparam SUB_W    = (SUBS > 2) ? $clog2(SUBS) : 1;
-    localparam WSEL_W   = (WPR > 2) ? $clog2(WPR) : 1;
+    localparam WPRM     = (N_HMAX + CPW - 1) / CPW;       // words per row of the largest layer
+    localparam WSEL_W   = (WPRM > 2) ? $clog2(WPRM) : 1;
     localparam NCH      = LANES / P_LIF;                // chunks of held currents
     localparam GRP_W    = LANES * CODE_W0;              // the group's codes
     localparam MULTI    = (CODE_W0 > 2) ? 1 : 0;
@@ -97,15 +119,76 @@ module snn_accum #(
     wire              unused_gx = &{gx, 1'b0};   // bits above the word index are 0
 
     // ------------------------------------------------------------ weight read (cycle A)
-    wire [W0_AW-1:0] rd_addr;
+    wire [W0_AW-1:0] rd_addr0;   // layer 0: word i * WPR + w
     generate
         if ((WPR & (WPR - 1)) == 0 && WPR > 1) begin : g_addr_pow2  // i * WPR + w: concatenation
-            assign rd_addr = {e_idx, word_q[$clog2(WPR)-1:0]};
+            // (zero-extended: with deeper layers the image is longer than layer 0)
+            wire [W0_AW+IDX_W+$clog2(WPR)-1:0] cat = {{W0_AW{1'b0}}, e_idx, word_q[$clog2(WPR)-1:0]};
+            wire unused_cat = &{cat, 1'b0};
+            assign rd_addr0 = cat[W0_AW-1:0];
         end else if (WPR == 1) begin : g_addr_one
-            wire unused_word = &{word_q, 1'b0};
-            assign rd_addr = e_idx;
+            wire [W0_AW+IDX_W-1:0] cat = {{W0_AW{1'b0}}, e_idx};
+            wire unused_word = &{word_q, cat, 1'b0};
+            assign rd_addr0 = cat[W0_AW-1:0];
         end else begin : g_addr_mul
-            assign rd_addr = {{(W0_AW-IDX_W){1'b0}}, e_idx} * WPR_A + {{(W0_AW-WSEL_W){1'b0}}, word_q};
+            assign rd_addr0 = {{(W0_AW-IDX_W){1'b0}}, e_idx} * WPR_A + {{(W0_AW-WSEL_W){1'b0}}, word_q};
+        end
+    endgenerate
+    // layers 1..: word BASE_l + j * WPR_l + w (the rows of each layer after those of the one before)
+    // the read stage: layer 0's events read at once; a later layer's events first register their
+    // address (base + row * WPR_l + word: an adder that must not sit between the raster and the
+    // weight memory), so they read one cycle later
+    wire [W0_AW-1:0] rd_addr;
+    wire             rd_valid, rd_last;
+    wire [7:0]       rd_pix;
+    generate
+        if (N_LAYERS == 1) begin : g_one_layer
+            wire unused_layer = &{layer, 1'b0};
+            assign rd_addr  = rd_addr0;
+            assign rd_valid = e_valid;
+            assign rd_last  = e_last;
+            assign rd_pix   = e_pix;
+        end else begin : g_layers
+            localparam integer WPR1_I  = (N_H1 + CPW - 1) / CPW;
+            localparam integer WPR2_I  = (N_H2 + CPW - 1) / CPW;
+            localparam integer WPR3_I  = (N_H3 + CPW - 1) / CPW;
+            localparam integer BASE1_I = N_IN * WPR;
+            localparam integer BASE2_I = BASE1_I + N_HID * WPR1_I;
+            localparam integer BASE3_I = BASE2_I + N_H1 * WPR2_I;
+            localparam [W0_AW-1:0] WPR1_A  = WPR1_I[W0_AW-1:0];
+            localparam [W0_AW-1:0] WPR2_A  = WPR2_I[W0_AW-1:0];
+            localparam [W0_AW-1:0] WPR3_A  = WPR3_I[W0_AW-1:0];
+            localparam [W0_AW-1:0] BASE1_A = BASE1_I[W0_AW-1:0];
+            localparam [W0_AW-1:0] BASE2_A = BASE2_I[W0_AW-1:0];
+            localparam [W0_AW-1:0] BASE3_A = BASE3_I[W0_AW-1:0];
+            wire [W0_AW+IDX_W-1:0]  j_w = {{W0_AW{1'b0}}, e_idx};
+            wire [W0_AW+WSEL_W-1:0] w_w = {{W0_AW{1'b0}}, word_q};
+            wire [W0_AW-1:0] j_a = j_w[W0_AW-1:0];
+            wire [W0_AW-1:0] w_a = w_w[W0_AW-1:0];
+            wire unused_jw = &{j_w, w_w, 1'b0};
+            reg  [W0_AW-1:0] addr_l;
+            always @* begin
+                case (layer)
+                    2'd1:    addr_l = BASE1_A + j_a * WPR1_A + w_a;
+                    2'd2:    addr_l = BASE2_A + j_a * WPR2_A + w_a;
+                    default: addr_l = BASE3_A + j_a * WPR3_A + w_a;
+                endcase
+            end
+            reg              d_valid_q, d_last_q;
+            reg  [7:0]       d_pix_q;
+            reg  [W0_AW-1:0] d_addr_q;
+            always @(posedge clk) begin
+                if (rst) d_valid_q <= 1'b0;
+                else     d_valid_q <= e_valid & (layer != 2'd0);
+                d_last_q <= e_last;
+                d_pix_q  <= e_pix;
+                d_addr_q <= addr_l;
+            end
+            wire deep = (layer != 2'd0);
+            assign rd_addr  = deep ? d_addr_q : rd_addr0;
+            assign rd_valid = deep ? d_valid_q : e_valid;
+            assign rd_last  = deep ? d_last_q : e_last;
+            assign rd_pix   = deep ? d_pix_q : e_pix;
         end
     endgenerate
 
@@ -119,7 +202,7 @@ module snn_accum #(
         end else begin : g_w0_ebr
             ram_sdp #(.DATA_W(64), .DEPTH(W0_DEPTH), .INIT_FILE(W0_FILE)) u_w0 (
                 .clk(clk), .we(w_we), .waddr(w_addr), .wdata(w_data),
-                .re(e_valid), .raddr(rd_addr), .rdata(w0_rdata)
+                .re(rd_valid), .raddr(rd_addr), .rdata(w0_rdata)
             );
         end
     endgenerate
@@ -147,12 +230,12 @@ module snn_accum #(
             b_valid_q <= 1'b0;
             b_last_q  <= 1'b0;
         end else begin
-            a_valid_q <= e_valid;
-            a_last_q  <= e_valid & e_last;
+            a_valid_q <= rd_valid;
+            a_last_q  <= rd_valid & rd_last;
             b_valid_q <= a_valid_q;
             b_last_q  <= a_last_q;
         end
-        a_pix_q <= e_pix;
+        a_pix_q <= rd_pix;
         a_sub_q <= sub_q;
         b_pix_q <= a_pix_q;
         codes_q <= codes_sel;

@@ -117,7 +117,7 @@ module snn_board #(
         .busy(eng_busy),
         // trace outputs are for testbenches
         /* verilator lint_off PINCONNECTEMPTY */
-        .trace_valid(), .trace_t(), .trace_n(), .trace_spike(), .trace_v()
+        .trace_valid(), .trace_t(), .trace_n(), .trace_spike(), .trace_v(), .trace_layer()
         /* verilator lint_on PINCONNECTEMPTY */
     );
 

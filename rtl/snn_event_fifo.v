@@ -127,10 +127,10 @@ module snn_event_fifo #(
             end
             we_q      <= we;
             if (we_q) wptr_q <= wptr_q + 1'b1;
-            cnt_q     <= cnt_q + {{AW{1'b0}}, we_q} - {{AW{1'b0}}, free};
+            cnt_q     <= cnt_q + {{AW{free & ~we_q}}, free ^ we_q};      // +1, -1 or 0: one carry chain
             nf_q      <= nf_d;
             img_in_q  <= we_q & wdata_q[ENT_W-1];
-            img_cnt_q <= img_cnt_q + {{AW{1'b0}}, img_in_q} - {{AW{1'b0}}, img_out};
+            img_cnt_q <= img_cnt_q + {{AW{img_out & ~img_in_q}}, img_out ^ img_in_q};
             img_ne_q  <= img_ne_d;
             rd_q      <= rd;
             if (rewind) rptr_q <= base_q;

@@ -10,7 +10,8 @@
 //   stage 2  t = 0 select (membrane 0), lif_pipe stage 1
 //   stage 3  lif_pipe stage 2; col_re/col_j: the output layer reads columns j .. j+P_LIF-1
 //   stage 4  membrane write (from a register); o_valid/o_spike/o_v: the spikes and membranes
-//            after the step (for the scores and the trace)
+//            after the step (for the scores and the trace); o_beat: every beat, padding
+//            included (for the spike raster, which takes whole groups)
 //
 // A neuron's membrane is written in stage 4 and read again GRP cycles after its previous read,
 // so GRP >= 4 reads it from the bank; GRP = 2 takes it from the stage-4 register. i_real = 0
@@ -53,6 +54,7 @@ module snn_lif_stage #(
     output wire [((N_HID > 2) ? $clog2(N_HID) : 1)-1:0] col_j,
     // stage 4: results
     output wire                     o_valid,
+    output wire                     o_beat,   // every beat, padding neurons included (o_valid: real ones)
     output wire [7:0]               o_t,
     output wire [((N_HID > 2) ? $clog2(N_HID) : 1)-1:0] o_j,
     output wire [P_LIF-1:0]         o_spike,
@@ -178,6 +180,7 @@ module snn_lif_stage #(
     assign col_re  = s3_valid_q & s3_real_q;
     assign col_j   = s3_j_q;
     assign o_valid = s4_valid_q & s4_real_q;
+    assign o_beat  = s4_valid_q;
     assign o_t     = s4_t_q;
     assign o_j     = s4_j_q;
     assign o_spike = s4_spike_q;

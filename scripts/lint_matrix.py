@@ -38,6 +38,7 @@ CORE_TESTS = {
     "test_snn_accum": "snn_accum",
     "test_snn_lif_stage": "snn_lif_stage",
     "test_snn_output": "snn_output",
+    "test_snn_raster": "snn_raster",
 }
 RTL = sorted(str(p) for p in (ROOT / "rtl").glob("*.v"))
 VLT = str(ROOT / "rtl" / "lint.vlt")
@@ -46,9 +47,9 @@ SYNTH_TOP = str(ROOT / "synth" / "top_engine.v")
 
 
 def _gval(name: str, v) -> str:
-    if isinstance(v, str):
-        return f'"{v}"'
-    return f"64'd{int(v)}" if name == "THRESHOLD" else str(int(v))
+    from icespike.export import verilog_literal  # noqa: PLC0415 - after the path set-up
+
+    return verilog_literal(name, v)
 
 
 def _verilator(top: str, files: list[str], params: dict, incs: list[str] = ()) -> str:
@@ -80,14 +81,17 @@ def jobs() -> list[tuple[str, object]]:
             params = {k: v for k, v in raw.items() if not k.startswith("_")}  # test-only keys
             out.append((f"{top}[{name}] verilator", lambda t=top, p=params: _verilator(t, RTL, p)))
     import test_snn_engine as te
+    from icespike.export import engine_params
+    from icespike.rtlsim import harness_widths
 
     for name in te.SETS:
-        _net, d, _alt, hdl = te.prepare(name)
+        net, d, _alt, hdl = te.prepare(name)
+        tbp = {**hdl, **harness_widths(engine_params(net))}  # the harness's port widths of a deeper engine
         out.append((f"snn_engine[{name}] verilator", lambda p=hdl: _verilator("snn_engine", RTL, p)))
         out.append(
-            (f"tb_engine[{name}] verilator", lambda p=hdl: _verilator("tb_engine", [HARNESS, *RTL], p))
+            (f"tb_engine[{name}] verilator", lambda p=tbp: _verilator("tb_engine", [HARNESS, *RTL], p))
         )
-        out.append((f"tb_engine[{name}] iverilog", lambda p=hdl: _iverilog("tb_engine", [HARNESS, *RTL], p)))
+        out.append((f"tb_engine[{name}] iverilog", lambda p=tbp: _iverilog("tb_engine", [HARNESS, *RTL], p)))
         w0 = {"W0_SPRAM": hdl["W0_SPRAM"]}  # as the tests and the synthesis flow build it
         out.append(
             (

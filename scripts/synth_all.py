@@ -4,6 +4,7 @@ Configurations:
   * 784-128-10 at q16, q8, q4, ternary and binary on both devices. A configuration whose weights
     cannot fit the device's on-chip memory is rejected from the numbers (memory check of
     icespike.synth) and reported as such; no tool runs for it.
+  * 784-256-128-10 (two hidden layers) at q4, ternary and binary on the UP5K.
   * The largest 16-bit (Q8.8) 784-H-10 network whose weights fit the UP5K (found from the same
     numbers), and a ternary network of the same size: the seed's claim "ternary ~1,600 LUTs vs
     Q8.8 ~8,000 LUTs for a 784x128 layer" checked on equal terms.
@@ -44,6 +45,8 @@ from icespike.network import IntLayer, IntNetwork  # noqa: E402
 from icespike.tracked import TrackedWriter  # noqa: E402
 
 MAIN_SIZES = (784, 128, 10)
+DEEP_SIZES = (784, 256, 128, 10)  # two hidden layers: ternary, binary and q4 on the UP5K
+DEEP_BITS = (4, 2, 1)
 BOARD_BUILDS = (("icebreaker", MAIN_SIZES, 2), ("icebreaker", MAIN_SIZES, 1))
 MAIN_BITS = (16, 8, 4, 2, 1)
 RANDOM_THRESHOLD = 1000  # threshold of the random stand-in networks (any legal value)
@@ -69,12 +72,12 @@ def random_network(sizes, bits, *, timesteps: int = 16, seed: int = 0) -> IntNet
             return rng.choice(np.array([-1, 0, 1]), size=(n_out, n_in), p=[0.3, 0.4, 0.3])
         return rng.integers(-f.qmax, f.qmax + 1, size=(n_out, n_in))
 
-    n_in, n_hid, n_out = sizes
+    hidden = [
+        IntLayer(codes(n, m), bits, threshold=RANDOM_THRESHOLD if li == 0 else 2, leak_shift=4)
+        for li, (m, n) in enumerate(zip(sizes[:-2], sizes[1:-1]))
+    ]
     return IntNetwork(
-        layers=[
-            IntLayer(codes(n_hid, n_in), bits, threshold=RANDOM_THRESHOLD, leak_shift=4),
-            IntLayer(codes(n_out, n_hid), bits),
-        ],
+        layers=[*hidden, IntLayer(codes(sizes[-1], sizes[-2]), bits)],
         timesteps=timesteps,
         meta={"origin": f"random codes (seed {seed}) standing in for a trained network"},
     )
@@ -121,6 +124,8 @@ def plan(devices: list[str]) -> tuple[list[tuple], list[str]]:
         )
         runs.append(((784, h, 10), 16, "up5k"))
         runs.append(((784, h, 10), 2, "up5k"))
+    if "up5k" in devices:
+        runs += [(DEEP_SIZES, bits, "up5k") for bits in DEEP_BITS]
     return runs, notes
 
 
@@ -133,7 +138,7 @@ def claim_check(runs, out_root: Path, export_root: Path, table_only: bool) -> st
     """
     from icespike.export import engine_params, load_export
 
-    pairs = [(s, b) for s, b, dv in runs if s != MAIN_SIZES and dv == "up5k"]
+    pairs = [(s, b) for s, b, dv in runs if s not in (MAIN_SIZES, DEEP_SIZES) and dv == "up5k"]
     if not pairs:
         return ""
     rows = []

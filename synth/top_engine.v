@@ -29,6 +29,15 @@
 `define SNN_B0_FILE ""
 `define SNN_B1_FILE ""
 `endif
+`ifndef SNN_N_LAYERS  // one hidden layer: export writes no depth macros
+`define SNN_N_LAYERS 1
+`define SNN_N_HID_L 48'h0
+`define SNN_ACC_W_L 24'h0
+`define SNN_MEM_W_L 24'h0
+`define SNN_THRESHOLD_L 192'h0
+`define SNN_LEAK_SHIFT_L 24'h0
+`define SNN_RESET_SUBTRACT_L 3'h0
+`endif
 
 module top_engine #(
     parameter W0_SPRAM = 1,  // 1: layer-0 weights in the UP5K SPRAMs, 0: in EBR (HX8K)
@@ -136,7 +145,14 @@ module top_engine #(
         .W1_FILE       (`SNN_W1_FILE),
         .HAS_BIAS      (`SNN_HAS_BIAS),   // biases from b0.hex/b1.hex in the bitstream
         .B0_FILE       (`SNN_B0_FILE),
-        .B1_FILE       (`SNN_B1_FILE)
+        .B1_FILE       (`SNN_B1_FILE),
+        .N_LAYERS      (`SNN_N_LAYERS),
+        .N_HID_L       (`SNN_N_HID_L),
+        .ACC_W_L       (`SNN_ACC_W_L),
+        .MEM_W_L       (`SNN_MEM_W_L),
+        .THRESHOLD_L   (`SNN_THRESHOLD_L),
+        .LEAK_SHIFT_L  (`SNN_LEAK_SHIFT_L),
+        .RESET_SUBTRACT_L(`SNN_RESET_SUBTRACT_L)
     ) u_engine (
         .clk        (clk),
         .rst        (rst_q),
@@ -163,7 +179,8 @@ module top_engine #(
         .trace_t    (),
         .trace_n    (),
         .trace_spike(),
-        .trace_v    ()
+        .trace_v    (),
+        .trace_layer()
         /* verilator lint_on PINCONNECTEMPTY */
     );
 

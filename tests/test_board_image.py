@@ -243,3 +243,19 @@ def test_a_network_with_biases_is_refused():
     )
     with pytest.raises(im.ImageError, match=r"format version 1 carries no biases"):
         im.network_image(net)
+
+
+def test_image_refuses_more_than_one_hidden_layer():
+    rng = np.random.default_rng(0)
+    net = IntNetwork(
+        [
+            IntLayer(random_codes(rng, 2, (16, 784)), 2, threshold=300),
+            IntLayer(random_codes(rng, 2, (8, 16)), 2, threshold=3),
+            IntLayer(random_codes(rng, 2, (10, 8)), 2),
+        ],
+        16,
+    )
+    with pytest.raises(
+        im.ImageError, match=r"^network image format version 1 carries one hidden layer; this network has 2$"
+    ):
+        im.network_image(net)

@@ -172,12 +172,14 @@ def test_export_refuses_what_the_engine_refuses(tmp_path):
         match=r"^the RTL engine cannot run this network: the engine needs N_IN >= 1, N_HID >= 2 and N_OUT >= 1, got 20-1-3$",
     ):
         ex.export_network(net_of(sizes=(20, 1, 3)), tmp_path / "b")
-    deep = net_of(sizes=(20, 4, 4, 3))
+    deep = net_of(sizes=(20, 4, 4, 4, 4, 4, 3))
     assert golden.run(deep, np.zeros((1, 20), np.int64)).scores.shape == (1, 3)
     with pytest.raises(
-        ex.ExportError, match=r"^the RTL engine runs one hidden layer; this network has 2 hidden layers$"
+        ex.ExportError, match=r"^the RTL engine runs 1 to 4 hidden layers; this network has 5$"
     ):
         ex.export_network(deep, tmp_path / "c")
+    assert not (tmp_path / "c").exists()
+    ex.export_network(net_of(sizes=(20, 4, 4, 4, 4, 3)), tmp_path / "d")  # 4 hidden layers: written
 
 
 def _params(**change) -> ex.EngineParams:

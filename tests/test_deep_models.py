@@ -1,5 +1,5 @@
-"""Networks deeper than the engine's one hidden layer (784-256-128-10): their recipe, the
-accuracy report's table per network, the RTL simulation's stated skip, and the committed
+"""Networks with more than one hidden layer (784-256-128-10): their recipe, the accuracy
+report's table per network, their export and RTL simulation plan, and the committed
 checkpoints (training forward pass = golden model)."""
 
 from __future__ import annotations
@@ -81,15 +81,17 @@ def test_committed_deep_model_training_forward_equals_golden(name, mnist):
         assert np.array_equal(scores.astype(np.int64), g.scores)
 
 
-def test_export_refuses_deeper_networks_and_sim_all_skips_them(tmp_path, capsys):
-    """`icespike export` keeps refusing two hidden layers; scripts/sim_all.py lists such a model
-    with that reason instead of failing, and keeps 784-128-10 under its width's name."""
+def test_export_writes_deeper_networks_and_sim_all_runs_them(tmp_path, capsys):
+    """`icespike export` writes two hidden layers (and reads them back); scripts/sim_all.py runs
+    such a model (the RTL engine runs 1 to 4 hidden layers), and keeps 784-128-10 under its
+    width's name."""
     deep = _small_deep(tmp_path / "mnist-784-16-8-10-ternary.npz")
-    assert cli.main(["export", str(deep), "--out", str(tmp_path / "exp")]) == 2
-    assert "one hidden layer" in capsys.readouterr().err
+    assert cli.main(["export", str(deep), "--out", str(tmp_path / "exp"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["sizes"] == [784, 16, 8, 10] and out["engine"]["N_LAYERS"] == 2
+    assert out["engine"]["N_HID_L"] == [8] and out["engine"]["W1_DEPTH"] == 8
     sim_all = _script("sim_all")
-    why = sim_all.engine_refusal(deep)
-    assert why is not None and "runs one hidden layer" in why and "2 hidden layers" in why
+    assert sim_all.engine_refusal(deep) is None
     shutil.copy(MODELS / "mnist-784-128-10-ternary.npz", tmp_path)
     shutil.copy(MODELS / "mnist-784-128-10-ternary.json", tmp_path)
     assert sim_all.engine_refusal(tmp_path / "mnist-784-128-10-ternary.npz") is None

@@ -135,18 +135,171 @@ def test_params_vh_holds_every_parameter(tmp_path):
 
 def test_rejects_networks_the_engine_cannot_run():
     rng = np.random.default_rng(0)
-    net = IntNetwork(
-        [
-            IntLayer(random_codes(rng, 2, (16, 30)), 2, threshold=5),
-            IntLayer(random_codes(rng, 2, (8, 16)), 2, threshold=5),
-            IntLayer(random_codes(rng, 2, (4, 8)), 2),
-        ],
-        4,
-    )
+
+    def deep(sizes, bits, **kw):
+        layers = [
+            IntLayer(random_codes(rng, b, (n, m)), b, threshold=5, **kw)
+            for n, m, b in zip(sizes[1:-1], sizes[:-2], bits)
+        ]
+        layers.append(IntLayer(random_codes(rng, bits[-1], (sizes[-1], sizes[-2])), bits[-1]))
+        return IntNetwork(layers, 4)
+
     with pytest.raises(
-        ex.ExportError, match=r"^the RTL engine runs one hidden layer; this network has 2 hidden layers$"
+        ex.ExportError, match=r"^the RTL engine runs 1 to 4 hidden layers; this network has 5$"
     ):
+        ex.engine_params(deep((30, 8, 8, 8, 8, 8, 4), (2,) * 6))
+    with pytest.raises(
+        ex.ExportError,
+        match=r"^the RTL engine stores all hidden layers with one code width; this network's hidden "
+        r"layers have code widths \[2, 8\]$",
+    ):
+        ex.engine_params(deep((30, 16, 8, 4), (2, 8, 2)))
+    with pytest.raises(
+        ex.ExportError,
+        match=r"^the RTL engine adds biases only with one hidden layer; this network has 2 hidden layers and biases$",
+    ):
+        net = deep((30, 16, 8, 4), (2, 2, 2))
+        net.layers[0].bias = np.zeros(16, np.int64)
+        net.validate()
         ex.engine_params(net)
+    # the output layer may have its own code width, with any depth
+    assert ex.engine_params(deep((30, 16, 8, 4), (2, 2, 8))).CODE_W1 == 8
+
+
+def deep_net(bits: int, sizes=(784, 256, 128, 10), *, seed: int = 0, timesteps: int = 16) -> IntNetwork:
+    """A random network with len(sizes) - 2 hidden layers, per-layer LIF parameters all different."""
+    rng = np.random.default_rng(seed)
+    layers = []
+    for li, (m, n) in enumerate(zip(sizes[:-2], sizes[1:-1])):
+        layers.append(
+            IntLayer(
+                random_codes(rng, bits, (n, m)),
+                bits,
+                threshold=1234 if li == 0 else 5 + li,
+                leak_shift=(4 + li) % 6,
+                reset=("subtract", "zero")[li % 2],
+                mem_width=None if li != 1 else 30,
+            )
+        )
+    layers.append(IntLayer(random_codes(rng, bits, (sizes[-1], sizes[-2])), bits))
+    return IntNetwork(layers, timesteps)
+
+
+@pytest.mark.parametrize("bits", ALL_BITS)
+def test_deep_roundtrip_and_layout(bits, tmp_path):
+    """Up to 4 hidden layers: w0.hex is every hidden layer, layer 0 first, each in layer 0's row
+    layout; w1.hex the output layer; the per-layer parameters in the manifest and net_params.vh;
+    load_export gives the same network back."""
+    sizes = (40, 70, 33, 9, 5) if bits != 16 else (40, 20, 33, 5)
+    net = deep_net(bits, sizes, seed=bits)
+    man = ex.export_network(net, tmp_path)
+    back = ex.load_export(tmp_path)
+    assert back.sizes == net.sizes
+    for a, b in zip(back.layers, net.layers):
+        assert np.array_equal(a.codes, b.codes)
+        assert (a.bits, a.threshold, a.leak_shift, a.mem_width) == (
+            b.bits,
+            b.threshold,
+            b.leak_shift,
+            b.mem_width,
+        )
+        assert a.reset == b.reset or a.is_output
+    p = ex.engine_params(net)
+    assert ex.engine_params(back) == p
+    n = len(sizes) - 2
+    assert p.N_LAYERS == n and p.hidden_sizes == sizes[1:-1] and p.W1_DEPTH == sizes[-2]
+    assert p.ACC_W_L == tuple(net.acc_width(li) for li in range(1, n))
+    assert p.MEM_W_L == tuple(net.mem_width(li) for li in range(1, n))
+    assert p.THRESHOLD_L == tuple(5 + li for li in range(1, n))
+    assert p.RESET_SUBTRACT_L == tuple(1 - li % 2 for li in range(1, n))
+    assert p.HID_AW == max(1, (max(sizes[1:-1]) - 1).bit_length())
+    # layout: layer l's code of (row r, neuron j) in word base_l + r*WPR_l + j // LANES
+    w0 = ex.pack_w0(net)
+    layout = ex.hidden_layout(p)
+    assert [x[0] for x in layout][0] == 0 and len(w0) == p.W0_DEPTH == sum(r * w for _, r, w, _ in layout)
+    mask = (1 << p.CODE_W0) - 1
+    rng = np.random.default_rng(1)
+    for li, (base, rows, wpr, k) in enumerate(layout):
+        assert (rows, k, wpr) == (sizes[li], sizes[li + 1], -(-sizes[li + 1] // p.LANES))
+        for _ in range(100):
+            r, j = int(rng.integers(rows)), int(rng.integers(k))
+            pat = (w0[base + r * wpr + j // p.LANES] >> ((j % p.LANES) * p.CODE_W0)) & mask
+            q = int(net.layers[li].codes[j, r])
+            assert pat == (int(q < 0) if bits == 1 else q & mask)
+    assert (tmp_path / "w1.hex").read_text().split() == [
+        f"{w:0{-(-p.W1_DATA_W // 4)}x}" for w in ex.pack_w1(net)
+    ]
+    # net_params.vh: the packed vectors, layer l at [BITS*(l-1) +: BITS]
+    vh = ex.parse_params_vh((tmp_path / "net_params.vh").read_text())
+    assert vh["N_LAYERS"] == n
+    for name, width in ex.LAYER_VECTORS.items():
+        assert vh[name] == sum(v << (width * i) for i, v in enumerate(getattr(p, name)))
+    text = (tmp_path / "net_params.vh").read_text()
+    assert f"`define SNN_N_HID_L 48'h{ex.pack_layer_vector('N_HID_L', p.N_HID_L):012x}" in text
+    assert "`define SNN_THRESHOLD_L 192'h" in text and "`define SNN_RESET_SUBTRACT_L 3'h" in text
+    assert man["engine"]["N_HID_L"] == list(sizes[2:-1])
+    assert man["files"]["w0.hex"]["role"] == "hidden-layer weights (layer 0 first)"
+
+
+def test_deep_loader_rejects_a_bad_per_layer_field(tmp_path):
+    net = deep_net(2, (30, 40, 20, 4))
+    ex.export_network(net, tmp_path)
+    man = json.loads((tmp_path / ex.MANIFEST).read_text())
+    cases = [
+        (
+            lambda m: m["engine"].update(N_HID_L=[21]),
+            r"derived engine parameters do not follow .*: W1_DEPTH 20 \(follows: 21\)$",
+        ),
+        (
+            lambda m: m["engine"].update(N_LAYERS=3),
+            r"N_LAYERS 3 and its per-layer vectors do not describe the 2",
+        ),
+        (
+            lambda m: m["engine"].update(THRESHOLD_L=[5.0]),
+            r"engine\.THRESHOLD_L must be an integer, got 5\.0",
+        ),
+        (lambda m: m["engine"].update(MEM_W_L=7), r"engine\.MEM_W_L must be a list of integers, got 7"),
+        (
+            lambda m: m["network"]["layers"][1].update(mem_width=29),
+            r"do not match the network they describe: \{'MEM_W_L': \(\[30\], \[29\]\)\}$",
+        ),
+        (
+            lambda m: m["network"]["layers"].pop(1),
+            r"N_LAYERS 2 and its per-layer vectors do not describe the 1",
+        ),
+    ]
+    for edit, match in cases:
+        m = json.loads(json.dumps(man))
+        edit(m)
+        (tmp_path / ex.MANIFEST).write_text(json.dumps(m))
+        with pytest.raises(ex.ExportError, match=match):
+            ex.load_export(tmp_path)
+    # the vectors of net_params.vh are checked against the manifest too
+    (tmp_path / ex.MANIFEST).write_text(json.dumps(man))
+    vh = (
+        (tmp_path / "net_params.vh")
+        .read_text()
+        .replace("SNN_LEAK_SHIFT_L 24'h000005", "SNN_LEAK_SHIFT_L 24'h000001")
+    )
+    (tmp_path / "net_params.vh").write_text(vh)
+    refresh_checksum(tmp_path, "net_params.vh")
+    with pytest.raises(ex.ExportError, match=r"net_params\.vh: SNN_LEAK_SHIFT_L = 1, manifest says 5"):
+        ex.load_export(tmp_path)
+
+
+def test_deep_rules_of_check_engine():
+    p = ex.engine_params(deep_net(2, (30, 40, 20, 4)))
+    for change, match in [
+        (dict(ACC_W_L=(20,)), r"layer 1: ACC_W_L 20 outside 2\.\.ACC_W = 14"),
+        (dict(N_HID_L=(1,)), r"layer 1: N_HID_L 1 outside 2\.\.65535"),
+        (dict(THRESHOLD_L=(0,)), r"layer 1: THRESHOLD_L 0 outside 1\.\.2\^\(MEM_W_L-1\)-1 \(MEM_W_L 30\)"),
+        (dict(LEAK_SHIFT_L=(30,)), r"layer 1: LEAK_SHIFT_L 30 outside 0\.\.MEM_W_L-1 = 0\.\.29"),
+        (dict(RESET_SUBTRACT_L=(2,)), r"layer 1: RESET_SUBTRACT_L must be 0 or 1, got 2"),
+        (dict(N_LAYERS=5), r"N_LAYERS must be 1\.\.4, got 5"),
+        (dict(HAS_BIAS=1), r"biases need N_LAYERS = 1"),
+    ]:
+        with pytest.raises(ex.ExportError, match="^the RTL engine cannot run this network: " + match):
+            ex.check_engine(dataclasses.replace(p, **change))
 
 
 @pytest.fixture

@@ -313,6 +313,26 @@ MUTANT_LIST: tuple[Mutant, ...] = (
         "the engine is not held while a new payload overwrites its weights",
         _LOADER,
     ),
+    Mutant(
+        "raster_scan_order",
+        "snn_raster.v",
+        (("for (k = LANES - 1; k >= 0; k = k - 1)", "for (k = 0; k < LANES; k = k + 1)"),),
+        "the scan emits the highest set bit of a word first (indices out of order)",
+        _core("snn_raster"),
+    ),
+    Mutant(
+        "raster_scan_skip_word",
+        "snn_raster.v",
+        (
+            (
+                "wire             re_nxt = work & w_end & more & rd_more_q;",
+                "wire             re_nxt = work & w_end & more & rd_more_q & (w_q != {LANES{1'b0}});",
+            ),
+        ),
+        "the next word is read only after a word with spikes (after an empty word the scan "
+        "loads a stale word: spikes emitted twice or at the wrong index)",
+        _core("snn_raster"),
+    ),
 )
 MUTANTS = {m.name: m for m in MUTANT_LIST}
 

@@ -35,7 +35,15 @@ from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 import mutants
 from icespike import golden, rtlsim
 from icespike.data import load_mnist
-from icespike.export import engine_params, export_network, load_export, pack_biases, pack_w0, pack_w1
+from icespike.export import (
+    engine_params,
+    export_network,
+    load_export,
+    pack_biases,
+    pack_w0,
+    pack_w1,
+    verilog_literal,
+)
 from icespike.formats import weight_format
 from icespike.network import IntLayer, IntNetwork
 from simrun import (
@@ -57,6 +65,7 @@ SOURCES = (
     "snn_accum",
     "snn_lif_stage",
     "snn_output",
+    "snn_raster",
     "ram_sdp",
     "spram64",
     "lif_pipe",
@@ -136,6 +145,46 @@ def random_network(
     )
 
 
+def random_deep_network(
+    bits: int,
+    sizes: tuple[int, ...],
+    *,
+    timesteps: int = 4,
+    leak_shifts: tuple[int, ...] = (4, 1, 2),
+    resets: tuple[str, ...] = ("subtract", "zero", "subtract"),
+    rate: float = 0.2,
+    seed: int = 1,
+) -> IntNetwork:
+    """Random codes, 784 inputs, ``len(sizes) - 1`` hidden layers with their own leak and reset;
+    each layer's threshold puts its firing rate near ``rate`` on MNIST (set layer by layer)."""
+    rng = np.random.default_rng(seed)
+    dims = (784, *sizes)
+    codes = [random_codes(rng, bits, (dims[i + 1], dims[i])) for i in range(len(dims) - 1)]
+    x = load_mnist().train_images[:50].reshape(50, -1).astype(np.int64)
+    thetas: list[int] = []
+    for li in range(len(sizes) - 1):
+
+        def layers(th):
+            hid = [
+                IntLayer(
+                    codes[k],
+                    bits,
+                    threshold=th[k] if k < len(th) else 1,
+                    leak_shift=leak_shifts[k],
+                    reset=resets[k],
+                )
+                for k in range(len(sizes) - 1)
+            ]
+            return IntNetwork([*hid, IntLayer(codes[-1], bits)], timesteps)
+
+        cur = golden.run(layers(thetas), x, trace=True).currents[li]
+        pos = cur[cur > 0]
+        theta = max(1, int(np.mean(pos) / (rate * 2))) if pos.size else 1
+        hi = (1 << (layers(thetas).mem_width(li) - 1)) - 1
+        thetas.append(min(theta, hi))
+    return layers(thetas)
+
+
 def set_network(name: str) -> IntNetwork:
     """The network of parameter set ``name``."""
     if name in ("q16", "q8", "q4", "ternary", "binary"):
@@ -162,6 +211,23 @@ def set_network(name: str) -> IntNetwork:
         return random_network(2, n_hid=32, timesteps=5, leak_shift=3, seed=17, bias=True)
     if name == "q8-bias":  # biases, a real multiply in layer 0, reset to zero
         return random_network(8, n_hid=32, timesteps=5, leak_shift=2, reset="zero", seed=19, bias=True)
+    if name == "deep-ternary":  # two hidden layers; layer 1 leaves 8 padding lanes in its last group
+        return random_deep_network(2, (48, 40, 10), seed=23)
+    if name == "deep3-q4":  # three hidden layers, a multiply in every layer, per-layer leak/reset
+        return random_deep_network(4, (32, 24, 16, 10), timesteps=3, seed=29)
+    if name == "deep4-binary":  # four hidden layers
+        return random_deep_network(
+            1,
+            (64, 32, 32, 16, 10),
+            timesteps=3,
+            leak_shifts=(2, 0, 3, 1),
+            resets=("zero", "subtract", "zero", "subtract"),
+            seed=31,
+        )
+    if name == "deep-784-256-128-10-ternary":  # the committed model
+        from icespike.checkpoint import load_checkpoint
+
+        return load_checkpoint(ROOT / "models" / "mnist-784-256-128-10-ternary.npz").to_int_network()
     raise KeyError(name)
 
 
@@ -195,7 +261,7 @@ class Engine:
         self.p_lif = p_lif
         self.lanes = lanes
         self.rng = rng
-        self.traces: list[tuple[int, int, int, int]] = []  # (t, n, spike, v) per neuron
+        self.traces: list[tuple[int, int, int, int, int]] = []  # (layer, t, n, spike, v) per neuron
         self.results: list[tuple[int, list[int]]] = []
         self.busy_runs: list[int] = []
         self.pixels: list[int] = []  # queue of pixels to send
@@ -215,7 +281,8 @@ class Engine:
     async def _cycle(self):
         dut = self.dut
         p = self.p
-        w, mask = p.MEM_W, (1 << p.MEM_W) - 1
+        w = max((p.MEM_W, *p.MEM_W_L))  # the trace's membrane width (the widest layer)
+        mask = (1 << w) - 1
         sw, smask = p.SCORE_W, (1 << p.SCORE_W) - 1
         busy_cnt = 0
         s_valid = m_ready = 0
@@ -241,13 +308,14 @@ class Engine:
                     self.s_blocked += 1
                 if dut.trace_valid.value == 1:
                     t, n0 = read_unsigned(dut.trace_t), read_unsigned(dut.trace_n)
+                    ly = read_unsigned(dut.trace_layer)
                     spk, vv = read_unsigned(dut.trace_spike), read_unsigned(dut.trace_v)
                     for q in range(self.p_lif):  # one beat carries P_LIF neurons
                         v = None if vv is None else (vv >> (q * w)) & mask
                         if v is not None and v >> (w - 1):
                             v -= 1 << w
                         sq = None if spk is None else (spk >> q) & 1
-                        self.traces.append((t, None if n0 is None else n0 + q, sq, v))
+                        self.traces.append((ly, t, None if n0 is None else n0 + q, sq, v))
                 if dut.busy.value == 1:
                     busy_cnt += 1
                 elif busy_cnt:
@@ -337,36 +405,43 @@ class Engine:
         g = golden.run(self.net, x, trace=True)
         n = len(x)
         mm = Mismatches(f"{TOP} {what}")
-        beats = p.T * p.N_HID
+        sizes = p.hidden_sizes
+        beats = p.T * sum(sizes)
         mm.check(-1, "trace samples", len(self.traces), n * beats)
-        # the engine traces group-major (docs/engine.md section 3): collect each image's samples
-        # into (t, neuron) arrays; every (t, neuron) exactly once, each equal to the golden trace
+        # the engine traces group-major (docs/engine.md section 3), layer after layer: collect each
+        # image's samples into (layer, t, neuron) arrays; every one exactly once, equal to golden
         for k in range(min(n, len(self.traces) // beats)):
-            seen = np.zeros((p.T, p.N_HID), dtype=np.int64)
-            spk = np.zeros((p.T, p.N_HID), dtype=np.int64)
-            mem = np.zeros((p.T, p.N_HID), dtype=np.int64)
+            seen = [np.zeros((p.T, nl), dtype=np.int64) for nl in sizes]
+            spk = [np.zeros((p.T, nl), dtype=np.int64) for nl in sizes]
+            mem = [np.zeros((p.T, nl), dtype=np.int64) for nl in sizes]
             for b in range(beats):
-                t, j, s, v = self.traces[k * beats + b]
-                if None in (t, j, s, v) or not (0 <= t < p.T and 0 <= j < p.N_HID):
+                ly, t, j, s, v = self.traces[k * beats + b]
+                if None in (ly, t, j, s, v) or not (ly < len(sizes) and 0 <= t < p.T and 0 <= j < sizes[ly]):
                     mm.check(
-                        b, f"image {k} trace sample (t, neuron, spike, membrane)", (t, j, s, v), "defined"
+                        b,
+                        f"image {k} trace sample (layer, t, neuron, spike, membrane)",
+                        (ly, t, j, s, v),
+                        "defined",
                     )
                     continue
-                seen[t, j] += 1
-                spk[t, j], mem[t, j] = s, v
-            for t, j in zip(*np.nonzero(seen != 1)):
-                mm.check(int(t * p.N_HID + j), f"image {k} t={t} n={j} trace samples", int(seen[t, j]), 1)
-            ok = seen == 1
-            for what, got, want in (("spike", spk, g.spikes[0][k]), ("membrane", mem, g.membranes[0][k])):
-                for t, j in zip(*np.nonzero(ok & (got != want))):
-                    mm.check(
-                        int(t * p.N_HID + j), f"image {k} t={t} n={j} {what}", int(got[t, j]), int(want[t, j])
-                    )
+                seen[ly][t, j] += 1
+                spk[ly][t, j], mem[ly][t, j] = s, v
+            for ly, nl in enumerate(sizes):
+                tag = f"image {k} layer {ly}"
+                for t, j in zip(*np.nonzero(seen[ly] != 1)):
+                    mm.check(int(t * nl + j), f"{tag} t={t} n={j} trace samples", int(seen[ly][t, j]), 1)
+                ok = seen[ly] == 1
+                pairs = (("spike", spk[ly], g.spikes[ly][k]), ("membrane", mem[ly], g.membranes[ly][k]))
+                for what, got, want in pairs:
+                    for t, j in zip(*np.nonzero(ok & (got != want))):
+                        mm.check(
+                            int(t * nl + j), f"{tag} t={t} n={j} {what}", int(got[t, j]), int(want[t, j])
+                        )
         mm.check(-1, "results", len(self.results), n)
         for k, (cls, scores) in enumerate(self.results[:n]):
             mm.check(k, f"image {k} scores", scores, [int(s) for s in g.scores[k]])
             mm.check(k, f"image {k} class", cls, int(g.predictions[k]))
-        model = rtlsim.cycle_model(p, x, self.p_lif, self.lanes)
+        model = rtlsim.network_cycle_model(self.net, x, self.p_lif, self.lanes)
         if per_image_cycles:
             mm.check(-1, "busy periods", len(self.busy_runs), n)
             for k, c in enumerate(self.busy_runs[:n]):
@@ -375,10 +450,10 @@ class Engine:
             mm.check(-1, "busy cycles in all (measured vs model)", sum(self.busy_runs), int(model.sum()))
         mm.check(-1, "results changed while waiting for m_ready", self.unstable, [])
         mm.assert_none()
-        spikes = int(g.spikes[0].sum())
+        spikes = [int(sp.sum()) for sp in g.spikes]
         self.dut._log.info(
-            f"{what}: {n} images, {len(self.traces)} neuron samples, {spikes} hidden spikes "
-            f"(rate {spikes / max(1, n * beats):.3f}), cycles mean {np.mean(self.busy_runs[:n]):.1f}: all equal"
+            f"{what}: {n} images, {len(self.traces)} neuron samples, hidden spikes per layer {spikes} "
+            f"(rate {sum(spikes) / max(1, n * beats):.3f}), cycles mean {np.mean(self.busy_runs[:n]):.1f}: all equal"
         )
 
 
@@ -428,7 +503,9 @@ def max_cycles(p, n_images: int) -> int:
     """A bound on the cycles of ``n_images`` images: the model's worst image (every pixel nonzero)
     at the build's lanes with one LIF lane, plus the input time."""
     _p_lif, lanes = tb_lanes()
-    worst = int(rtlsim.cycle_model(p, np.ones((1, p.N_IN), dtype=np.int64), 1, lanes)[0])
+    ones = np.ones((1, p.N_IN), dtype=np.int64)
+    spikes = [np.ones((1, p.T, nl), dtype=np.int64) for nl in p.hidden_sizes[:-1]]  # every neuron fires
+    worst = int(rtlsim.cycle_model(p, ones, 1, lanes, spikes=spikes)[0])
     return n_images * (worst + p.N_IN + 200) + 1000
 
 
@@ -459,7 +536,7 @@ async def reset_mid(dut):
         await RisingEdge(dut.clk)
         if dut.busy.value == 1:
             break
-    for _ in range(int(rtlsim.cycle_model(p, x[1:2], eng.p_lif, eng.lanes)[0]) // 2):
+    for _ in range(int(rtlsim.network_cycle_model(net, x[1:2], eng.p_lif, eng.lanes)[0]) // 2):
         await RisingEdge(dut.clk)
     assert dut.busy.value == 1, "the engine should still be computing"
     await eng.reset()
@@ -589,7 +666,7 @@ async def stalls(dut):
     """
     net, p, x, rng = tb_setup(dut)
     eng = await init(dut, net, rng)
-    per_image = int(rtlsim.cycle_model(p, x[:1], eng.p_lif, eng.lanes)[0])
+    per_image = int(rtlsim.network_cycle_model(net, x[:1], eng.p_lif, eng.lanes)[0])
     eng.hold = True
     eng.send(x)
     limit = max_cycles(p, len(x))
@@ -666,7 +743,13 @@ SETS = {
     "ternary-6hid": ("ternary-6hid", 2),
     "ternary-bias": ("ternary-bias", 2),
     "q8-bias": ("q8-bias", 1),
+    "deep-ternary": ("deep-ternary", 2, 16),
+    "deep3-q4": ("deep3-q4", 1, 8),
+    "deep4-binary": ("deep4-binary", 1, 16),
+    "deep-784-256-128-10-ternary": ("deep-784-256-128-10-ternary", 1),
 }
+DEEP_SETS = ("deep-ternary", "deep3-q4", "deep4-binary", "deep-784-256-128-10-ternary")
+DEEP_CASES = ["images", "reset_mid"]  # the write-port tests rewrite a one-hidden-layer network
 FAST_SETS = ("q16", "q8", "q4", "ternary", "binary")
 EXTRA_SETS = (
     "ternary-p2",
@@ -709,9 +792,7 @@ def alt_network(net: IntNetwork) -> IntNetwork:
 
 def hdl_literal(name: str, value) -> str:
     """A parameter value as the simulators' -P/-G options take it (strings quoted, wide numbers sized)."""
-    if isinstance(value, str):
-        return f'"{value}"'
-    return f"64'd{int(value)}" if name == "THRESHOLD" else str(int(value))
+    return verilog_literal(name, value)
 
 
 def set_lanes(name: str) -> tuple[int, int | None]:
@@ -725,7 +806,8 @@ def prepare(name: str):
     p_lif, lanes = set_lanes(name)
     net = set_network(net_name)
     d = export_for_test(net, net_name)
-    alt = export_for_test(alt_network(net), net_name + "-alt")
+    # the write-port tests' other network (one hidden layer; deeper sets do not run them)
+    alt = export_for_test(alt_network(net), net_name + "-alt") if len(net.layers) == 2 else d
     hdl = rtlsim.engine_hdl_params(engine_params(net), d, p_lif=p_lif, lanes=lanes)
     return net, d, alt, hdl
 
@@ -738,6 +820,15 @@ def _cases():
             if name in EXTRA_SETS and (sim == "verilator" or name in SLOW_ONLY):
                 marks.append(pytest.mark.slow)
             out.append(pytest.param(sim, name, 20, marks=marks, id=f"{sim}-{name}"))
+        for name in DEEP_SETS:
+            # Icarus: the small deep sets in the fast tier; the committed model and Verilator: slow
+            slow = sim == "verilator" or name.startswith("deep-784")
+            marks = [getattr(pytest.mark, sim)] + [pytest.mark.slow] * slow
+            out.append(
+                pytest.param(
+                    sim, name, 6 if name.startswith("deep-784") else 12, marks=marks, id=f"{sim}-{name}"
+                )
+            )
         for name in FAST_SETS:
             out.append(
                 pytest.param(
@@ -783,7 +874,7 @@ def test_snn_engine(sim, name, n_images, monkeypatch):
         parameters=params,
         extra_env=env,
         tag=name,
-        testcase=BASIC,
+        testcase=DEEP_CASES if name in DEEP_SETS else BASIC,
     )
 
 
@@ -845,7 +936,7 @@ def test_harness(sim, name, n_images, gap, bp):
     assert s["mismatches"] == 0, s
     assert s["cycle_model_mismatches"] == 0, s
     assert s["rtl_accuracy"] == s["golden_accuracy"]
-    assert r.cycles.tolist() == rtlsim.cycle_model(engine_params(net), x, p_lif, lanes).tolist()
+    assert r.cycles.tolist() == rtlsim.network_cycle_model(net, x, p_lif, lanes).tolist()
 
 
 @pytest.mark.icarus

@@ -202,6 +202,11 @@ def estimate(p: EngineParams, device_name: str, *, calib: dict | None = None, im
     inferences_per_s at ``fmax_mhz`` (the calibrated Fmax of this lane kind). ``images``
     ((N, N_IN) pixels) for the cycle model default to the 10,000 MNIST test images.
     """
+    if p.N_LAYERS > 1:
+        raise ValueError(
+            f"the resource estimate models the engine with one hidden layer; this network has "
+            f"{p.N_LAYERS} hidden layers (run `icespike synth` for it)"
+        )
     dev = synth.device(device_name)
     c = calib if calib is not None else _default_fit()
     sizes = [p.N_IN, p.N_HID, p.N_OUT]

@@ -39,6 +39,13 @@ __all__ = [
     "engine_params",
     "check_engine",
     "derived_params",
+    "hidden_layout",
+    "MAX_HIDDEN_LAYERS",
+    "LAYER_VECTORS",
+    "pack_layer_vector",
+    "unpack_layer_vector",
+    "verilog_literal",
+    "SIZED_PARAMS",
     "pack_w0",
     "pack_w1",
     "unpack_w0",
@@ -101,34 +108,131 @@ class EngineParams:
     W1_DATA_W: int
     CLS_W: int
     HID_AW: int
+    # depth: hidden layers 1..N_LAYERS-1, one entry per layer (empty for one hidden layer);
+    # exported only when N_LAYERS > 1, so a one-hidden-layer export is unchanged
+    N_LAYERS: int = 1
+    N_HID_L: tuple[int, ...] = ()
+    ACC_W_L: tuple[int, ...] = ()
+    MEM_W_L: tuple[int, ...] = ()
+    THRESHOLD_L: tuple[int, ...] = ()
+    LEAK_SHIFT_L: tuple[int, ...] = ()
+    RESET_SUBTRACT_L: tuple[int, ...] = ()
+
+    @property
+    def hidden_sizes(self) -> tuple[int, ...]:
+        """Neurons of every hidden layer, layer 0 first."""
+        return (self.N_HID, *self.N_HID_L)
 
     def verilog(self) -> dict[str, int]:
-        """The parameters snn_engine takes (without the derived ones and file names)."""
+        """The parameters snn_engine takes (without the derived ones and file names).
+
+        With more than one hidden layer, ``N_LAYERS`` and the packed per-layer vectors
+        (:data:`LAYER_VECTORS`, :func:`pack_layer_vector`) too.
+        """
         keys = (
             "N_IN N_HID N_OUT T CODE_W0 CODE_W1 ACC_W MEM_W SCORE_W THRESHOLD LEAK_SHIFT RESET_SUBTRACT HAS_BIAS"
         ).split()
-        return {k: getattr(self, k) for k in keys}
+        out = {k: getattr(self, k) for k in keys}
+        if self.N_LAYERS > 1:
+            out["N_LAYERS"] = self.N_LAYERS
+            out.update({k: pack_layer_vector(k, getattr(self, k)) for k in LAYER_VECTORS})
+        return out
 
-    def as_dict(self) -> dict[str, int]:
-        return asdict(self)
+    def as_dict(self) -> dict:
+        """Every field; the depth fields only for more than one hidden layer (vectors as lists)."""
+        d = asdict(self)
+        for k in ("N_LAYERS", *LAYER_VECTORS):
+            if self.N_LAYERS == 1:
+                del d[k]
+            elif k != "N_LAYERS":
+                d[k] = list(d[k])
+        return d
 
     @classmethod
     def from_manifest(cls, eng: dict) -> EngineParams:
-        """From a manifest's ``engine`` section (``HAS_BIAS`` 0 when absent: exports before biases)."""
-        return cls(**{k: int(eng.get(k, 0) if k == "HAS_BIAS" else eng[k]) for k in cls.__dataclass_fields__})
+        """From a manifest's ``engine`` section (``HAS_BIAS`` 0 and one hidden layer when absent)."""
+        return cls(**{k: _engine_field(eng, k) for k in cls.__dataclass_fields__})
+
+
+MAX_HIDDEN_LAYERS = 4
+# packed per-layer parameters of hidden layers 1..3: name -> bits per layer; layer l sits at
+# [BITS*(l-1) +: BITS] of a (MAX_HIDDEN_LAYERS-1)*BITS-bit Verilog vector (unused layers 0)
+LAYER_VECTORS = {
+    "N_HID_L": 16,
+    "ACC_W_L": 8,
+    "MEM_W_L": 8,
+    "THRESHOLD_L": 64,
+    "LEAK_SHIFT_L": 8,
+    "RESET_SUBTRACT_L": 1,
+}
+# width of every sized Verilog parameter (the others are plain integers)
+SIZED_PARAMS = {"THRESHOLD": 64, **{k: (MAX_HIDDEN_LAYERS - 1) * w for k, w in LAYER_VECTORS.items()}}
+
+
+def pack_layer_vector(name: str, values) -> int:
+    """The Verilog vector of per-layer parameter ``name`` (layers 1.. at ascending bit offsets)."""
+    bits = LAYER_VECTORS[name]
+    out = 0
+    for i, v in enumerate(values):
+        if not 0 <= int(v) < 1 << bits:
+            raise ExportError(f"{name}: layer {i + 1} value {v} does not fit {bits} bits")
+        out |= int(v) << (bits * i)
+    return out
+
+
+def unpack_layer_vector(name: str, packed: int, n: int) -> tuple[int, ...]:
+    """Inverse of :func:`pack_layer_vector` for ``n`` layers."""
+    bits = LAYER_VECTORS[name]
+    return tuple((int(packed) >> (bits * i)) & ((1 << bits) - 1) for i in range(n))
+
+
+def verilog_literal(name: str, value: int | str) -> str:
+    """A parameter value as Verilog source: sized (``64'd..``, ``48'h..``) where the RTL needs it."""
+    if isinstance(value, str):
+        return f'"{value}"'
+    if name in SIZED_PARAMS:
+        w = SIZED_PARAMS[name]
+        return f"{w}'d{int(value)}" if name == "THRESHOLD" else f"{w}'h{int(value):0{-(-w // 4)}x}"
+    return str(int(value))
 
 
 def engine_params(net: IntNetwork) -> EngineParams:
     """Derive the engine parameters of ``net``; raise ExportError if the engine cannot run it.
 
-    The engine implements exactly one hidden LIF layer followed by the output integrator.
+    The engine runs 1 to :data:`MAX_HIDDEN_LAYERS` hidden LIF layers followed by the output
+    integrator. Layer 0 keeps the one-hidden-layer names (``N_HID``, ``ACC_W``, ``MEM_W``,
+    ``THRESHOLD``, ...); hidden layers 1.. are the ``*_L`` tuples.
     """
-    if len(net.layers) != 2:
+    hidden, o = net.layers[:-1], net.layers[-1]
+    if len(hidden) > MAX_HIDDEN_LAYERS:
         raise ExportError(
-            f"the RTL engine runs one hidden layer; this network has {len(net.layers) - 1} hidden layers"
+            f"the RTL engine runs 1 to {MAX_HIDDEN_LAYERS} hidden layers; this network has {len(hidden)}"
         )
-    h, o = net.layers
+    h = hidden[0]
     f0, f1 = weight_format(h.bits), weight_format(o.bits)
+    widths = [weight_format(lay.bits).code_width for lay in hidden]
+    if len(set(widths)) > 1:
+        raise ExportError(
+            f"the RTL engine stores all hidden layers with one code width; this network's hidden "
+            f"layers have code widths {widths}"
+        )
+    if len(hidden) > 1 and net.has_bias:
+        raise ExportError(
+            f"the RTL engine adds biases only with one hidden layer; this network has {len(hidden)} "
+            "hidden layers and biases"
+        )
+    later = range(1, len(hidden))
+    depth = {}
+    if len(hidden) > 1:
+        depth = dict(
+            N_LAYERS=len(hidden),
+            N_HID_L=tuple(hidden[li].n_out for li in later),
+            ACC_W_L=tuple(net.acc_width(li) for li in later),
+            MEM_W_L=tuple(net.mem_width(li) for li in later),
+            THRESHOLD_L=tuple(int(hidden[li].threshold) for li in later),
+            LEAK_SHIFT_L=tuple(int(hidden[li].leak_shift) for li in later),
+            RESET_SUBTRACT_L=tuple(1 if hidden[li].reset == "subtract" else 0 for li in later),
+        )
     p = EngineParams(
         N_IN=h.n_in,
         N_HID=h.n_out,
@@ -143,27 +247,51 @@ def engine_params(net: IntNetwork) -> EngineParams:
         LEAK_SHIFT=int(h.leak_shift),
         RESET_SUBTRACT=1 if h.reset == "subtract" else 0,
         HAS_BIAS=1 if net.has_bias else 0,
-        **derived_params(h.n_in, h.n_out, o.n_out, f0.code_width, f1.code_width),
+        **derived_params(h.n_in, h.n_out, o.n_out, f0.code_width, f1.code_width, depth.get("N_HID_L", ())),
+        **depth,
     )
     check_engine(p)
     return p
 
 
-def derived_params(n_in: int, n_hid: int, n_out: int, code_w0: int, code_w1: int) -> dict[str, int]:
-    """The parameters snn_engine derives as localparams (widths ``(X > 2) ? $clog2(X) : 1``)."""
+def derived_params(
+    n_in: int, n_hid: int, n_out: int, code_w0: int, code_w1: int, n_hid_l: tuple[int, ...] = ()
+) -> dict[str, int]:
+    """The parameters snn_engine derives as localparams (widths ``(X > 2) ? $clog2(X) : 1``).
+
+    ``n_hid_l``: the sizes of hidden layers 1.. (empty for one hidden layer). ``WPR`` is layer
+    0's words per input; ``W0_DEPTH`` counts the words of all hidden layers (:func:`hidden_layout`);
+    ``W1_DEPTH`` is the last hidden layer's size; ``HID_AW`` indexes the largest hidden layer.
+    """
     lanes = WORD_W // code_w0
-    wpr = -(-n_hid // lanes)
-    w0_depth = n_in * wpr
+    sizes = (n_hid, *n_hid_l)
+    w0_depth = sum(rows * -(-k // lanes) for rows, k in zip((n_in, *sizes[:-1]), sizes))
     return {
         "LANES": lanes,
-        "WPR": wpr,
+        "WPR": -(-n_hid // lanes),
         "W0_DEPTH": w0_depth,
         "W0_AW": max(1, _clog2(w0_depth)),
-        "W1_DEPTH": n_hid,
+        "W1_DEPTH": sizes[-1],
         "W1_DATA_W": n_out * code_w1,
         "CLS_W": max(1, _clog2(n_out)),
-        "HID_AW": max(1, _clog2(n_hid)),
+        "HID_AW": max(1, _clog2(max(sizes))),
     }
+
+
+def hidden_layout(p: EngineParams) -> list[tuple[int, int, int, int]]:
+    """Where each hidden layer sits in w0.hex: ``(base word, rows, words per row, neurons)``.
+
+    Layer 0 first (rows = ``N_IN`` pixels), then layer ``l`` (rows = the neurons of layer
+    ``l-1``), each with layer 0's row layout: the codes of row ``r`` in words
+    ``base + r*WPR_l ..``, neuron ``j`` in lane ``j % LANES`` of word ``base + r*WPR_l + j // LANES``.
+    """
+    out, base = [], 0
+    sizes = p.hidden_sizes
+    for rows, k in zip((p.N_IN, *sizes[:-1]), sizes):
+        wpr = -(-k // p.LANES)
+        out.append((base, rows, wpr, k))
+        base += rows * wpr
+    return out
 
 
 def check_engine(p: EngineParams) -> None:
@@ -198,8 +326,38 @@ def check_engine(p: EngineParams) -> None:
         problems.append(f"RESET_SUBTRACT must be 0 or 1, got {p.RESET_SUBTRACT}")
     if p.HAS_BIAS not in (0, 1):
         problems.append(f"HAS_BIAS must be 0 or 1, got {p.HAS_BIAS}")
+    problems += _check_depth(p)
     if problems:
         raise ExportError("the RTL engine cannot run this network: " + "; ".join(problems))
+
+
+def _check_depth(p: EngineParams) -> list[str]:
+    """The depth rules of check_engine: hidden layers 1.. (none for one hidden layer)."""
+    problems = []
+    n = p.N_LAYERS - 1
+    if not 1 <= p.N_LAYERS <= MAX_HIDDEN_LAYERS:
+        return [f"N_LAYERS must be 1..{MAX_HIDDEN_LAYERS}, got {p.N_LAYERS}"]
+    lengths = {k: len(getattr(p, k)) for k in LAYER_VECTORS}
+    if any(v != n for v in lengths.values()):
+        return [f"N_LAYERS {p.N_LAYERS} needs {n} entries per layer vector, got {lengths}"]
+    if n and p.HAS_BIAS:
+        problems.append("biases need N_LAYERS = 1")
+    for li in range(1, p.N_LAYERS):
+        n_hid, acc_w, mem_w, theta, k, rs = (getattr(p, f)[li - 1] for f in LAYER_VECTORS)
+        if not 2 <= n_hid < 1 << LAYER_VECTORS["N_HID_L"]:
+            problems.append(f"layer {li}: N_HID_L {n_hid} outside 2..65535")
+        if not 2 <= acc_w <= p.ACC_W:
+            problems.append(
+                f"layer {li}: ACC_W_L {acc_w} outside 2..ACC_W = {p.ACC_W} (the accumulation lanes are "
+                "ACC_W bits wide for every layer)"
+            )
+        if mem_w < 2 or not 1 <= theta <= (1 << (mem_w - 1)) - 1:
+            problems.append(f"layer {li}: THRESHOLD_L {theta} outside 1..2^(MEM_W_L-1)-1 (MEM_W_L {mem_w})")
+        if not 0 <= k < mem_w:
+            problems.append(f"layer {li}: LEAK_SHIFT_L {k} outside 0..MEM_W_L-1 = 0..{mem_w - 1}")
+        if rs not in (0, 1):
+            problems.append(f"layer {li}: RESET_SUBTRACT_L must be 0 or 1, got {rs}")
+    return problems
 
 
 # ------------------------------------------------------------------------------------- packing
@@ -221,18 +379,23 @@ def _pack_rows(patterns: np.ndarray, code_w: int, per_word: int) -> list[int]:
 
 
 def pack_w0(net: IntNetwork) -> list[int]:
-    """Layer-0 weight image: ``N_IN * WPR`` 64-bit words (Python ints), layout of docs/engine.md."""
+    """Hidden-layer weight image: ``W0_DEPTH`` 64-bit words (Python ints), layout of docs/engine.md.
+
+    Every hidden layer, layer 0 first, each ``rows * WPR_l`` words (:func:`hidden_layout`).
+    """
     p = engine_params(net)
-    fmt = weight_format(net.layers[0].bits)
-    patterns = fmt.encode(net.layers[0].codes).T  # (N_IN, N_HID)
-    return _pack_rows(patterns, p.CODE_W0, p.LANES)
+    out: list[int] = []
+    for lay in net.layers[:-1]:
+        patterns = weight_format(lay.bits).encode(lay.codes).T  # (rows, neurons)
+        out += _pack_rows(patterns, p.CODE_W0, p.LANES)
+    return out
 
 
 def pack_w1(net: IntNetwork) -> list[int]:
-    """Output-layer weight image: ``N_HID`` words of ``N_OUT * CODE_W1`` bits."""
+    """Output-layer weight image: ``W1_DEPTH`` (last hidden layer's size) words of ``N_OUT * CODE_W1`` bits."""
     p = engine_params(net)
-    fmt = weight_format(net.layers[1].bits)
-    patterns = fmt.encode(net.layers[1].codes).T  # (N_HID, N_OUT)
+    fmt = weight_format(net.layers[-1].bits)
+    patterns = fmt.encode(net.layers[-1].codes).T  # (W1_DEPTH, N_OUT)
     return _pack_rows(patterns, p.CODE_W1, p.N_OUT)
 
 
@@ -254,15 +417,23 @@ def _unpack_rows(words: list[int], rows: int, k: int, code_w: int, per_word: int
     return out[:, :k]
 
 
-def unpack_w0(words: list[int], p: EngineParams, bits: int) -> np.ndarray:
-    """Inverse of :func:`pack_w0`: (N_HID, N_IN) int64 codes."""
-    pat = _unpack_rows(words, p.N_IN, p.N_HID, p.CODE_W0, p.LANES)
-    return weight_format(bits).decode(pat).T.copy()
+def unpack_w0(words: list[int], p: EngineParams, bits: int) -> list[np.ndarray]:
+    """Inverse of :func:`pack_w0`: the codes of every hidden layer, (neurons, rows) int64 each."""
+    if len(words) != p.W0_DEPTH:
+        raise ExportError(f"expected {p.W0_DEPTH} words, got {len(words)}")
+    out = []
+    for li, (base, rows, wpr, k) in enumerate(hidden_layout(p)):
+        try:
+            pat = _unpack_rows(words[base : base + rows * wpr], rows, k, p.CODE_W0, p.LANES)
+        except ExportError as e:
+            raise ExportError(f"hidden layer {li}, {e}" if p.N_LAYERS > 1 else str(e)) from None
+        out.append(weight_format(bits).decode(pat).T.copy())
+    return out
 
 
 def unpack_w1(words: list[int], p: EngineParams, bits: int) -> np.ndarray:
-    """Inverse of :func:`pack_w1`: (N_OUT, N_HID) int64 codes."""
-    pat = _unpack_rows(words, p.N_HID, p.N_OUT, p.CODE_W1, p.N_OUT)
+    """Inverse of :func:`pack_w1`: (N_OUT, W1_DEPTH) int64 codes."""
+    pat = _unpack_rows(words, p.W1_DEPTH, p.N_OUT, p.CODE_W1, p.N_OUT)
     return weight_format(bits).decode(pat).T.copy()
 
 
@@ -333,7 +504,9 @@ def render_params_vh(p: EngineParams, w0_file: str = W0_HEX, w1_file: str = W1_H
         "// Do not edit; re-export instead. File names are relative to the export directory.",
     ]
     for k, v in p.as_dict().items():
-        lines.append(f"`define SNN_{k} {int(v)}")
+        if k in LAYER_VECTORS:
+            v = verilog_literal(k, pack_layer_vector(k, v))
+        lines.append(f"`define SNN_{k} {v if isinstance(v, str) else int(v)}")
     lines.append(f'`define SNN_W0_FILE "{w0_file}"')
     lines.append(f'`define SNN_W1_FILE "{w1_file}"')
     lines.append(f'`define SNN_B0_FILE "{B0_HEX if p.HAS_BIAS else ""}"')
@@ -342,15 +515,21 @@ def render_params_vh(p: EngineParams, w0_file: str = W0_HEX, w1_file: str = W1_H
 
 
 def parse_params_vh(text: str) -> dict[str, int | str]:
-    """Parse the macros of :func:`render_params_vh` back into a dict (names without SNN_)."""
+    """Parse the macros of :func:`render_params_vh` back into a dict (names without SNN_).
+
+    A sized hex vector (``48'h...``, the per-layer parameters) becomes its integer value.
+    """
     out: dict[str, int | str] = {}
     for ln in text.splitlines():
         m = re.fullmatch(r"\s*`define\s+SNN_(\w+)\s+(.+?)\s*", ln)
         if not m:
             continue
         name, val = m.groups()
+        vec = re.fullmatch(r"(\d+)'h([0-9a-fA-F]+)", val)
         if val.startswith('"'):
             out[name] = val.strip('"')
+        elif vec:
+            out[name] = int(vec.group(2), 16)
         else:
             try:
                 out[name] = int(val)
@@ -372,21 +551,21 @@ def _sha256(path: Path) -> str:
 
 
 def _network_section(net: IntNetwork) -> dict:
-    h, o = net.layers
+    hidden = [
+        {
+            "bits": int(h.bits),
+            "threshold": int(h.threshold),
+            "leak_shift": int(h.leak_shift),
+            "reset": h.reset,
+            "mem_width": int(net.mem_width(li)),
+            "mem_width_given": h.mem_width is not None,
+        }
+        for li, h in enumerate(net.layers[:-1])
+    ]
     return {
         "sizes": net.sizes,
         "timesteps": int(net.timesteps),
-        "layers": [
-            {
-                "bits": int(h.bits),
-                "threshold": int(h.threshold),
-                "leak_shift": int(h.leak_shift),
-                "reset": h.reset,
-                "mem_width": int(net.mem_width(0)),
-                "mem_width_given": h.mem_width is not None,
-            },
-            {"bits": int(o.bits)},
-        ],
+        "layers": [*hidden, {"bits": int(net.layers[-1].bits)}],
         "biases": bool(net.has_bias),
     }
 
@@ -411,7 +590,11 @@ def export_network(net: IntNetwork, out_dir: str | Path, *, source: str | None =
     write_hex(out / W1_HEX, pack_w1(net), p.W1_DATA_W)
     (out / PARAMS_VH).write_text(render_params_vh(p))
     files = {
-        W0_HEX: {"role": "layer-0 weights", "words": p.W0_DEPTH, "width": WORD_W},
+        W0_HEX: {
+            "role": "layer-0 weights" if p.N_LAYERS == 1 else "hidden-layer weights (layer 0 first)",
+            "words": p.W0_DEPTH,
+            "width": WORD_W,
+        },
         W1_HEX: {"role": "output-layer weights", "words": p.W1_DEPTH, "width": p.W1_DATA_W},
         PARAMS_VH: {"role": "Verilog parameters"},
     }
@@ -442,6 +625,18 @@ def is_export_dir(path: str | Path) -> bool:
     return Path(path).is_dir() and (Path(path) / MANIFEST).is_file()
 
 
+def _engine_field(eng: dict, k: str):
+    """One EngineParams field from a manifest's engine section (depth fields absent: one layer)."""
+    if k in LAYER_VECTORS:
+        v = eng.get(k, [])
+        if not isinstance(v, list):
+            raise TypeError(f"engine.{k} must be a list of integers, got {v!r}")
+        return tuple(_json_int(x, f"engine.{k}") for x in v)
+    if k in ("HAS_BIAS", "N_LAYERS"):
+        return _json_int(eng.get(k, 0 if k == "HAS_BIAS" else 1), f"engine.{k}")
+    return _json_int(eng[k], f"engine.{k}")
+
+
 def load_export(directory: str | Path, *, expect: EngineParams | dict | None = None) -> IntNetwork:
     """Read an export directory back into an IntNetwork, verifying every file.
 
@@ -468,10 +663,13 @@ def load_export(directory: str | Path, *, expect: EngineParams | dict | None = N
         files = man["files"]
         eng = man["engine"]
         netsec = man["network"]
-        l0, l1 = netsec["layers"]
+        lsec = netsec["layers"]
+        if not isinstance(lsec, list) or len(lsec) < 2:
+            raise ValueError("network.layers must list the hidden layers and the output layer")
     except (KeyError, TypeError, ValueError) as e:
         raise ExportError(f"{mpath}: missing or malformed field {e}") from None
-    for what, v in (("files", files), ("engine", eng), ("network.layers[0]", l0), ("network.layers[1]", l1)):
+    named = [(f"network.layers[{i}]", v) for i, v in enumerate(lsec)]
+    for what, v in (("files", files), ("engine", eng), *named):
         if not isinstance(v, dict):
             raise ExportError(f"{mpath}: field {what} must be an object, got {type(v).__name__}")
     has_bias = eng.get("HAS_BIAS", 0) == 1 and not isinstance(eng.get("HAS_BIAS"), bool)
@@ -490,18 +688,18 @@ def load_export(directory: str | Path, *, expect: EngineParams | dict | None = N
                 f"{f}: SHA-256 {digest[:16]}... does not match the manifest ({str(files[name].get('sha256'))[:16]}...)"
             )
     try:
-        p = EngineParams(
-            **{
-                k: _json_int(eng.get(k, 0) if k == "HAS_BIAS" else eng[k], f"engine.{k}")
-                for k in EngineParams.__dataclass_fields__
-            }
-        )
+        p = EngineParams(**{k: _engine_field(eng, k) for k in EngineParams.__dataclass_fields__})
     except (KeyError, TypeError, ValueError) as e:
         raise ExportError(f"{mpath}: engine parameters incomplete or malformed ({e})") from None
 
     if p.CODE_W0 not in (1, 2, 4, 8, 16):
         raise ExportError(f"{mpath}: CODE_W0 {p.CODE_W0} is not a code width (1, 2, 4, 8, 16)")
-    derived = derived_params(p.N_IN, p.N_HID, p.N_OUT, p.CODE_W0, p.CODE_W1)
+    if p.N_LAYERS != len(lsec) - 1 or any(len(getattr(p, k)) != p.N_LAYERS - 1 for k in LAYER_VECTORS):
+        raise ExportError(
+            f"{mpath}: N_LAYERS {p.N_LAYERS} and its per-layer vectors do not describe the "
+            f"{len(lsec) - 1} hidden layers of the network section"
+        )
+    derived = derived_params(p.N_IN, p.N_HID, p.N_OUT, p.CODE_W0, p.CODE_W1, p.N_HID_L)
     bad = {k: (getattr(p, k), v) for k, v in derived.items() if getattr(p, k) != v}
     if bad:
         desc = ", ".join(f"{k} {a} (follows: {b})" for k, (a, b) in bad.items())
@@ -512,17 +710,23 @@ def load_export(directory: str | Path, *, expect: EngineParams | dict | None = N
     files_vh = {"W0_FILE": W0_HEX, "W1_FILE": W1_HEX}
     files_vh.update(B0_FILE=B0_HEX if p.HAS_BIAS else "", B1_FILE=B1_HEX if p.HAS_BIAS else "")
     for k, v in {**p.as_dict(), **files_vh}.items():
+        if k in LAYER_VECTORS:
+            v = pack_layer_vector(k, v)
         if vh.get(k) != v:
             raise ExportError(f"{d / PARAMS_VH}: SNN_{k} = {vh.get(k)!r}, manifest says {v!r}")
 
+    hid_sec, out_sec = lsec[:-1], lsec[-1]
     try:
-        bits0, bits1 = _json_int(l0["bits"], "bits"), _json_int(l1["bits"], "bits")
-        f0, f1 = weight_format(bits0), weight_format(bits1)
+        bits_h = [_json_int(lay["bits"], "bits") for lay in hid_sec]
+        bits1 = _json_int(out_sec["bits"], "bits")
+        fh, f1 = [weight_format(b) for b in bits_h], weight_format(bits1)
     except (KeyError, TypeError, ValueError) as e:
         raise ExportError(f"{mpath}: layer bit widths missing or unsupported ({e})") from None
-    if f0.code_width != p.CODE_W0 or f1.code_width != p.CODE_W1:
+    if any(f.code_width != p.CODE_W0 for f in fh) or f1.code_width != p.CODE_W1:
+        bits = "/".join(map(str, (*bits_h, bits1)))
+        need = "/".join(str(f.code_width) for f in (*fh, f1))
         raise ExportError(
-            f"{mpath}: bit widths {bits0}/{bits1} need code widths {f0.code_width}/{f1.code_width}, "
+            f"{mpath}: bit widths {bits} need code widths {need}, "
             f"engine parameters say CODE_W0={p.CODE_W0} CODE_W1={p.CODE_W1}"
         )
     shapes = [(W0_HEX, WORD_W, p.W0_DEPTH), (W1_HEX, p.W1_DATA_W, p.W1_DEPTH)]
@@ -537,7 +741,7 @@ def load_export(directory: str | Path, *, expect: EngineParams | dict | None = N
     w0 = read_hex(d / W0_HEX, WORD_W, p.W0_DEPTH)
     w1 = read_hex(d / W1_HEX, p.W1_DATA_W, p.W1_DEPTH)
     try:
-        codes0 = unpack_w0(w0, p, bits0)
+        codes_h = unpack_w0(w0, p, bits_h[0])
     except ValueError as e:
         raise ExportError(f"{d / W0_HEX}: {e}") from None
     try:
@@ -550,42 +754,51 @@ def load_export(directory: str | Path, *, expect: EngineParams | dict | None = N
             read_hex(d / B0_HEX, p.ACC_W, p.N_HID), read_hex(d / B1_HEX, p.SCORE_W, p.N_OUT), p
         )
     try:
-        given = l0["mem_width_given"]
-        if not isinstance(given, bool):
-            raise TypeError(f"mem_width_given must be true or false, got {given!r}")
         meta = man.get("meta") or {}
         if not isinstance(meta, dict):
             raise TypeError(f"meta must be an object, got {type(meta).__name__}")
-        net = IntNetwork(
-            layers=[
+        hidden = []
+        for li, lay in enumerate(hid_sec):
+            given = lay["mem_width_given"]
+            if not isinstance(given, bool):
+                raise TypeError(f"mem_width_given must be true or false, got {given!r}")
+            hidden.append(
                 IntLayer(
-                    codes=codes0,
-                    bits=bits0,
-                    threshold=_json_int(l0["threshold"], "threshold"),
-                    leak_shift=_json_int(l0["leak_shift"], "leak_shift"),
-                    reset=l0["reset"],
-                    mem_width=_json_int(l0["mem_width"], "mem_width") if given else None,
-                    bias=bias0,
-                ),
-                IntLayer(codes=codes1, bits=bits1, bias=bias1),
-            ],
+                    codes=codes_h[li],
+                    bits=bits_h[li],
+                    threshold=_json_int(lay["threshold"], "threshold"),
+                    leak_shift=_json_int(lay["leak_shift"], "leak_shift"),
+                    reset=lay["reset"],
+                    mem_width=_json_int(lay["mem_width"], "mem_width") if given else None,
+                    bias=bias0 if li == 0 else None,
+                )
+            )
+        net = IntNetwork(
+            layers=[*hidden, IntLayer(codes=codes1, bits=bits1, bias=bias1)],
             timesteps=_json_int(netsec["timesteps"], "timesteps"),
             meta=dict(meta),
         )
     except (KeyError, TypeError, ValueError) as e:
         raise ExportError(f"{mpath}: network section malformed or illegal ({e})") from None
-    if l0.get("mem_width") != net.mem_width(0) or netsec.get("sizes") != net.sizes:
+    listed = [lay.get("mem_width") for lay in hid_sec]
+    widths = [net.mem_width(li) for li in range(len(hid_sec))]
+    if listed != widths or netsec.get("sizes") != net.sizes:
+        one = len(widths) == 1
         raise ExportError(
-            f"{mpath}: network section (sizes {netsec.get('sizes')!r}, mem_width {l0.get('mem_width')!r}) "
-            f"does not describe the weight files ({net.sizes}, {net.mem_width(0)})"
+            f"{mpath}: network section (sizes {netsec.get('sizes')!r}, mem_width "
+            f"{listed[0] if one else listed!r}) does not describe the weight files "
+            f"({net.sizes}, {widths[0] if one else widths})"
         )
     again = engine_params(net)
     if again != p:
-        diff = {k: (v, getattr(again, k)) for k, v in p.as_dict().items() if getattr(again, k) != v}
+        have = again.as_dict()
+        diff = {k: (v, have.get(k)) for k, v in p.as_dict().items() if have.get(k) != v}
         raise ExportError(f"{mpath}: engine parameters do not match the network they describe: {diff}")
     if expect is not None:
         exp = expect.as_dict() if isinstance(expect, EngineParams) else dict(expect)
-        bad = {k: (exp[k], getattr(p, k)) for k in exp if k in p.as_dict() and getattr(p, k) != exp[k]}
+        exp = {k: list(v) if isinstance(v, tuple) else v for k, v in exp.items()}
+        have = p.as_dict()
+        bad = {k: (exp[k], have[k]) for k in exp if k in have and have[k] != exp[k]}
         if bad:
             desc = ", ".join(f"{k}: RTL {a}, files {b}" for k, (a, b) in bad.items())
             raise ExportError(f"{d}: export does not match the RTL parameters ({desc})")

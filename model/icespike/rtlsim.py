@@ -26,7 +26,18 @@ from pathlib import Path
 import numpy as np
 
 from . import golden
-from .export import B0_HEX, B1_HEX, W0_HEX, W1_HEX, EngineParams, engine_params, export_network, load_export
+from .export import (
+    B0_HEX,
+    B1_HEX,
+    W0_HEX,
+    W1_HEX,
+    EngineParams,
+    ExportError,
+    engine_params,
+    export_network,
+    load_export,
+    verilog_literal,
+)
 from .network import IntNetwork
 
 __all__ = [
@@ -36,10 +47,12 @@ __all__ = [
     "project_root",
     "nnz_pixels",
     "cycle_model",
+    "network_cycle_model",
     "default_lanes",
     "check_lanes",
     "bound_cycles",
     "dense_bound_cycles",
+    "raster_scan",
     "engine_hdl_params",
     "verilator_bin_dir",
     "EngineRun",
@@ -54,6 +67,7 @@ RTL_SOURCES = (
     "rtl/snn_accum.v",
     "rtl/snn_lif_stage.v",
     "rtl/snn_output.v",
+    "rtl/snn_raster.v",
     "rtl/ram_sdp.v",
     "rtl/spram64.v",
     "rtl/lif_pipe.v",
@@ -63,6 +77,7 @@ RTL_SOURCES = (
 )
 HARNESS_TB = "verif/harness/tb_engine.v"
 SPRAM_WORDS = 16384
+RTL_HIDDEN_LAYERS = 4  # hidden layers rtl/snn_engine.v runs
 
 
 class SimError(RuntimeError):
@@ -79,6 +94,14 @@ def nnz_pixels(images: np.ndarray) -> np.ndarray:
     """Nonzero pixels per image: (N,) int64 for images of shape (N, n_in)."""
     x = np.asarray(images).reshape(len(images), -1)
     return np.count_nonzero(x, axis=1).astype(np.int64)
+
+
+def check_rtl_depth(p: EngineParams) -> None:
+    """Raise ExportError if rtl/snn_engine.v cannot run as many hidden layers as ``p`` has."""
+    if p.N_LAYERS > RTL_HIDDEN_LAYERS:
+        raise ExportError(
+            f"the RTL engine runs one hidden layer; this network has {p.N_LAYERS} hidden layers"
+        )
 
 
 def default_lanes(p: EngineParams) -> int:
@@ -129,27 +152,102 @@ def check_p_lif(p: EngineParams, p_lif: int, lanes: int | None = None) -> None:
     check_lanes(p, lanes, p_lif)
 
 
-def cycle_model(p: EngineParams, images: np.ndarray, p_lif: int = 1, lanes: int | None = None) -> np.ndarray:
+def cycle_model(
+    p: EngineParams,
+    images: np.ndarray,
+    p_lif: int = 1,
+    lanes: int | None = None,
+    spikes: list[np.ndarray] | None = None,
+) -> np.ndarray:
     """Exact engine cycles per image (cycles with ``busy`` high), docs/engine.md section 4.
 
-    The hidden neurons run in ``G = ceil(N_HID / LANES)`` groups, in ``G + 1`` rounds: round r
-    accumulates group r (``A = E + 5`` cycles, ``E + 6`` for 4/8/16-bit codes, ``E`` = the image's
-    event-FIFO entries: nonzero pixels plus 1 if the last pixel is 0) while the LIF stage runs the
-    ``T`` steps of group r-1 (``B = T * LANES / P_LIF + 1`` cycles); a round lasts as long as its
-    longer part. Then ``TAIL = 3`` (pipeline), ``ARG = 2 * N_OUT + 1`` (two cycles per score)
-    and 1 (output register): ``A + (G - 1) * max(A, B) + B + 3 + 2 * N_OUT + 1 + 1``.
-    images: (N, N_IN) integer pixels; ``p_lif``: P_LIF; ``lanes``: LANES (None: the default).
-    Returns (N,) int64.
+    Layer 0's ``G = ceil(N_HID / LANES)`` groups run in ``G + 1`` rounds: round r accumulates
+    group r (``A = E + 5`` cycles, ``E + 6`` for 4/8/16-bit codes, ``E`` = the image's event-FIFO
+    entries: nonzero pixels plus 1 if the last pixel is 0) while the LIF stage runs the ``T``
+    steps of group r-1 (``B = T * LANES / P_LIF + 1`` cycles); a round lasts as long as its
+    longer part: ``A + (G - 1) * max(A, B) + B``. Each later hidden layer l adds ``3`` (the LIF
+    pipeline drains) and ``G_l * T + 1`` rounds of one (group, step): round (g, t) scans raster
+    row t of layer l-1 and accumulates (``A_t = 8 + S_t``, ``+1`` for 4/8/16-bit codes, ``S_t`` =
+    the sum over the row's words of max(1, spikes in the word), :func:`raster_scan`) while the
+    LIF stage runs the previous round's step (``B_l = LANES / P_LIF + 1``):
+    ``A_0 + sum over the next rounds of max(A_t, B_l) + B_l``. Then ``TAIL = 3``,
+    ``ARG = 2 * N_OUT + 1`` (two cycles per score) and 1 (output register).
+    images: (N, N_IN) integer pixels; ``p_lif``: P_LIF; ``lanes``: LANES (None: the default);
+    ``spikes`` (networks with more than one hidden layer): the spikes of hidden layers
+    0 .. N_LAYERS-2, (N, T, n_l) each, as ``icespike.golden.run(..., trace=True).spikes``
+    (:func:`network_cycle_model` gets them). Returns (N,) int64.
     """
+    check_rtl_depth(p)
     lanes = check_lanes(p, lanes, p_lif)
     x = np.asarray(images).reshape(len(images), -1)
     if x.shape[1] != p.N_IN:
         raise ValueError(f"images have {x.shape[1]} pixels, the engine {p.N_IN}")
     entries = nnz_pixels(x) + (x[:, -1] == 0).astype(np.int64)
     groups = -(-p.N_HID // lanes)
-    acc = entries + (6 if p.CODE_W0 > 2 else 5)
+    drain = 1 if p.CODE_W0 > 2 else 0
+    acc = entries + 5 + drain
     lif = p.T * (lanes // p_lif) + 1
-    return acc + (groups - 1) * np.maximum(acc, lif) + lif + 3 + (2 * p.N_OUT + 1) + 1
+    total = acc + (groups - 1) * np.maximum(acc, lif) + lif + 3 + (2 * p.N_OUT + 1) + 1
+    if p.N_LAYERS == 1:
+        return total
+    if spikes is None or len(spikes) < p.N_LAYERS - 1:
+        raise ValueError(
+            f"the cycles of a {p.N_LAYERS}-hidden-layer network depend on its spikes: pass the spikes "
+            "of hidden layers 0..N_LAYERS-2 (icespike.golden.run(..., trace=True).spikes)"
+        )
+    sizes = p.hidden_sizes
+    for li in range(1, p.N_LAYERS):
+        s = np.asarray(spikes[li - 1])
+        if s.shape != (len(x), p.T, sizes[li - 1]):
+            raise ValueError(
+                f"spikes of layer {li - 1}: shape {s.shape}, expected {(len(x), p.T, sizes[li - 1])}"
+            )
+        words = -(-sizes[li - 1] // lanes)
+        pad = np.zeros((len(x), p.T, words * lanes), np.int64)
+        pad[:, :, : sizes[li - 1]] = s
+        scan = np.maximum(pad.reshape(len(x), p.T, words, lanes).sum(axis=3), 1).sum(axis=2)  # (N, T)
+        a_t = scan + 8 + drain
+        b_l = lanes // p_lif + 1
+        g_l = -(-sizes[li] // lanes)
+        # rounds (g, t) in order g-major; round 0 alone, then max(A, B) per round, then B
+        per_group = np.maximum(a_t, b_l).sum(axis=1)  # every round of one group at max(A_t, B_l)
+        total = total + 3 + g_l * per_group - np.maximum(a_t[:, 0], b_l) + a_t[:, 0] + b_l
+    return total
+
+
+def network_cycle_model(
+    net: IntNetwork, images: np.ndarray, p_lif: int = 1, lanes: int | None = None, batch: int = 500
+) -> np.ndarray:
+    """:func:`cycle_model` of ``net`` on ``images``, with the hidden spikes from the golden model
+    (in batches of ``batch`` images, for deeper networks)."""
+    p = engine_params(net)
+    x = golden.check_images(images, p.N_IN)
+    if p.N_LAYERS == 1:
+        return cycle_model(p, x, p_lif, lanes)
+    out = []
+    for i in range(0, len(x), batch):
+        g = golden.run(net, x[i : i + batch], trace=True)
+        out.append(cycle_model(p, x[i : i + batch], p_lif, lanes, spikes=g.spikes[:-1]))
+    return np.concatenate(out) if out else np.zeros(0, np.int64)
+
+
+def raster_scan(row: np.ndarray, lanes: int) -> tuple[np.ndarray, int]:
+    """What ``rtl/snn_raster.v`` emits for one raster row, and when it is done.
+
+    row: (n,) 0/1 spikes of a layer at one time step, neuron ``j`` in word ``j // lanes``,
+    bit ``j % lanes`` (the last word padded with zeros). Returns the indices in the order the
+    scan emits them (ascending: words in order, lowest set bit first) and the cycles from
+    ``scan_start`` to ``done`` with ``m_ready`` held high: ``2 + sum over words of
+    max(1, popcount(word))``.
+    """
+    r = np.asarray(row).astype(np.int64).reshape(-1)
+    if r.size == 0 or np.any((r != 0) & (r != 1)):
+        raise ValueError("a raster row is a non-empty vector of 0/1 spikes")
+    words = -(-r.size // lanes)
+    pad = np.zeros(words * lanes, np.int64)
+    pad[: r.size] = r
+    pop = pad.reshape(words, lanes).sum(axis=1)
+    return np.flatnonzero(pad), int(2 + np.maximum(pop, 1).sum())
 
 
 def bound_cycles(p: EngineParams, images: np.ndarray) -> np.ndarray:
@@ -172,12 +270,16 @@ def engine_hdl_params(
     lanes: int | None = None,
 ) -> dict:
     """snn_engine's HDL parameters for an export directory (weight files as absolute paths)."""
+    check_rtl_depth(p)
     lanes = check_lanes(p, lanes, p_lif)
     d = Path(export_dir).resolve()
     if w0_spram is None:
         w0_spram = p.W0_DEPTH <= SPRAM_WORDS
     if w0_spram and p.W0_DEPTH > SPRAM_WORDS:
-        raise ValueError(f"{p.W0_DEPTH} layer-0 words do not fit the {SPRAM_WORDS} of spram64")
+        raise ValueError(
+            f"{p.W0_DEPTH} hidden-layer weight words (w0.hex, every hidden layer) do not fit the "
+            f"{SPRAM_WORDS} of spram64 (W0_SPRAM = 1); put them in EBR (W0_SPRAM = 0)"
+        )
     hp: dict = dict(p.verilog())
     hp["LANES"] = lanes
     hp["P_LIF"] = int(p_lif)
@@ -189,6 +291,13 @@ def engine_hdl_params(
         hp["B0_FILE"] = str(d / B0_HEX)
         hp["B1_FILE"] = str(d / B1_HEX)
     return hp
+
+
+def harness_widths(p: EngineParams) -> dict:
+    """The port widths tb_engine takes for a deeper engine (its defaults are one layer's)."""
+    if p.N_LAYERS == 1:
+        return {}
+    return {"TB_W0_AW": p.W0_AW, "TB_HID_AW": p.HID_AW, "TB_MEM_W": max((p.MEM_W, *p.MEM_W_L))}
 
 
 def verilator_bin_dir() -> str | None:
@@ -223,12 +332,6 @@ def _build_key(sim: str, hdl: dict, extra: tuple = ()) -> str:
             h.update(Path(hdl[k]).read_bytes())
     h.update(repr((sim, extra)).encode())
     return h.hexdigest()[:16]
-
-
-def _fmt_param(v, name: str = "") -> str:
-    if isinstance(v, str):
-        return f'"{v}"'
-    return f"64'd{int(v)}" if name == "THRESHOLD" else str(int(v))
 
 
 def build_harness(sim: str, hdl: dict, build_root: Path | None = None, *, jobs: int = 2) -> Path:
@@ -270,7 +373,7 @@ def build_harness(sim: str, hdl: dict, build_root: Path | None = None, *, jobs: 
             "-CFLAGS",
             "-std=c++20",
             str(root / "rtl" / "lint.vlt"),  # warnings fatal; named waivers only
-            *[f"-G{k}={_fmt_param(v, k)}" for k, v in hdl.items()],
+            *[f"-G{k}={verilog_literal(k, v)}" for k, v in hdl.items()],
             *srcs,
         ]
     else:
@@ -283,7 +386,7 @@ def build_harness(sim: str, hdl: dict, build_root: Path | None = None, *, jobs: 
             str(bdir / "tb_engine.vvp"),
             "-s",
             "tb_engine",
-            *[f"-Ptb_engine.{k}={_fmt_param(v, k)}" for k, v in hdl.items()],
+            *[f"-Ptb_engine.{k}={verilog_literal(k, v)}" for k, v in hdl.items()],
             *srcs,
         ]
     r = subprocess.run(cmd, cwd=bdir, env=env, capture_output=True, text=True)
@@ -370,7 +473,7 @@ def run_engine(
         raise ValueError("no images to simulate")
     hdl = engine_hdl_params(p, export_dir, w0_spram=w0_spram, p_lif=p_lif, lanes=lanes)
     t0 = time.time()
-    bdir = build_harness(simulator, hdl, build_root)
+    bdir = build_harness(simulator, {**hdl, **harness_widths(p)}, build_root)
     t1 = time.time()
     run_id = hashlib.sha256(x.tobytes()).hexdigest()[:12] + f"-{gap_pct}-{bp_pct}-{seed}"
     img_file = bdir / f"images-{run_id}.hex"
@@ -440,7 +543,7 @@ def compare_with_golden(
     x = golden.check_images(images, p.N_IN)
     g = golden.run(net, x)
     bad = np.nonzero((g.predictions != run.classes) | np.any(g.scores != run.scores, axis=1))[0]
-    model = cycle_model(p, x, run.p_lif, run.lanes)
+    model = network_cycle_model(net, x, run.p_lif, run.lanes)
     bound = bound_cycles(p, x)
 
     def stats(a):

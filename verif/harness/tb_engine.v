@@ -32,6 +32,19 @@ module tb_engine;
     parameter B0_FILE        = "";
     parameter B1_FILE        = "";
     parameter MAX_CYCLES     = 2000000000;
+    // hidden layers 1..3 (docs/engine.md section 1), forwarded to the engine
+    parameter N_LAYERS       = 1;
+    parameter [47:0]  N_HID_L          = 48'd0;
+    parameter [23:0]  ACC_W_L          = 24'd0;
+    parameter [23:0]  MEM_W_L          = 24'd0;
+    parameter [191:0] THRESHOLD_L      = 192'd0;
+    parameter [23:0]  LEAK_SHIFT_L     = 24'd0;
+    parameter [2:0]   RESET_SUBTRACT_L = 3'd0;
+    // port widths of a deeper engine (icespike.rtlsim passes them; the defaults: one layer)
+    parameter TB_W0_AW  = (N_IN * ((N_HID + 64 / CODE_W0 - 1) / (64 / CODE_W0)) > 2) ?
+                          $clog2(N_IN * ((N_HID + 64 / CODE_W0 - 1) / (64 / CODE_W0))) : 1;
+    parameter TB_HID_AW = (N_HID > 2) ? $clog2(N_HID) : 1;
+    parameter TB_MEM_W  = MEM_W;
 
     // Run-time options (plusargs): +images=FILE +results=FILE +nimg=N +gap=PCT +bp=PCT +seed=S
     reg [8*1024-1:0] images_file;
@@ -41,10 +54,8 @@ module tb_engine;
     integer bp_pct;
 
     localparam CLS_W  = (N_OUT > 2) ? $clog2(N_OUT) : 1;
-    localparam HID_AW = (N_HID > 2) ? $clog2(N_HID) : 1;
-    localparam CPW    = 64 / CODE_W0;   // codes per weight word
-    localparam WPR    = (N_HID + CPW - 1) / CPW;
-    localparam W0_AW  = (N_IN * WPR > 2) ? $clog2(N_IN * WPR) : 1;
+    localparam HID_AW = TB_HID_AW;
+    localparam W0_AW  = TB_W0_AW;
     localparam B_AW   = (N_HID + N_OUT > 2) ? $clog2(N_HID + N_OUT) : 1;
 
     reg clk;
@@ -77,7 +88,8 @@ module tb_engine;
     wire [P_LIF-1:0]         trace_spike;
     wire [7:0]               trace_t;
     wire [HID_AW-1:0]        trace_n;
-    wire [P_LIF*MEM_W-1:0]   trace_v;
+    wire [P_LIF*TB_MEM_W-1:0] trace_v;
+    wire [1:0]               trace_layer;
     wire                     s_valid = ~rst & (pidx < npix) & ~gap;
     wire [7:0]               s_data  = cur_pix;
     wire                     m_ready = ~bp;
@@ -91,14 +103,16 @@ module tb_engine;
         end
     endgenerate
     // the trace port is for the cocotb tests; this harness checks results only
-    wire unused_trace = &{1'b0, trace_valid, trace_spike, trace_t, trace_n, trace_v};
+    wire unused_trace = &{1'b0, trace_valid, trace_spike, trace_t, trace_n, trace_v, trace_layer};
 
     snn_engine #(
         .N_IN(N_IN), .N_HID(N_HID), .N_OUT(N_OUT), .T(T), .CODE_W0(CODE_W0), .CODE_W1(CODE_W1),
         .ACC_W(ACC_W), .MEM_W(MEM_W), .SCORE_W(SCORE_W), .THRESHOLD(THRESHOLD),
         .LEAK_SHIFT(LEAK_SHIFT), .RESET_SUBTRACT(RESET_SUBTRACT), .P_LIF(P_LIF), .LANES(LANES), .FIFO_DEPTH(FIFO_DEPTH),
         .W0_SPRAM(W0_SPRAM), .W0_FILE(W0_FILE), .W1_FILE(W1_FILE),
-        .HAS_BIAS(HAS_BIAS), .B0_FILE(B0_FILE), .B1_FILE(B1_FILE)
+        .HAS_BIAS(HAS_BIAS), .B0_FILE(B0_FILE), .B1_FILE(B1_FILE),
+        .N_LAYERS(N_LAYERS), .N_HID_L(N_HID_L), .ACC_W_L(ACC_W_L), .MEM_W_L(MEM_W_L),
+        .THRESHOLD_L(THRESHOLD_L), .LEAK_SHIFT_L(LEAK_SHIFT_L), .RESET_SUBTRACT_L(RESET_SUBTRACT_L)
     ) dut (
         .clk(clk), .rst(rst),
         .s_valid(s_valid), .s_ready(s_ready), .s_data(s_data),
@@ -108,7 +122,7 @@ module tb_engine;
         .b_we(1'b0), .b_addr({B_AW{1'b0}}), .b_data(64'd0),
         .busy(busy),
         .trace_valid(trace_valid), .trace_t(trace_t), .trace_n(trace_n),
-        .trace_spike(trace_spike), .trace_v(trace_v)
+        .trace_spike(trace_spike), .trace_v(trace_v), .trace_layer(trace_layer)
     );
 
     task next_pixel;

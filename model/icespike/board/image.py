@@ -190,6 +190,10 @@ def _payload(w0: list[int], w1: list[int], w1_word_bytes: int) -> bytes:
 def network_image(net: IntNetwork) -> bytes:
     """The network image of ``net``: header + payload (w0 words, then w1 words)."""
     p = engine_params(net)
+    if p.N_LAYERS > 1:
+        raise ImageError(
+            f"network image format version 1 carries one hidden layer; this network has {p.N_LAYERS}"
+        )
     if p.HAS_BIAS:
         raise ImageError(
             "network image format version 1 carries no biases (flag bit 0 is reserved for them): "

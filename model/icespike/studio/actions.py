@@ -120,10 +120,14 @@ def resolve_source(source: str, store: Store | None) -> Path:
 
 
 def check_engine_network(ckpt: Path) -> None:
-    """BadRequest unless the checkpoint is a network the RTL engine runs (one hidden layer)."""
+    """BadRequest unless the checkpoint is a network the Studio sends to the RTL engine (one hidden
+    layer; the CLI's `sim` and `synth` take 1 to 4)."""
     sizes = json.loads(ckpt.with_suffix(".json").read_text())["sizes"]
     if len(sizes) != 3:
-        raise BadRequest(f"the RTL engine runs one hidden layer; {ckpt.stem} is {'-'.join(map(str, sizes))}")
+        raise BadRequest(
+            f"the Studio runs networks of one hidden layer on the RTL engine (`icespike sim`/`synth` "
+            f"take 1 to 4); {ckpt.stem} is {'-'.join(map(str, sizes))}"
+        )
 
 
 def check_bits(bits) -> int:

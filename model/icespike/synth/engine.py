@@ -47,13 +47,16 @@ def engine_sources() -> list[Path]:
     return rtl_closure("snn_engine")
 
 
-def cycle_model(manifest: dict, images=None, *, p_lif: int = 1, lanes: int | None = None) -> dict:
+def cycle_model(
+    manifest: dict, images=None, *, p_lif: int = 1, lanes: int | None = None, export_dir=None
+) -> dict:
     """Cycles per inference from the engine's analytic model (``icespike.rtlsim.cycle_model``).
 
     The engine skips zero pixels, so its cycle count depends on the image: the result is the
     mean over ``images`` (default: the 10,000 bundled MNIST test images), with min and max.
     Returns ``cycles_per_inference`` (mean, rounded up), ``cycles_min``, ``cycles_max`` and
-    ``cycle_model`` (what produced the numbers).
+    ``cycle_model`` (what produced the numbers). A network with more than one hidden layer
+    needs its weights (its cycles depend on its spikes): ``export_dir`` is read for them.
     """
     import numpy as np
 
@@ -71,7 +74,15 @@ def cycle_model(manifest: dict, images=None, *, p_lif: int = 1, lanes: int | Non
 
         images = load_mnist().test_images.reshape(-1, p.N_IN)
         what = f"{len(images):,} MNIST test images"
-    cyc = np.asarray(model(p, images, p_lif, lanes), dtype=np.int64)
+    if p.N_LAYERS > 1:
+        from ..export import load_export
+        from ..rtlsim import network_cycle_model
+
+        if export_dir is None:
+            return {"cycles_per_inference": None, "cycle_model": "deeper network: its export is needed"}
+        cyc = network_cycle_model(load_export(export_dir), images, p_lif, lanes)
+    else:
+        cyc = np.asarray(model(p, images, p_lif, lanes), dtype=np.int64)
     return {
         "cycles_per_inference": int(-(-int(cyc.sum()) // len(cyc))),
         "cycles_min": int(cyc.min()),
@@ -113,10 +124,17 @@ def synth_engine(
     try:
         eng = man["engine"]
         layers = man["network"]["layers"]
-        bits = [int(layers[0]["bits"]), int(layers[1]["bits"])]
-        sizes = [int(eng["N_IN"]), int(eng["N_HID"]), int(eng["N_OUT"])]
+        bits = [int(layers[0]["bits"]), int(layers[-1]["bits"])]
+        sizes = [int(v) for v in man["network"]["sizes"]]
     except (KeyError, TypeError, IndexError, ValueError) as exc:
         raise SynthError(f"{mpath}: missing or malformed field {exc}") from None
+    from ..export import EngineParams
+    from ..rtlsim import check_rtl_depth
+
+    try:
+        check_rtl_depth(EngineParams.from_manifest(eng))
+    except ValueError as exc:
+        raise SynthError(f"{mpath}: {exc}") from None
     dev = device(device_name)
     shape = "-".join(map(str, sizes))
     label = bits[0] if bits[0] == bits[1] else bits
@@ -124,7 +142,13 @@ def synth_engine(
 
     config = config or f"{shape}-{weight_format(bits[0]).name}"
     out = Path(out_dir) if out_dir is not None else ROOT / "build" / "synth" / config / dev.name
-    fit = memory_fit(sizes, label, dev.name, fifo_depth=1 << max(1, (sizes[0] - 1).bit_length()))
+    per_layer = [bits[0]] * (len(sizes) - 2) + [bits[1]]
+    fit = memory_fit(
+        sizes,
+        label if len(sizes) == 3 else per_layer,
+        dev.name,
+        fifo_depth=1 << max(1, (sizes[0] - 1).bit_length()),
+    )
     from ..export import EngineParams
     from ..rtlsim import check_lanes
 
@@ -141,7 +165,7 @@ def synth_engine(
         "lanes": lanes,
         "p_lif": int(p_lif),
     }
-    info.update(cycle_model(man, p_lif=p_lif, lanes=lanes))
+    info.update(cycle_model(man, p_lif=p_lif, lanes=lanes, export_dir=d))
     if extra:
         info.update(extra)
     if not fit["fits"]:
@@ -212,12 +236,12 @@ def engine_cells(
     The difference to the top's counts is the cost of the registered wrapper; trace outputs
     are ports here, so the few cells behind them count too.
     """
-    from ..export import EngineParams
+    from ..export import SIZED_PARAMS, EngineParams, verilog_literal
 
     eng = manifest["engine"]
     p = EngineParams.from_manifest(eng)
     dev = device(device_name)
-    params = dict(p.verilog())
+    params = {k: verilog_literal(k, v) if k in SIZED_PARAMS else v for k, v in p.verilog().items()}
     params.update(
         FIFO_DEPTH=1 << max(1, (p.N_IN - 1).bit_length()),
         W0_SPRAM=1 if dev.spram else 0,

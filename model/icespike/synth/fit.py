@@ -66,14 +66,18 @@ def engine_memory_plan(
     Returns the blocks needed, the blocks available and ``fits``.
     """
     sizes = [int(s) for s in sizes]
-    if len(sizes) != 3:
-        raise ValueError(f"the engine runs one hidden layer: sizes must be [N_IN, N_HID, N_OUT], got {sizes}")
-    n_in, n_hid, n_out = sizes
-    b0, b1 = (list(bits) if isinstance(bits, (list, tuple)) else [bits, bits])[:2]
+    if not 3 <= len(sizes) <= 6:
+        raise ValueError(
+            f"the engine runs 1 to 4 hidden layers: sizes must be [N_IN, N_HID..., N_OUT], got {sizes}"
+        )
+    n_in, hidden, n_out = sizes[0], sizes[1:-1], sizes[-1]
+    per = list(bits) if isinstance(bits, (list, tuple)) else [bits] * (len(sizes) - 1)
+    b0, b1 = per[0], per[-1]
     cw0, cw1 = _code_width(b0), _code_width(b1)
     lanes = 64 // cw0
-    wpr = math.ceil(n_hid / lanes)
-    w0_words = n_in * wpr
+    # every hidden layer, layer 0 first, in one image (docs/engine.md section 2)
+    w0_words = sum(rows * math.ceil(n / lanes) for rows, n in zip([n_in, *hidden[:-1]], hidden))
+    n_hid = hidden[-1]  # the output layer's columns
     plan = {
         "w0_words": w0_words,
         "w0_word_bits": 64,
@@ -89,7 +93,7 @@ def engine_memory_plan(
         plan["w0_in"] = "spram"
         if w0_words > SPRAM_WORDS:
             problems.append(
-                f"layer-0 weights need {w0_words:,} 64-bit words but the {dev.spram} SPRAMs hold "
+                f"hidden-layer weights need {w0_words:,} 64-bit words but the {dev.spram} SPRAMs hold "
                 f"{SPRAM_WORDS:,} ({dev.spram_bits:,} bits)"
             )
     else:
