@@ -771,8 +771,10 @@ def test_engine_params_from_manifest_and_is_export_dir(exported, tmp_path):
     assert ex.EngineParams.from_manifest(eng) == p
     old = {k: v for k, v in eng.items() if k != "HAS_BIAS"}  # an export written before biases
     assert ex.EngineParams.from_manifest(old) == p and p.HAS_BIAS == 0
-    got = ex.EngineParams.from_manifest({**eng, "HAS_BIAS": True, "T": "7"})
-    assert got.HAS_BIAS == 1 and got.T == 7 and type(got.T) is int
+    with pytest.raises(TypeError, match=r"^engine\.T must be an integer, got '7'$"):
+        ex.EngineParams.from_manifest({**eng, "T": "7"})
+    with pytest.raises(TypeError, match=r"^engine\.HAS_BIAS must be an integer, got True$"):
+        ex.EngineParams.from_manifest({**eng, "HAS_BIAS": True})
     with pytest.raises(KeyError, match=r"^'WPR'$"):
         ex.EngineParams.from_manifest({k: v for k, v in eng.items() if k != "WPR"})
     assert ex.is_export_dir(d) and not ex.is_export_dir(tmp_path / "nowhere")
@@ -927,7 +929,7 @@ def test_packing_helpers_directly(exported):
     net, _ = exported
     p = ex.engine_params(net)
     words = ex.pack_w0(net)
-    codes = ex.unpack_w0(words, p, 2)
+    (codes,) = ex.unpack_w0(words, p, 2)  # one array per hidden layer
     assert codes.dtype == np.int64 and np.array_equal(codes, net.layers[0].codes)
     with pytest.raises(ex.ExportError, match=r"^expected 100 words, got 99$"):
         ex.unpack_w0(words[:-1], p, 2)
