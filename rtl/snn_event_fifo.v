@@ -98,10 +98,15 @@ module snn_event_fifo #(
     );
 
     // flags of the next counts from comparisons of the current ones (no adder in the path).
-    // Not full next cycle: cnt_q + we_q - free (entries written then) + we (pending then) < DEPTH.
-    wire nf_d     = ~(((cnt_q == CNT_FULL) & ~(free & ~we))
-                    | ((cnt_q == CNT_LAST) & ((we_q & we) | ((we_q ^ we) & ~free)))
-                    | ((cnt_q == CNT_LAST2) & we_q & we & ~free));
+    // Not full next cycle: cnt_q + we_q - free (entries written then) + we (pending then) < DEPTH,
+    // with every accepted pixel (s_fire) counted as pending, written or not: the pixel's nonzero
+    // test stays out of the flag's path (it was the critical path, 6 levels from pix_last_q).
+    // A zero pixel accepted next to full drops the flag for one cycle early, never late: while
+    // the flag is low nothing is accepted and the next value is exact, so no entry is lost and
+    // the input never stalls for good (formal/snn_engine_props.v states both bounds).
+    wire nf_d     = ~(((cnt_q == CNT_FULL) & ~(free & ~s_fire))
+                    | ((cnt_q == CNT_LAST) & ((we_q & s_fire) | ((we_q ^ s_fire) & ~free)))
+                    | ((cnt_q == CNT_LAST2) & we_q & s_fire & ~free));
     wire img_ne_d = ~(((img_cnt_q == {(AW+1){1'b0}}) & ~img_in_q)
                     | ((img_cnt_q == CNT_ONE) & img_out & ~img_in_q));
 

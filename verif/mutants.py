@@ -220,7 +220,7 @@ MUTANT_LIST: tuple[Mutant, ...] = (
     Mutant(
         "engine_fifo_overflow",
         "snn_event_fifo.v",
-        (("\n                    | ((cnt_q == CNT_LAST2) & we_q & we & ~free)", ""),),
+        (("\n                    | ((cnt_q == CNT_LAST2) & we_q & s_fire & ~free)", ""),),
         "the FIFO's not-full flag falls one write late: a full FIFO accepts one entry more",
         _core("snn_event_fifo"),
     ),
