@@ -100,7 +100,7 @@ def check_rtl_depth(p: EngineParams) -> None:
     """Raise ExportError if rtl/snn_engine.v cannot run as many hidden layers as ``p`` has."""
     if p.N_LAYERS > RTL_HIDDEN_LAYERS:
         raise ExportError(
-            f"the RTL engine runs one hidden layer; this network has {p.N_LAYERS} hidden layers"
+            f"the RTL engine runs 1 to {RTL_HIDDEN_LAYERS} hidden layers; this network has {p.N_LAYERS}"
         )
 
 
@@ -118,7 +118,9 @@ def check_lanes(p: EngineParams, lanes: int | None, p_lif: int) -> int:
     """The accumulation lanes (``lanes`` or the default); ValueError unless LANES and P_LIF are legal.
 
     LANES: a power of 2 >= 2 dividing the codes per weight word (``64 / CODE_W0``), at most
-    ``2^clog2(N_HID)``. P_LIF: a power of 2 dividing N_HID and LANES with ``LANES / P_LIF >= 2``.
+    ``2^clog2(N_HID)``. P_LIF: a power of 2 dividing N_HID and LANES with ``LANES / P_LIF >= 2``
+    (``>= 4`` with more than one hidden layer: a membrane is read again at least 4 cycles after
+    its previous read, docs/engine.md section 6).
     """
     hid_pow2 = 1 << max(1, (p.N_HID - 1).bit_length())
     lanes = default_lanes(p) if lanes is None else lanes
@@ -143,6 +145,11 @@ def check_lanes(p: EngineParams, lanes: int | None, p_lif: int) -> int:
         raise ValueError(
             f"LIF lanes must be a power of 2 dividing N_HID={p.N_HID} and at most half the "
             f"{lanes} accumulation lanes, got {p_lif!r}"
+        )
+    if p.N_LAYERS > 1 and lanes // p_lif < 4:
+        raise ValueError(
+            f"with {p.N_LAYERS} hidden layers the LIF lanes must be at most a quarter of the {lanes} "
+            f"accumulation lanes, got {p_lif}"
         )
     return int(lanes)
 

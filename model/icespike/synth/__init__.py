@@ -13,7 +13,8 @@ can fit the device's on-chip memory at all, so a configuration that cannot fit c
 The package, one module per step of the flow (everything public is importable from here):
 
 - ``devices``: the iCE40 parts (:class:`Device`, :func:`device`), memory primitives, :class:`SynthError`
-- ``fit``: fit rules from numbers (:func:`memory_fit`, :func:`engine_memory_plan`, :func:`cells_fit`)
+- ``fit``: fit rules from numbers (:func:`memory_fit`, :func:`engine_memory_plan`,
+  :func:`engine_memories`, :func:`cells_fit`)
 - ``tools``: finding, versioning and running Yosys / nextpnr / icepack (:func:`tool_command`)
 - ``parse``: the tools' JSON reports (:func:`parse_yosys_stat`, :func:`parse_nextpnr_report`)
 - ``flow``: one run from sources to report (:func:`run`, :func:`yosys_script`, :func:`write_report`)
@@ -43,7 +44,15 @@ from .engine import (
     rtl_closure,
     synth_engine,
 )
-from .fit import cells_fit, ebr_blocks, engine_memory_plan, memory_fit, network_weight_bits
+from .fit import (
+    cells_fit,
+    ebr_blocks,
+    ebr_or_logic,
+    engine_memories,
+    engine_memory_plan,
+    memory_fit,
+    network_weight_bits,
+)
 from .flow import YS_TEMPLATE, not_fitting_report, run, write_report, yosys_script
 from .parse import parse_nextpnr_report, parse_yosys_stat
 from .tables import (
@@ -77,6 +86,8 @@ __all__ = [
     "cycle_model",
     "device",
     "ebr_blocks",
+    "ebr_or_logic",
+    "engine_memories",
     "engine_cells",
     "engine_memory_plan",
     "engine_sources",

