@@ -96,6 +96,21 @@ def test_train_fields_validated(client, field, value, words):
             422,
             ["out"],
         ),
+        (
+            {"kind": "synth", "source": "model:mnist-784-128-10-ternary", "bits": 2, "lanes": 64},
+            422,
+            ["accumulation lanes", "got 64"],
+        ),
+        (
+            {"kind": "synth", "source": "model:mnist-784-256-128-10-ternary", "bits": 2, "lif_lanes": 8},
+            422,
+            ["a quarter of the 16 accumulation lanes"],
+        ),
+        (
+            {"kind": "synth", "source": "model:mnist-784-128-10-ternary", "bits": 2, "lif_lanes": "2"},
+            422,
+            ["lif_lanes must be an integer"],
+        ),
     ],
 )
 def test_synth_fields_validated(client, body, status, words):
@@ -195,6 +210,16 @@ def test_ptq_and_estimate(client):
         client.post("/api/estimate", json={"source": src, "bits": 2, "device": "x"}), 422, ["device"]
     )
     assert_error(client.post("/api/estimate", json={"source": src, "bits": 2, "speed": 1}), 422, ["speed"])
+    for knobs, words in (
+        ({"lanes": 3}, ["accumulation lanes", "got 3"]),
+        ({"lanes": "16"}, ["lanes must be an integer"]),
+        ({"lanes": True}, ["lanes must be an integer"]),
+        ({"lif_lanes": 0}, ["LIF lanes"]),
+        ({"lif_lanes": 2.5}, ["lif_lanes must be an integer"]),
+    ):
+        assert_error(client.post("/api/estimate", json={"source": src, "bits": 2, **knobs}), 422, words)
+    e = client.post("/api/estimate", json={"source": src, "bits": 2, "lanes": 8, "lif_lanes": 2}).json()
+    assert (e["lanes"], e["p_lif"], e["hidden_layers"]) == (8, 2, 1)
 
 
 def test_committed_models(client):
@@ -278,23 +303,42 @@ def test_failed_synthesis_shows_error_line_and_lanes_are_separate(client, monkey
     assert any(e["type"] == "status" and e["status"] == "failed" for e in ev)
 
 
-def test_runs_survive_a_restart(tmp_path):
+@pytest.mark.icarus
+def test_runs_survive_a_restart(tmp_path, monkeypatch):
     root = tmp_path / "studio"
     with TestClient(create_app(root)) as c:
         j = c.post("/api/jobs", json=TINY).json()
         wait_status(c, j["id"], ("done",))
-        # a QAT fine-tune from the run at another width; two hidden layers cannot go to the engine
+        # a QAT fine-tune from the run at another width
         f = c.post("/api/jobs", json={**TINY, "bits": 1, "epochs": 1, "init": f"run:{j['id']}"}).json()
         assert f["params"]["init"] == f"run:{j['id']}"
         assert wait_status(c, f["id"], ("done",))["result"]["bits"] == "binary"
+        # two hidden layers go to the engine: estimate, synthesis path, RTL run
         d = c.post("/api/jobs", json={**TINY, "hidden": [8, 8], "epochs": 1}).json()
         wait_status(c, d["id"], ("done",))
-        for kind in ("synth", "rtl"):
-            r = c.post("/api/jobs", json={"kind": kind, "source": f"run:{d['id']}", "bits": 2})
-            assert_error(r, 422, ["one hidden layer", "784-8-8-10"])
+        src = f"run:{d['id']}"
+        e = c.post("/api/estimate", json={"source": src, "bits": 2, "lanes": 8, "lif_lanes": 2}).json()
+        assert (e["network"], e["hidden_layers"], e["lanes"], e["p_lif"]) == ("784-8-8-10", 2, 8, 2)
+        assert e["cycles_per_inference"] > 0 and "spike raster" in str(e["memory"]["engine_memories"])
+        r = c.post("/api/jobs", json={"kind": "synth", "source": src, "bits": 2, "lif_lanes": 4})
+        assert_error(r, 422, ["a quarter of the 8 accumulation lanes"])
         assert_error(
-            c.post("/api/estimate", json={"source": f"run:{d['id']}", "bits": 2}), 422, ["hidden layer"]
+            c.post("/api/estimate", json={"source": src, "bits": 2, "lif_lanes": 4}), 422, ["LIF lanes"]
         )
+        monkeypatch.setenv("YOSYS", "false")  # the synthesis path up to the tool, which fails at once
+        s = c.post("/api/jobs", json={"kind": "synth", "source": src, "bits": 2, "lanes": 8, "lif_lanes": 2})
+        assert s.status_code == 201 and s.json()["params"]["lif_lanes"] == 2
+        wait_status(c, s.json()["id"], ("failed",))
+        ev = c.get(f"/api/jobs/{s.json()['id']}/events").json()
+        est = next(x["estimate"] for x in ev if x["type"] == "estimate")
+        assert est["hidden_layers"] == 2 and est["p_lif"] == 2
+        man = c.get(f"/api/jobs/{s.json()['id']}/files/manifest.json").json()
+        assert man["engine"]["N_LAYERS"] == 2 and man["network"]["sizes"] == [784, 8, 8, 10]
+        rtl = c.post(
+            "/api/jobs", json={"kind": "rtl", "source": src, "bits": 2, "image": 3, "simulator": "icarus"}
+        )
+        res = wait_status(c, rtl.json()["id"], ("done",))["result"]
+        assert res["match"] is True and res["rtl_cycles"] == res["model_cycles"]
     with TestClient(create_app(root)) as c:
         again = c.get(f"/api/jobs/{j['id']}").json()
         assert again["status"] == "done" and again["result"]["accuracy"] >= 0

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import estimate as est
-from .. import golden
+from .. import golden, rtlsim
 from .. import synth as flow
 from ..checkpoint import load_checkpoint
 from ..data import load_mnist
@@ -34,6 +34,8 @@ __all__ = [
     "resolve_source",
     "network_at_bits",
     "ptq_accuracy",
+    "check_engine_network",
+    "check_lanes",
     "resource_estimate",
     "export_at_bits",
     "rtl_vs_golden",
@@ -120,14 +122,30 @@ def resolve_source(source: str, store: Store | None) -> Path:
 
 
 def check_engine_network(ckpt: Path) -> None:
-    """BadRequest unless the checkpoint is a network the Studio sends to the RTL engine (one hidden
-    layer; the CLI's `sim` and `synth` take 1 to 4)."""
+    """BadRequest unless the checkpoint is a network the RTL engine runs (1 to 4 hidden layers)."""
     sizes = json.loads(ckpt.with_suffix(".json").read_text())["sizes"]
-    if len(sizes) != 3:
+    if not 1 <= len(sizes) - 2 <= rtlsim.RTL_HIDDEN_LAYERS:
         raise BadRequest(
-            f"the Studio runs networks of one hidden layer on the RTL engine (`icespike sim`/`synth` "
-            f"take 1 to 4); {ckpt.stem} is {'-'.join(map(str, sizes))}"
+            f"the RTL engine runs 1 to {rtlsim.RTL_HIDDEN_LAYERS} hidden layers; {ckpt.stem} is "
+            f"{'-'.join(map(str, sizes))}"
         )
+
+
+def check_lanes(ckpt: Path, bits: int, lanes, lif_lanes) -> tuple[int | None, int]:
+    """The engine knobs of a request: ``lanes`` (LANES; None = the engine's default) and
+    ``lif_lanes`` (P_LIF, default 1), legal for the checkpoint's network at ``bits``
+    (:func:`icespike.rtlsim.check_lanes`); BadRequest naming the field otherwise."""
+    for name, v in (("lanes", lanes), ("lif_lanes", lif_lanes)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+            raise BadRequest(f"{name} must be an integer, got {v!r}")
+    p_lif = 1 if lif_lanes is None else lif_lanes
+    man = json.loads(ckpt.with_suffix(".json").read_text())
+    try:
+        params = est.shape_params(man["sizes"], bits, man["timesteps"])
+        rtlsim.check_lanes(params, lanes, p_lif)
+    except ValueError as e:
+        raise BadRequest(str(e)) from None
+    return lanes, p_lif
 
 
 def check_bits(bits) -> int:
@@ -195,12 +213,24 @@ def _ptq_cached(ckpt: str, size: int, mtime_ns: int, bits: int, images: int) -> 
     }
 
 
-def resource_estimate(ckpt: Path, bits: int, device_name: str) -> dict:
-    """:func:`icespike.estimate.estimate_network` of the network at ``bits``."""
-    net, _ = network_at_bits(ckpt, bits)
+def resource_estimate(
+    ckpt: Path, bits: int, device_name: str, lanes: int | None = None, lif_lanes: int = 1
+) -> dict:
+    """:func:`icespike.estimate.estimate_network` of the network at ``bits`` (any depth the
+    engine runs; the cycles of a deeper network from its spikes on the 10,000 test images),
+    remembered per checkpoint file, bits, device and engine knobs."""
+    st = Path(ckpt).stat()
+    return dict(_estimate_cached(str(ckpt), st.st_size, st.st_mtime_ns, bits, device_name, lanes, lif_lanes))
+
+
+@functools.lru_cache(maxsize=64)
+def _estimate_cached(
+    ckpt: str, size: int, mtime_ns: int, bits: int, device_name: str, lanes: int | None, lif_lanes: int
+) -> dict:
+    net, _ = network_at_bits(Path(ckpt), bits)
     try:
-        return est.estimate_network(net, device_name, images=_test_set()[0])
-    except ValueError as e:  # e.g. more than one hidden layer: the engine cannot run it
+        return est.estimate_network(net, device_name, lanes=lanes, p_lif=lif_lanes, images=_test_set()[0])
+    except ValueError as e:  # e.g. a network the engine cannot run
         raise BadRequest(str(e)) from None
 
 
@@ -251,7 +281,7 @@ def rtl_vs_golden(ckpt: Path, bits: int, index: int, simulator: str, build_root:
 
 
 def accuracy_vs_resources(store: Store, device_name: str) -> list[dict]:
-    """Every committed model and finished one-hidden-layer run: golden-model accuracy against
+    """Every committed model and finished run (1 to 4 hidden layers): golden-model accuracy against
     the estimated LUT4 and the weight memory bits on ``device_name``, the Pareto fronts (among
     the points that fit the device) marked.
 
@@ -289,7 +319,7 @@ def accuracy_vs_resources(store: Store, device_name: str) -> list[dict]:
                 )
     for j in store.list("train"):
         p, r = j["params"], j["result"]
-        if j["status"] == "done" and r and len(p["hidden"]) == 1 and p["bits"] != "float":
+        if j["status"] == "done" and r and p["bits"] != "float":
             pts.append(
                 dict(
                     label=f"run {j['id']}",

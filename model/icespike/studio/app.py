@@ -182,9 +182,13 @@ def create_app(
 
     @app.post("/api/estimate")
     async def estimate(request: Request):
-        d, ck, bits = await network_request(request, "device")
+        d = await body(request)
+        _only(d, {"source", "bits", "device", "lanes", "lif_lanes"})
+        ck, bits = actions.resolve_source(d.get("source"), store), actions.check_bits(d.get("bits"))
+        actions.check_engine_network(ck)
         dev = actions.check_device(d.get("device", "up5k"))
-        return _finite(await asyncio.to_thread(actions.resource_estimate, ck, bits, dev))
+        lanes, lif_lanes = actions.check_lanes(ck, bits, d.get("lanes"), d.get("lif_lanes"))
+        return _finite(await asyncio.to_thread(actions.resource_estimate, ck, bits, dev, lanes, lif_lanes))
 
     @app.get("/api/pareto")
     async def pareto(device: str = "up5k"):

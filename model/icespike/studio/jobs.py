@@ -88,14 +88,15 @@ def validate_train(p: dict, store: Store) -> dict:
 
 
 def validate_synth(p: dict, store: Store) -> dict:
-    """The synthesis job's parameters: source (model:/run: id), bits, device."""
-    _no_unknown(p, {"kind", "source", "bits", "device"})
+    """The synthesis job's parameters: source (model:/run: id), bits, device and the engine
+    knobs lanes (LANES, null = the engine's default) and lif_lanes (P_LIF)."""
+    _no_unknown(p, {"kind", "source", "bits", "device", "lanes", "lif_lanes"})
     _engine_source(p, store)
-    return {
-        "source": p["source"],
-        "bits": actions.check_bits(p.get("bits")),
-        "device": actions.check_device(p.get("device", "up5k")),
-    }
+    bits = actions.check_bits(p.get("bits"))
+    device = actions.check_device(p.get("device", "up5k"))
+    ckpt = actions.resolve_source(p["source"], store)
+    lanes, lif_lanes = actions.check_lanes(ckpt, bits, p.get("lanes"), p.get("lif_lanes"))
+    return {"source": p["source"], "bits": bits, "device": device, "lanes": lanes, "lif_lanes": lif_lanes}
 
 
 def validate_rtl(p: dict, store: Store) -> dict:
@@ -195,7 +196,9 @@ def _run_synth(store: Store, job: dict) -> dict:
     say = lambda m: store.add_event(jid, {"type": "log", "message": m})  # noqa: E731
     say(f"export {p['source']} at {bits_name(bits)}")
     exp = actions.export_at_bits(ckpt, bits, d / "export")
-    est = actions.resource_estimate(ckpt, bits, dev.name)
+    lanes, lif_lanes = p.get("lanes"), p.get("lif_lanes", 1)
+    say("estimate (cycle model over the 10,000 test images)")
+    est = actions.resource_estimate(ckpt, bits, dev.name, lanes, lif_lanes)
     store.add_event(jid, {"type": "estimate", "estimate": est})
     rep = flow.synth_engine(
         exp,
@@ -205,6 +208,8 @@ def _run_synth(store: Store, job: dict) -> dict:
         bitstream=bool(dev.spram),
         engine_only=False,
         progress_log=say,
+        lanes=lanes,
+        p_lif=lif_lanes,
     )
     return {"report": rep, "estimate": est}
 

@@ -202,7 +202,10 @@ async function loadSources() {
   if (!ds.options.length) for (const d of dev) ds.append(el("option", { value: d.id }, `${d.id} (${d.part})`));
 }
 
-const fpgaSel = () => ({ source: $("#source").value, bits: Number(document.querySelector("input[name=tbits]:checked").value), device: $("#device").value });
+const fpgaSel = () => ({
+  source: $("#source").value, bits: Number(document.querySelector("input[name=tbits]:checked").value), device: $("#device").value,
+  lanes: $("#lanes").value === "" ? null : Number($("#lanes").value), lif_lanes: Number($("#lif-lanes").value),
+});
 
 async function refreshFpga() {
   const s = fpgaSel();
@@ -229,10 +232,12 @@ function renderEstimate(r) {
   for (const [k, lab, have] of [["lut4", "SB_LUT4", r.logic_cells_available], ["ebr", "EBR", r.ebr_available], ["spram", "SPRAM", r.spram_available], ["dsp", "DSP", r.dsp_available]])
     t.append(el("tr", {}, el("td", {}, lab), el("td", {}, num(r[k])), el("td", {}, num(have))));
   box.append(el("div", { class: r.fits ? "fits" : "nofit", id: "est-fits" }, r.fits ? `fits the ${r.part}` : "does not fit: " + r.fit_problems.join("; ")), t,
-    el("div", {}, `cycles/inference ${num(r.cycles_per_inference)} (cycle model), ${num(r.inferences_per_s)} inferences/s at ${r.fmax_mhz ? r.fmax_mhz.toFixed(1) : "–"} MHz`));
+    el("div", { id: "est-engine" }, `${r.network}: ${r.hidden_layers} hidden layer${r.hidden_layers > 1 ? "s" : ""}, LANES ${r.lanes}, P_LIF ${r.p_lif}`),
+    el("div", { id: "est-cycles" }, `cycles/inference ${num(r.cycles_per_inference)} (cycle model), ${num(r.inferences_per_s)} inferences/s at ${r.fmax_mhz ? r.fmax_mhz.toFixed(1) : "–"} MHz`));
 }
 
-const loadSynthRuns = () => jobList("synth", $("#synth-runs"), state.synth, (j) => `${j.id} ${j.params.source} ${BITS[j.params.bits]} ${j.params.device} `, selectSynth);
+const knobs = (p) => (p.lanes != null || (p.lif_lanes || 1) > 1 ? ` LANES ${p.lanes ?? "default"} P_LIF ${p.lif_lanes || 1}` : "");
+const loadSynthRuns = () => jobList("synth", $("#synth-runs"), state.synth, (j) => `${j.id} ${j.params.source} ${BITS[j.params.bits]} ${j.params.device}${knobs(j.params)} `, selectSynth);
 
 function bar(label, used, have, est) {
   const over = have != null && used > have;
@@ -246,7 +251,7 @@ function bar(label, used, have, est) {
 
 function renderSynth(job) {
   const p = job.params;
-  $("#synth-title").textContent = `synthesis ${job.id}: ${p.source} as ${BITS[p.bits]} on ${p.device}`;
+  $("#synth-title").textContent = `synthesis ${job.id}: ${p.source} as ${BITS[p.bits]} on ${p.device}${knobs(p)}`;
   const b = $("#synth-status"); b.textContent = job.status; b.className = "badge " + job.status;
   $("#synth-error").textContent = job.error || "";
   $("#cancel-synth").disabled = FINAL.includes(job.status);
@@ -437,7 +442,7 @@ $("#train-form").addEventListener("submit", startTraining);
 $("#stop-run").addEventListener("click", async () => { try { showRunJob(await api("POST", `/api/jobs/${state.run}/cancel`)); } catch (e) { $("#run-error").textContent = e.message; } });
 $("#resume-run").addEventListener("click", async () => { try { await api("POST", `/api/jobs/${state.run}/resume`); selectRun(state.run); loadRuns(); } catch (e) { $("#run-error").textContent = e.message; } });
 $("#cancel-synth").addEventListener("click", async () => { try { renderSynth(await api("POST", `/api/jobs/${state.synth}/cancel`)); } catch (e) { $("#synth-error").textContent = e.message; } });
-["#source", "#device"].forEach((s) => $(s).addEventListener("change", refreshFpga));
+["#source", "#device", "#lanes", "#lif-lanes"].forEach((s) => $(s).addEventListener("change", refreshFpga));
 document.querySelectorAll("input[name=tbits]").forEach((r) => r.addEventListener("change", refreshFpga));
 $("#synthesise").addEventListener("click", synthesise);
 $("#finetune").addEventListener("click", finetune);
