@@ -189,6 +189,50 @@ def test_fpga_tab_ptq_estimate_and_synthesis(server, page):
     expect(page.locator("#util-table tr.util")).to_have_count(5)
 
 
+@pytest.mark.icarus
+def test_fpga_tab_deep_model(server, page):
+    """A committed 784-256-128-10 model: accuracy, estimate with the lane knobs, the Synthesise
+    path up to Yosys (then cancelled: the full run takes minutes), one image through the RTL."""
+    page.goto(server + "/")
+    page.get_by_role("tab", name="FPGA").click()
+    page.select_option("#source", "model:mnist-784-256-128-10-ternary")
+    page.check("input[name=tbits][value='2']")
+    page.select_option("#device", "up5k")
+    expect(page.locator("#ptq")).to_contain_text("as trained, ternary", timeout=120_000)
+    expect(page.locator("#est-engine")).to_have_text(
+        "784-256-128-10: 2 hidden layers, LANES 16, P_LIF 1", timeout=120_000
+    )
+    expect(page.locator("#est-fits")).to_contain_text("fits the iCE40UP5K")
+    one = page.locator("#est-cycles").inner_text()
+    assert one.startswith("cycles/inference ") and "–" not in one.split(",")[0], one
+    page.select_option("#lif-lanes", "2")
+    expect(page.locator("#est-engine")).to_contain_text("P_LIF 2", timeout=120_000)
+    two = page.locator("#est-cycles").inner_text()
+    assert two != one  # two LIF updates per cycle: other cycles
+    page.select_option("#lif-lanes", "8")  # LANES / P_LIF = 2: the deeper engine needs >= 4
+    expect(page.locator("#estimate")).to_contain_text(
+        "a quarter of the 16 accumulation lanes", timeout=30_000
+    )
+    page.click("#synthesise")
+    expect(page.locator("#fpga-error")).to_contain_text("LIF lanes")
+    page.select_option("#lif-lanes", "2")
+    expect(page.locator("#est-engine")).to_contain_text("P_LIF 2", timeout=30_000)
+    page.click("#synthesise")
+    expect(page.locator("#synth-title")).to_contain_text("LANES default P_LIF 2", timeout=30_000)
+    expect(page.locator("#synth-log")).to_contain_text("yosys", timeout=300_000)
+    job_id = page.locator("#synth-title").inner_text().split()[1].rstrip(":")
+    with urllib.request.urlopen(f"{server}/api/jobs/{job_id}/files/manifest.json") as r:
+        man = json.load(r)
+    assert man["engine"]["N_LAYERS"] == 2 and man["network"]["sizes"] == [784, 256, 128, 10]
+    page.click("#cancel-synth")
+    expect(page.locator("#synth-status")).to_have_text("cancelled", timeout=30_000)
+    page.fill("#rtl-image", "7")
+    page.select_option("#rtl-sim", "icarus")
+    page.click("#run-rtl")
+    expect(page.locator("#rtl-match")).to_contain_text("RTL = golden model", timeout=300_000)
+    page.screenshot(path=str(SHOTS / "studio-fpga-deep.png"), full_page=True)
+
+
 @pytest.fixture
 def sweep_server(tmp_path):
     """The Studio with the fixture sweep (tests/sweep_fixture.py) under ``--sweeps``."""
