@@ -13,15 +13,17 @@ engine's cycle model and inferences per second.
   and the lanes fit them; otherwise none, and the multipliers are LUT4 logic (the flow's DSP
   fallback) at the LUT4 of one ``mul_s`` in logic (the committed cores table of
   docs/synthesis.md, HX8K row) per lane.
-* **LUT4**: three coefficients, the structure taken from the RTL:
-  ``a + b * (LANES * ACC_W + P_LIF * N_OUT * SCORE_W) + c * (hidden layers - 1)``
+* **LUT4**: four coefficients, the structure taken from the RTL:
+  ``a + b * (LANES * ACC_W + P_LIF * N_OUT * SCORE_W) + c * (hidden layers - 1) + d * M``
   (+ the multipliers in logic). ``a`` is the fixed logic (FIFO counters, control, argmax, the
   registered wrapper); ``b`` is per datapath bit: the ``LANES`` accumulators with their
   adders, hold registers and chunk select are ``ACC_W`` bits each, and every LIF lane's spike
   adds an output-weight column into the ``N_OUT`` scores of ``SCORE_W`` bits; ``c`` is a later
-  hidden layer (its LIF stage, the spike raster, the layer sequencer). Fitted by least squares
-  to the committed synthesis table (README ``synth-table``, written by ``make synth``), so
-  the coefficients move when the RTL and the table do. Few rows: few coefficients.
+  hidden layer (its LIF stage, the spike raster, the layer sequencer); ``M = 64 * (blocks
+  deep - 1)`` is the read multiplexer of hidden-layer weights in EBR (no SPRAM: HX8K), 0 in
+  SPRAM. Fitted by least squares to the committed synthesis table (README ``synth-table``,
+  written by ``make synth``), so the coefficients move when the RTL and the table do. Few
+  rows: few coefficients; a term no row exercises is fitted to 0 (``fit`` says which).
 * **Cycles**: the engine's exact cycle model (:func:`icespike.rtlsim.cycle_model`), mean over
   the MNIST test images. With more than one hidden layer the cycles depend on the spikes, so
   they need the network (:func:`estimate_network`; a bare shape has none).
@@ -48,6 +50,7 @@ from .network import IntLayer, IntNetwork
 from .quant import bits_name, parse_bits
 
 __all__ = [
+    "LUT_TERMS",
     "SynthRow",
     "committed_rows",
     "shape_params",
@@ -60,6 +63,7 @@ __all__ = [
     "error_summary",
 ]
 
+LUT_TERMS = ("fixed", "datapath bits", "later hidden layers", "EBR weight multiplexer")
 _NAME_BITS = {"q16": 16, "q8": 8, "q4": 4, "ternary": 2, "binary": 1}
 CORES_DOC = synth.ROOT / "docs" / "synthesis.md"
 CORES_BEGIN, CORES_END = "<!-- cores-table -->", "<!-- /cores-table -->"
@@ -186,9 +190,16 @@ def _logic_mul_lut4(p: EngineParams, dev: synth.Device, lanes: int) -> int:
     return lanes * logic_multiplier_lut4(p.CODE_W0)
 
 
-def engine_features(p: EngineParams, lanes: int, p_lif: int = 1) -> np.ndarray:
-    """The LUT4 model's features: [1, LANES * ACC_W + P_LIF * N_OUT * SCORE_W, hidden layers - 1]."""
-    return np.array([1.0, lanes * p.ACC_W + p_lif * p.N_OUT * p.SCORE_W, p.N_LAYERS - 1.0])
+def engine_features(p: EngineParams, dev: synth.Device, lanes: int, p_lif: int = 1) -> np.ndarray:
+    """The LUT4 model's features: [1, LANES * ACC_W + P_LIF * N_OUT * SCORE_W, hidden layers - 1,
+    64 * (blocks deep - 1) of the hidden-layer weights in EBR (their read multiplexer; 0 in SPRAM)]."""
+    w0 = next(
+        m
+        for m in synth.engine_memories(p, dev, lanes=lanes, p_lif=p_lif)["memories"]
+        if m["name"] == "hidden-layer weights"
+    )
+    mux = 64 * (w0["blocks_deep"] - 1) if w0["where"] == "ebr" else 0
+    return np.array([1.0, lanes * p.ACC_W + p_lif * p.N_OUT * p.SCORE_W, p.N_LAYERS - 1.0, float(mux)])
 
 
 def _row_params(r: SynthRow) -> tuple[EngineParams, int, int]:
@@ -199,22 +210,26 @@ def _row_params(r: SynthRow) -> tuple[EngineParams, int, int]:
 def fit(rows: list[SynthRow] | None = None) -> dict:
     """Calibrate the model on synthesis rows (default: the committed table).
 
-    Returns ``lut_coef`` (a, b, c), ``fmax_mhz`` {"addsub": ..., "mul": ...} (mean placed Fmax by
-    lane kind) and ``rows`` (the calibration configurations).
+    Returns ``lut_coef`` (a, b, c, d), ``unfitted`` (the terms no row exercises: their
+    coefficient is 0), ``fmax_mhz`` {"addsub": ..., "mul": ...} (mean placed Fmax by lane kind)
+    and ``rows`` (the calibration configurations).
     """
     rows = committed_rows() if rows is None else rows
     X, y = [], []
     for r in rows:
         p, lanes, p_lif = _row_params(r)
-        X.append(engine_features(p, lanes, p_lif))
+        X.append(engine_features(p, synth.device(r["device"]), lanes, p_lif))
         y.append(r["lut4"] - _logic_mul_lut4(p, synth.device(r["device"]), lanes))
-    coef, *_ = np.linalg.lstsq(np.array(X), np.array(y, dtype=np.float64), rcond=None)
+    X = np.array(X)
+    coef, *_ = np.linalg.lstsq(X, np.array(y, dtype=np.float64), rcond=None)
+    unfitted = [name for name, col in zip(LUT_TERMS, X.T) if not np.any(col)]
     fmax: dict[str, list[float]] = {"addsub": [], "mul": []}
     for r in rows:
         if r["fmax_mhz"]:
             fmax["mul" if r["bits"] > 2 else "addsub"].append(r["fmax_mhz"])
     return {
         "lut_coef": [float(c) for c in coef],
+        "unfitted": unfitted,
         "fmax_mhz": {k: (float(np.mean(v)) if v else None) for k, v in fmax.items()},
         "rows": [f"{r['config']} {r['device']}" for r in rows],
     }
@@ -234,7 +249,7 @@ def _test_images() -> np.ndarray:
 
 
 def _lut4(p: EngineParams, dev: synth.Device, lanes: int, p_lif: int, coef) -> float:
-    return float(np.dot(coef, engine_features(p, lanes, p_lif))) + _logic_mul_lut4(p, dev, lanes)
+    return float(np.dot(coef, engine_features(p, dev, lanes, p_lif))) + _logic_mul_lut4(p, dev, lanes)
 
 
 def estimate(
@@ -320,8 +335,10 @@ def estimate(
         **cycles,
         "inferences_per_s": None if ips is None else round(ips, 1),
         "model": "icespike.estimate: the engine's memories + LUT4 a + b * (LANES * ACC_W + P_LIF * "
-        "N_OUT * SCORE_W) + c * (hidden layers - 1), fitted to the committed synthesis table",
+        "N_OUT * SCORE_W) + c * (hidden layers - 1) + d * (EBR weight multiplexer), fitted to the "
+        "committed synthesis table",
         "lut_coef": c["lut_coef"],
+        "lut_terms_unfitted": c.get("unfitted", []),
         "calibration_rows": len(c["rows"]),
     }
 

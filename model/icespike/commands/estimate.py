@@ -101,8 +101,11 @@ def _error_text(rows: list[dict]) -> str:
         f"SPRAM {s['spram_exact']}/{s['rows']}, DSP {s['dsp_exact']}/{s['rows']}"
     )
     lines.append(
-        f"LUT4 = {c[0]:.1f} + {c[1]:.3f} * (LANES * ACC_W + P_LIF * N_OUT * SCORE_W) + {c[2]:.1f} * (hidden layers - 1)"
+        f"LUT4 = {c[0]:.1f} + {c[1]:.3f} * (LANES * ACC_W + P_LIF * N_OUT * SCORE_W) + {c[2]:.1f} * "
+        f"(hidden layers - 1) + {c[3]:.3f} * 64 * (EBR weight blocks deep - 1)"
     )
+    if rows["unfitted"]:
+        lines.append(f"no row exercises (coefficient 0): {', '.join(rows['unfitted'])}")
     return "\n".join(lines)
 
 
@@ -118,8 +121,8 @@ def run(args: argparse.Namespace) -> int:
             "table": str(args.table or "README.md"),
             "rows": errors,
             "summary": est.error_summary(errors),
-            "lut_coef": est.fit(rows)["lut_coef"],
         }
+        out.update({k: v for k, v in est.fit(rows).items() if k in ("lut_coef", "unfitted")})
         emit(args, out, _error_text)
         return 0
     if args.table is not None:

@@ -72,8 +72,8 @@ def engine_memories(p, dev: Device, *, lanes: int, p_lif: int = 1, fifo_depth: i
     ``P_LIF`` copies of the hidden biases, and with more than one hidden layer the spike raster
     (``2 * 2^clog2(T) * 2^clog2(groups of the largest layer)`` words of ``LANES`` bits). A
     ``ram_sdp`` goes to EBR or flip-flops by :func:`ebr_or_logic`.
-    Returns ``memories`` (name, depth, width, copies, where, blocks), ``ebr``, ``spram`` and
-    ``ff_bits`` (memory bits held in flip-flops).
+    Returns ``memories`` (name, depth, width, copies, where, blocks, and for EBR blocks_deep x
+    blocks_wide), ``ebr``, ``spram`` and ``ff_bits`` (memory bits held in flip-flops).
     """
 
     def clog2(n: int) -> int:
@@ -104,7 +104,11 @@ def engine_memories(p, dev: Device, *, lanes: int, p_lif: int = 1, fifo_depth: i
         blocks = ebr_blocks(depth, width) if where == "ebr" else 0
         ebr += copies * blocks
         ff_bits += 0 if where == "ebr" else copies * depth * width
-        out.append(dict(name=name, depth=depth, width=width, copies=copies, where=where, blocks=blocks))
+        m = dict(name=name, depth=depth, width=width, copies=copies, where=where, blocks=blocks)
+        if where == "ebr":  # the block organisation: blocks deep (a read multiplexer) x blocks wide
+            d, w = min(EBR_SHAPES, key=lambda s: math.ceil(depth / s[0]) * math.ceil(width / s[1]))
+            m["blocks_deep"], m["blocks_wide"] = math.ceil(depth / d), math.ceil(width / w)
+        out.append(m)
     spram = 0
     if dev.spram:
         spram = 4  # spram64: four SB_SPRAM256KA side by side, one per 16 bits of the word
