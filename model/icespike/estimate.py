@@ -308,12 +308,7 @@ def estimate(
             "(estimate the network, not its shape)",
         }
     else:
-        cycles = {
-            "cycles_per_inference": int(-(-int(cyc.sum()) // len(cyc))),
-            "cycles_min": int(cyc.min()),
-            "cycles_max": int(cyc.max()),
-            "cycle_model": f"icespike.rtlsim.cycle_model, mean over {len(cyc):,} images",
-        }
+        cycles = synth.cycle_summary(cyc, f"{len(cyc):,} images")
     cpi = cycles["cycles_per_inference"]
     ips = fmax * 1e6 / cpi if fmax and cpi else None
     return {

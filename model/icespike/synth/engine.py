@@ -83,6 +83,12 @@ def cycle_model(
         cyc = network_cycle_model(load_export(export_dir), images, p_lif, lanes)
     else:
         cyc = np.asarray(model(p, images, p_lif, lanes), dtype=np.int64)
+    return cycle_summary(cyc, what)
+
+
+def cycle_summary(cyc, what: str) -> dict:
+    """The report fields of per-image cycle counts ``cyc`` ((N,) ints) over ``what``: mean rounded
+    up (``cycles_per_inference``), ``cycles_min``, ``cycles_max`` and ``cycle_model``."""
     return {
         "cycles_per_inference": int(-(-int(cyc.sum()) // len(cyc))),
         "cycles_min": int(cyc.min()),
