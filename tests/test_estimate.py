@@ -94,15 +94,18 @@ def test_rows_of_any_depth_and_knob_columns(tmp_path):
 
 
 def test_fit_recovers_a_linear_table_and_reports_its_error(tmp_path):
-    """Rows made by a known a + b*x + c*(layers - 1) are fitted back exactly (errors 0); one row
-    moved by 10 % shows up in the in-sample and leave-one-out errors."""
-    a, b, c, d = 200.0, 3.0, 300.0, 0.9
+    """Rows made by known coefficients of the model's terms are fitted back exactly (errors 0);
+    a term only one row exercises is that row's leave-one-out error; one row moved by 10 % shows
+    up in the in-sample and (more) in the leave-one-out error."""
+    coef = [200.0, 3.0, 300.0, 0.9, 150.0]
     shapes = [
         ([784, 128, 10], 2, "up5k"),
         ([784, 64, 10], 4, "up5k"),
         ([784, 128, 10], 8, "up5k"),
         ([784, 256, 128, 10], 2, "up5k"),
         ([784, 128, 64, 32, 10], 1, "up5k"),
+        ([784, 80, 10], 2, "up5k"),  # 3 words per row: an address multiplier
+        ([784, 96, 10], 2, "up5k"),  # the same
         ([784, 128, 10], 1, "hx8k"),  # weights in 7 x 4 EBR blocks: a 7:1 read multiplexer of 64 bits
     ]
     rows = []
@@ -113,20 +116,24 @@ def test_fit_recovers_a_linear_table_and_reports_its_error(tmp_path):
         w0 = next(m for m in mem["memories"] if m["name"] == "hidden-layer weights")
         mux = w0["width"] * (w0["blocks_deep"] - 1) if w0["where"] == "ebr" else 0
         assert mux == (384 if dev == "hx8k" else 0)
-        lut = a + b * (lanes * p.ACC_W + p.N_OUT * p.SCORE_W) + c * (p.N_LAYERS - 1) + d * mux
+        addr = est.address_multipliers(p)
+        assert addr == (1 if sizes[1] in (80, 96) else 0)
+        x = [1, lanes * p.ACC_W + p.N_OUT * p.SCORE_W, p.N_LAYERS - 1, mux, addr]
+        lut = sum(c * v for c, v in zip(coef, x))
+        dsp = 0 if dev == "hx8k" else (8 if bits > 2 else 0) + addr
         cfg = "-".join(map(str, sizes)) + "-" + bits_name(bits)
-        rows.append((cfg, dev, int(lut), mem["ebr"], mem["spram"], 8 if bits > 2 else 0, 48.0))
+        rows.append((cfg, dev, int(lut), mem["ebr"], mem["spram"], dsp, 48.0))
     exact = est.committed_rows(_table(tmp_path / "a.md", rows))
     f = est.fit(exact)
-    assert f["lut_coef"] == pytest.approx([a, b, c, d], abs=0.5) and f["unfitted"] == []
-    assert est.fit(exact[:5])["unfitted"] == ["EBR weight multiplexer"]
+    assert f["lut_coef"] == pytest.approx(coef, abs=0.5) and f["unfitted"] == []
+    assert est.fit(exact[:5])["unfitted"] == ["EBR weight multiplexer", "address multipliers"]
     errs = est.estimate_error(exact, images=np.zeros((3, 784), np.int64))
     summ = est.error_summary(errs)
-    assert summ["rows"] == 6 and summ["lut4_max_abs_err_pct"] < 0.1
+    assert summ["rows"] == 8 and summ["lut4_max_abs_err_pct"] < 0.1
+    assert summ["ebr_exact"] == summ["spram_exact"] == summ["dsp_exact"] == 8
     # leaving out the one EBR-weight row leaves its term unfitted: that row's error is its multiplexer
-    assert [round(e["lut4_err_loo_pct"]) for e in errs][:5] == [0] * 5
-    assert errs[5]["lut4_err_loo_pct"] == pytest.approx(-100 * d * 384 / rows[5][2], abs=0.2)
-    assert summ["ebr_exact"] == summ["spram_exact"] == summ["dsp_exact"] == 6
+    assert [round(e["lut4_err_loo_pct"]) for e in errs][:7] == [0] * 7
+    assert errs[7]["lut4_err_loo_pct"] == pytest.approx(-100 * coef[3] * 384 / rows[7][2], abs=0.2)
     moved = [(*r[:2], int(r[2] * 1.1), *r[3:]) if i == 1 else r for i, r in enumerate(rows[:5])]
     errs = est.estimate_error(
         est.committed_rows(_table(tmp_path / "b.md", moved)), images=np.zeros((3, 784), np.int64)

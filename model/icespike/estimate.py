@@ -9,19 +9,21 @@ engine's cycle model and inferences per second.
   event FIFO, hidden-layer weights, output weights per LIF lane, membrane banks per layer and
   LIF lane, hidden biases, spike raster) with the rule by which ``synth_ice40`` puts a memory in
   EBR or in flip-flops. Whether the weights fit at all: :func:`icespike.synth.memory_fit`.
-* **DSP**: one SB_MAC16 per accumulation lane when the codes are multi-bit, the device has DSPs
-  and the lanes fit them; otherwise none, and the multipliers are LUT4 logic (the flow's DSP
-  fallback) at the LUT4 of one ``mul_s`` in logic (the committed cores table of
-  docs/synthesis.md, HX8K row) per lane.
-* **LUT4**: four coefficients, the structure taken from the RTL:
-  ``a + b * (LANES * ACC_W + P_LIF * N_OUT * SCORE_W) + c * (hidden layers - 1) + d * M``
+* **DSP**: one SB_MAC16 per accumulation lane when the codes are multi-bit, and one per weight
+  address multiplier (:func:`address_multipliers`), when the device has DSPs and they fit;
+  otherwise none, and the lane multipliers are LUT4 logic (the flow's DSP fallback) at the
+  LUT4 of one ``mul_s`` in logic (the committed cores table of docs/synthesis.md, HX8K row).
+* **LUT4**: five coefficients, the structure taken from the RTL:
+  ``a + b * (LANES * ACC_W + P_LIF * N_OUT * SCORE_W) + c * (hidden layers - 1) + d * M + e * A``
   (+ the multipliers in logic). ``a`` is the fixed logic (FIFO counters, control, argmax, the
   registered wrapper); ``b`` is per datapath bit: the ``LANES`` accumulators with their
   adders, hold registers and chunk select are ``ACC_W`` bits each, and every LIF lane's spike
   adds an output-weight column into the ``N_OUT`` scores of ``SCORE_W`` bits; ``c`` is a later
   hidden layer (its LIF stage, the spike raster, the layer sequencer); ``M = width * (blocks
   deep - 1)`` is the read multiplexer of hidden-layer weights in EBR (no SPRAM: HX8K), 0 in
-  SPRAM. Fitted by least squares to the committed synthesis table (README ``synth-table``,
+  SPRAM; ``A`` counts the weight-address multipliers (:func:`address_multipliers`: a layer
+  whose words per row is not a power of 2 has a multiply and an add on its address path
+  instead of a concatenation). Fitted by least squares to the committed synthesis table (README ``synth-table``,
   written by ``make synth``), so the coefficients move when the RTL and the table do. Few
   rows: few coefficients; a term no row exercises is fitted to 0 (``fit`` says which).
 * **Cycles**: the engine's exact cycle model (:func:`icespike.rtlsim.cycle_model`), mean over
@@ -56,6 +58,7 @@ __all__ = [
     "shape_params",
     "engine_features",
     "logic_multiplier_lut4",
+    "address_multipliers",
     "fit",
     "estimate",
     "estimate_network",
@@ -63,7 +66,7 @@ __all__ = [
     "error_summary",
 ]
 
-LUT_TERMS = ("fixed", "datapath bits", "later hidden layers", "EBR weight multiplexer")
+LUT_TERMS = ("fixed", "datapath bits", "later hidden layers", "EBR weight multiplexer", "address multipliers")
 _NAME_BITS = {"q16": 16, "q8": 8, "q4": 4, "ternary": 2, "binary": 1}
 CORES_DOC = synth.ROOT / "docs" / "synthesis.md"
 CORES_BEGIN, CORES_END = "<!-- cores-table -->", "<!-- /cores-table -->"
@@ -176,16 +179,25 @@ def shape_params(sizes, bits, timesteps: int = 16, leak_shift: int = 4) -> Engin
     return engine_params(IntNetwork([*hidden, out], int(timesteps)))
 
 
-def _dsp_lanes(p: EngineParams, dev: synth.Device, lanes: int) -> int:
-    """SB_MAC16s the engine's multipliers take on ``dev`` (0: in logic, or none needed)."""
-    if p.CODE_W0 <= 2 or not dev.dsp or lanes > dev.dsp:
-        return 0
-    return lanes
+def address_multipliers(p: EngineParams) -> int:
+    """Weight-address multipliers of ``rtl/snn_accum.v``: one per hidden layer whose words per
+    row (``WPR_l = ceil(N_l / (64 / CODE_W0))``) is neither 1 nor a power of 2 (else the address
+    is a concatenation or a shift); with ``-dsp`` Yosys puts each in an SB_MAC16."""
+    wpr = [-(-n // p.LANES) for n in p.hidden_sizes]
+    return sum(1 for w in wpr if w > 1 and w & (w - 1))
+
+
+def _dsp(p: EngineParams, dev: synth.Device, lanes: int) -> int:
+    """SB_MAC16s on ``dev``: one per multiplier lane (4/8/16-bit codes) and per address
+    multiplier, or none when they exceed the device's (the flow then synthesises again without
+    ``-dsp``: every multiplier in logic) or the device has none."""
+    n = (lanes if p.CODE_W0 > 2 else 0) + address_multipliers(p)
+    return n if dev.dsp and n <= dev.dsp else 0
 
 
 def _logic_mul_lut4(p: EngineParams, dev: synth.Device, lanes: int) -> int:
-    """LUT4 of the multipliers that are logic on ``dev`` (0 for binary/ternary or with DSPs)."""
-    if p.CODE_W0 <= 2 or _dsp_lanes(p, dev, lanes):
+    """LUT4 of the lane multipliers that are logic on ``dev`` (0 for binary/ternary or with DSPs)."""
+    if p.CODE_W0 <= 2 or _dsp(p, dev, lanes):
         return 0
     return lanes * logic_multiplier_lut4(p.CODE_W0)
 
@@ -200,7 +212,15 @@ def engine_features(p: EngineParams, dev: synth.Device, lanes: int, p_lif: int =
         if m["name"] == "hidden-layer weights"
     )
     mux = w0["width"] * (w0["blocks_deep"] - 1) if w0["where"] == "ebr" else 0
-    return np.array([1.0, lanes * p.ACC_W + p_lif * p.N_OUT * p.SCORE_W, p.N_LAYERS - 1.0, float(mux)])
+    return np.array(
+        [
+            1.0,
+            lanes * p.ACC_W + p_lif * p.N_OUT * p.SCORE_W,
+            p.N_LAYERS - 1.0,
+            float(mux),
+            float(address_multipliers(p)),
+        ]
+    )
 
 
 def _row_params(r: SynthRow) -> tuple[EngineParams, int, int]:
@@ -211,7 +231,7 @@ def _row_params(r: SynthRow) -> tuple[EngineParams, int, int]:
 def fit(rows: list[SynthRow] | None = None) -> dict:
     """Calibrate the model on synthesis rows (default: the committed table).
 
-    Returns ``lut_coef`` (a, b, c, d), ``unfitted`` (the terms no row exercises: their
+    Returns ``lut_coef`` (a, b, c, d, e), ``unfitted`` (the terms no row exercises: their
     coefficient is 0), ``fmax_mhz`` {"addsub": ..., "mul": ...} (mean placed Fmax by lane kind)
     and ``rows`` (the calibration configurations).
     """
@@ -287,7 +307,7 @@ def estimate(
         "lut4": max(0, int(math.ceil(_lut4(p, dev, lanes, p_lif, c["lut_coef"])))),
         "ebr": mem["engine_memories"]["ebr"],
         "spram": mem["engine_memories"]["spram"],
-        "dsp": _dsp_lanes(p, dev, lanes),
+        "dsp": _dsp(p, dev, lanes),
     }
     if mem["fits"]:
         problems = synth.cells_fit({**counts, "ff": 0, "carry": 0}, dev)
@@ -331,8 +351,8 @@ def estimate(
         **cycles,
         "inferences_per_s": None if ips is None else round(ips, 1),
         "model": "icespike.estimate: the engine's memories + LUT4 a + b * (LANES * ACC_W + P_LIF * "
-        "N_OUT * SCORE_W) + c * (hidden layers - 1) + d * (EBR weight multiplexer), fitted to the "
-        "committed synthesis table",
+        "N_OUT * SCORE_W) + c * (hidden layers - 1) + d * (EBR weight multiplexer) + e * (address "
+        "multipliers), fitted to the committed synthesis table",
         "lut_coef": c["lut_coef"],
         "lut_terms_unfitted": c.get("unfitted", []),
         "calibration_rows": len(c["rows"]),

@@ -102,7 +102,8 @@ def _error_text(rows: list[dict]) -> str:
     )
     lines.append(
         f"LUT4 = {c[0]:.1f} + {c[1]:.3f} * (LANES * ACC_W + P_LIF * N_OUT * SCORE_W) + {c[2]:.1f} * "
-        f"(hidden layers - 1) + {c[3]:.3f} * width * (EBR weight blocks deep - 1)"
+        f"(hidden layers - 1) + {c[3]:.3f} * width * (EBR weight blocks deep - 1) + {c[4]:.1f} * "
+        "(address multipliers)"
     )
     if rows["unfitted"]:
         lines.append(f"no row exercises (coefficient 0): {', '.join(rows['unfitted'])}")
