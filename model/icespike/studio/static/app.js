@@ -334,12 +334,12 @@ function renderRtl(job) {
   const ctx = cv.getContext("2d");
   r.pixels.forEach((v, i) => { ctx.fillStyle = `rgb(${255 - v},${255 - v},${255 - v})`; ctx.fillRect((i % 28) * 3, Math.floor(i / 28) * 3, 3, 3); });
   const T = r.raster.length, N = r.raster[0].length, cw = Math.max(2, Math.min(8, Math.floor(300 / N))), ch = 8;
-  const rs = svgEl("svg", { id: "rtl-raster", width: N * cw + 30, height: T * ch + 14 });
+  const rs = svgEl("svg", { id: "rtl-raster", width: N * cw + 30, height: T * ch + 14, viewBox: `0 0 ${N * cw + 30} ${T * ch + 14}`, style: "max-width:100%;height:auto;min-width:0" });
   r.raster.forEach((row, t) => row.forEach((sp, n) => { if (sp) rs.append(svgEl("rect", { x: 30 + n * cw, y: t * ch, width: cw - 1, height: ch - 1, fill: "#1f6feb" })); }));
   rs.append(svgEl("text", { x: 0, y: 8 }, "t=0"), svgEl("text", { x: 0, y: T * ch }, `t=${T - 1}`), svgEl("text", { x: 30, y: T * ch + 12 }, `hidden neuron 0…${N - 1} (golden model)`));
   const t = el("table", { id: "rtl-scores" }, el("tr", {}, el("th", {}, "class"), el("th", {}, "golden"), el("th", {}, "RTL")));
   r.golden_scores.forEach((g, i) => t.append(el("tr", {}, el("td", {}, i + (i === r.golden_class ? " ◀" : "")), el("td", {}, g), el("td", {}, r.rtl_scores[i]))));
-  box.append(el("div", { style: "display:flex;gap:1em;align-items:flex-start" }, cv, rs, t),
+  box.append(el("div", { style: "display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start" }, cv, rs, t),
     el("p", { id: "rtl-match", class: r.match ? "fits" : "nofit" }, r.match ? `RTL = golden model: class ${r.rtl_class} (label ${r.label}), all ${r.rtl_scores.length} scores equal` : `MISMATCH: RTL class ${r.rtl_class}, golden ${r.golden_class}`),
     el("p", { class: "muted" }, `${r.simulator}, ${r.bits} (${r.how}); ${num(r.rtl_cycles)} cycles measured, ${num(r.model_cycles)} by the cycle model`));
 }
