@@ -41,6 +41,9 @@ module snn_engine #(
                                       // dividing 64/CODE_W0, at most 2^clog2(N_HID); 0: the
                                       // default, min(16 (codes of 1-2 bits) or 8, 64/CODE_W0, 2^clog2(N_HID))
     parameter P_LIF          = 1,     // parallel LIF lanes (power of 2 dividing N_HID, LANES/P_LIF >= 2)
+    parameter LIF_SPLIT_W    = 23,    // a hidden layer whose membrane has >= LIF_SPLIT_W bits keeps its
+                                      // membranes leaked and both integrate chains in one LIF stage
+                                      // (snn_lif_stage LIF_SPLIT = 1: timing, no cycles); 0: no layer
     parameter FIFO_DEPTH     = 1024,  // input event FIFO entries (power of 2, >= N_IN)
     parameter W0_SPRAM       = 1,     // 1: layer-0 weights in spram64 (UP5K); 0: ram_sdp (EBR)
     parameter W0_FILE        = "",    // layer-0 weight image ($readmemh, 64-bit words)
@@ -364,6 +367,7 @@ module snn_engine #(
                 localparam [MW-1:0] TH = THL[MW-1:0];
                 localparam LAW = (NL > 2) ? $clog2(NL) : 1;
                 localparam integer L_I = l;
+                localparam integer SPL = (LIF_SPLIT_W != 0 && MW >= LIF_SPLIT_W) ? 1 : 0;
                 wire             col_re_l, o_valid_l, o_beat_l;
                 wire [LAW-1:0]   col_j_l, o_j_l;
                 wire [7:0]       o_t_l;
@@ -380,7 +384,7 @@ module snn_engine #(
                 snn_lif_stage #(
                     .N_HID(NL), .ACC_W(AWL), .MEM_W(MW), .LEAK_SHIFT(LK), .RESET_SUBTRACT(RS),
                     .P_LIF(P_LIF), .GRP(GRP), .HAS_BIAS((l == 0) ? HAS_BIAS : 0),
-                    .B0_FILE((l == 0) ? B0_FILE : "")
+                    .B0_FILE((l == 0) ? B0_FILE : ""), .LIF_SPLIT(SPL)
                 ) u_lif (
                     .clk(clk), .rst(rst), .threshold(TH),
                     .b_we(b_we & b_hid & (HAS_BIAS != 0) & (l == 0)), .b_addr(b_addr[LAW-1:0]),

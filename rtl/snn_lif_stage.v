@@ -20,6 +20,11 @@
 //
 // threshold is a port (one network layer's threshold, constant while its beats are in
 // flight); leak, reset mode and the widths are parameters.
+//
+// LIF_SPLIT = 1 (wide membranes, chosen by snn_engine): the bank holds each membrane after the
+// next step's leak, computed from the stage-4 register as it is written, so lif_pipe (SPLIT = 1)
+// takes it as v1 and stage 2 holds only the two integrate chains, stage 3 only the select.
+// Same stages, same cycles, same outputs (o_v is the membrane itself).
 `default_nettype none
 
 module snn_lif_stage #(
@@ -31,7 +36,8 @@ module snn_lif_stage #(
     parameter P_LIF          = 1,    // lanes
     parameter GRP            = 16,   // membranes per lane (power of 2, >= 2)
     parameter HAS_BIAS       = 0,    // 1: hidden biases, added to the current
-    parameter B0_FILE        = ""    // bias image ($readmemh, N_HID words of ACC_W bits)
+    parameter B0_FILE        = "",   // bias image ($readmemh, N_HID words of ACC_W bits)
+    parameter LIF_SPLIT      = 0     // 1: the bank holds leaked membranes (lif_pipe SPLIT = 1)
 ) (
     input  wire                     clk,
     input  wire                     rst,
@@ -108,16 +114,24 @@ module snn_lif_stage #(
             wire signed [MEM_W-1:0] v_old = s2_first_q ? {MEM_W{1'b0}} : v_prev;
             wire signed [MEM_W-1:0] v_new;
             wire signed [ACC_W-1:0] cur = s2_cur_q[q*ACC_W +: ACC_W];
+            wire signed [MEM_W-1:0] v_st;   // what the bank keeps of the stage-4 membrane
+            if (LIF_SPLIT == 0 || LEAK_SHIFT == 0) begin : g_st
+                assign v_st = s4_v_q[q*MEM_W +: MEM_W];
+            end else begin : g_st_leak
+                wire signed [MEM_W-1:0] v4 = s4_v_q[q*MEM_W +: MEM_W];
+                assign v_st = v4 - (v4 >>> LEAK_SHIFT);   // the next step's leak
+            end
             if (GRP == 2) begin : g_fwd
-                assign v_prev = s4_v_q[q*MEM_W +: MEM_W];
+                assign v_prev = v_st;
             end else begin : g_bank
                 ram_sdp #(.DATA_W(MEM_W), .DEPTH(GRP), .INIT_FILE("")) u_mem (
-                    .clk(clk), .we(s4_valid_q), .waddr(s4_k_q), .wdata(s4_v_q[q*MEM_W +: MEM_W]),
+                    .clk(clk), .we(s4_valid_q), .waddr(s4_k_q), .wdata(v_st),
                     .re(s1_valid_q), .raddr(s1_k_q), .rdata(v_prev)
                 );
             end
             lif_pipe #(
-                .MEM_W(MEM_W), .CUR_W(ACC_W), .LEAK_SHIFT(LEAK_SHIFT), .RESET_SUBTRACT(RESET_SUBTRACT)
+                .MEM_W(MEM_W), .CUR_W(ACC_W), .LEAK_SHIFT(LEAK_SHIFT), .RESET_SUBTRACT(RESET_SUBTRACT),
+                .SPLIT(LIF_SPLIT)
             ) u_lif (
                 .clk(clk), .ce(1'b1), .v(v_old), .cur(cur), .threshold(threshold),
                 .v_next(v_new), .spike(spike[q])

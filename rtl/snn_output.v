@@ -144,6 +144,10 @@ module snn_output #(
     // halves side by side (signed upper half greater or equal, unsigned lower half greater:
     // two short carry chains between registers), into registered flags that decide the win
     // at the next phase 0 (strictly greater; score 0 always wins). 2 * N_OUT + 1 cycles.
+    // The "upper halves equal" flag is an equality (a LUT tree) up to 8 bits; a wider upper
+    // half (scores of more than 16 bits) takes "upper half greater or equal" from a third
+    // carry chain instead (the 10-bit equality of q8's 20-bit scores was 6 LUT levels deep),
+    // which decides the same: greater = hi_gt | (hi_ge & lo_gt).
     localparam [1:0] A_IDLE = 2'd0, A_ARG = 2'd1, A_OUT = 2'd2;
     reg  [1:0]                state_q;
     reg  [OSEL_W-1:0]         arg_q;        // score being selected / compared
@@ -153,10 +157,18 @@ module snn_output #(
     reg                       cv_q;         // the flags below hold the candidate's comparison
     reg                       f1_q;         // ... which is score 0 (always wins)
     reg                       hi_gt_q;      // upper half of cand_q > that of best_q (signed)
-    reg                       hi_eq_q;      // upper halves equal
+    reg                       hi_eq_q;      // upper halves equal (wider than 8 bits: upper half >=)
     reg                       lo_gt_q;      // lower half of cand_q > that of best_q (unsigned)
     wire                      win = cv_q & (f1_q | hi_gt_q | (hi_eq_q & lo_gt_q));
     reg  signed [SCORE_W-1:0] cand_q, best_q;
+    wire                      hi_eq_d;
+    generate
+        if (SCORE_W - LO_W > 8) begin : g_hi_ge
+            assign hi_eq_d = $signed(cand_q[SCORE_W-1:LO_W]) >= $signed(best_q[SCORE_W-1:LO_W]);
+        end else begin : g_hi_eq
+            assign hi_eq_d = cand_q[SCORE_W-1:LO_W] == best_q[SCORE_W-1:LO_W];
+        end
+    endgenerate
     reg  [CLS_W-1:0]          cidx_q, cls_q;
     reg                       out_valid_q;
     reg  [CLS_W-1:0]          out_cls_q;
@@ -215,7 +227,7 @@ module snn_output #(
         end else begin
             f1_q    <= first_q;
             hi_gt_q <= $signed(cand_q[SCORE_W-1:LO_W]) > $signed(best_q[SCORE_W-1:LO_W]);
-            hi_eq_q <= cand_q[SCORE_W-1:LO_W] == best_q[SCORE_W-1:LO_W];
+            hi_eq_q <= hi_eq_d;
             lo_gt_q <= cand_q[LO_W-1:0] > best_q[LO_W-1:0];
         end
         if (state_q == A_OUT && out_free) begin

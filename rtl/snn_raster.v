@@ -19,6 +19,11 @@
 //     2 + sum over the words of max(1, popcount(word))
 // cycles after scan_start (icespike.rtlsim.raster_scan_cycles). The next word is read while
 // the current one is emitted, so a word costs no read cycle of its own.
+//
+// Each RAM word stores its popcount beside its LANES bits (counted on the write side as the
+// beats arrive). The scan counts a word's bits down from it, so "this cycle finishes the word"
+// (at most one set bit left) is a registered flag set from the stored count or from the
+// count register: no popcount or bit tree lies between the RAM output and the scan's control.
 `default_nettype none
 
 module snn_raster #(
@@ -55,6 +60,8 @@ module snn_raster #(
     localparam CHUNKS = LANES / P_IN;
     localparam C_W    = (CHUNKS > 1) ? $clog2(CHUNKS) : 1;
     localparam ADDR_W = 1 + T_AW + G_AW;
+    localparam PC_W   = LANE_W + 1;                             // a word's popcount, 0 .. LANES
+    localparam PB_W   = $clog2(P_IN + 1);                       // a beat's popcount, 0 .. P_IN
     // sized constants as part-selects of 32-bit copies (no width warnings in comparisons)
     localparam integer T_LAST_I = T - 1;
     localparam integer C_LAST_I = CHUNKS - 1;
@@ -62,6 +69,8 @@ module snn_raster #(
     localparam [T_AW-1:0] T_LAST = T_LAST_I[T_AW-1:0];
     localparam [C_W-1:0]  C_LAST = C_LAST_I[C_W-1:0];
     localparam [GC_W-1:0] ONE_G  = ONE_I[GC_W-1:0];
+    localparam [PC_W-1:0] ONE_C  = ONE_I[PC_W-1:0];
+    localparam [PC_W-1:0] TWO_C  = ONE_C + ONE_C;
 
 `ifndef SYNTHESIS
     initial begin
@@ -96,12 +105,26 @@ module snn_raster #(
     wire             w_last = (CHUNKS == 1) || (wc_q == C_LAST);
     wire             ram_we = w_valid & w_last;
 
+    // popcount of the word: the earlier beats' count (pc_q) plus this beat's
+    reg  [PB_W-1:0]  pb;
+    integer b;
+    always @* begin
+        pb = {PB_W{1'b0}};
+        for (b = 0; b < P_IN; b = b + 1) pb = pb + {{(PB_W - 1){1'b0}}, w_bits[b]};
+    end
+    reg  [PC_W-1:0]  pc_q;
+    wire [PC_W+PB_W-1:0] pc_w = {{PB_W{1'b0}}, pc_q} + {{PC_W{1'b0}}, pb};
+    wire [PC_W-1:0]  pc_d = pc_w[PC_W-1:0];     // at most LANES: fits
+    wire             unused_pc = &{pc_w, 1'b0};
+
     always @(posedge clk) begin
         if (rst || w_start) begin
+            pc_q <= {PC_W{1'b0}};
             wc_q <= {C_W{1'b0}};
             wt_q <= {T_AW{1'b0}};
             wg_q <= {G_AW{1'b0}};
         end else if (w_valid) begin
+            pc_q <= w_last ? {PC_W{1'b0}} : pc_d;
             wc_q <= w_last ? {C_W{1'b0}} : wc_q + 1'b1;
             if (w_last) begin
                 if (wt_q == T_LAST) begin
@@ -121,9 +144,12 @@ module snn_raster #(
     reg  [GC_W-1:0]  ld_g_q;    // word in rdata, the next to load
     reg  [G_AW-1:0]  w_g_q;     // word in w_q
     reg  [LANES-1:0] w_q;       // bits of the current word not yet emitted
+    reg  [PC_W-1:0]  c_q;       // how many (popcount of w_q)
     reg              fin_q;     // every word examined; waiting for the last index to leave
-    reg              w_end_q;   // w_q holds at most one set bit: this cycle finishes the word
-    wire [LANES-1:0] rdata;
+    reg              w_end_q;   // c_q <= 1: this cycle finishes the word
+    wire [PC_W+LANES-1:0] rword;
+    wire [LANES-1:0] rdata = rword[LANES-1:0];
+    wire [PC_W-1:0]  rcount = rword[PC_W+LANES-1:LANES];   // popcount of rdata, from the write side
 
     // lowest set bit of w_q
     reg  [LANE_W-1:0] low;
@@ -137,32 +163,7 @@ module snn_raster #(
     reg  [LANES-1:0] w_rest_q;  // w_q without its lowest set bit (registered beside w_q)
     wire [LANES-1:0] w_rest2 = w_rest_q & (w_rest_q - 1'b1);
     wire [LANES-1:0] r_rest  = rdata & (rdata - 1'b1);
-    // "at least two set bits" of w_rest_q and of rdata, by a tree of LUTs (no carry chain): the
-    // next w_end_q is its negation (at most one set bit). Every path starts at a register or the
-    // RAM's output and has at most one carry chain or one tree.
-    wire two_w, two_r;
-    genvar v, n;
-    generate
-        for (v = 0; v < 2; v = v + 1) begin : g_two
-            wire [LANES-1:0]   src = (v == 0) ? w_rest_q : rdata;
-            wire [2*LANES-2:0] any;  // node i: children 2i+1, 2i+2; leaves LANES-1 .. 2*LANES-2
-            wire [2*LANES-2:0] two;
-            for (n = 0; n < LANES; n = n + 1) begin : g_leaf
-                assign any[LANES-1+n] = src[n];
-                assign two[LANES-1+n] = 1'b0;
-            end
-            for (n = 0; n < LANES - 1; n = n + 1) begin : g_node
-                assign any[n] = any[2*n+1] | any[2*n+2];
-                assign two[n] = two[2*n+1] | two[2*n+2] | (any[2*n+1] & any[2*n+2]);
-            end
-            wire unused_any = &{any[0], 1'b0};
-            if (v == 0) begin : g_w
-                assign two_w = two[0];
-            end else begin : g_r
-                assign two_r = two[0];
-            end
-        end
-    endgenerate
+    // every path starts at a register or the RAM's output and has at most one carry chain
     wire             adv    = ~m_valid | m_ready;   // the output register can take a beat
     wire             work   = scan_busy & ~fin_q & adv;
     // registered (from the word written into w_q), so no carry chain drives the enables and the
@@ -195,6 +196,7 @@ module snn_raster #(
             rd_more_q <= (scan_groups != ONE_G);
             w_q       <= {LANES{1'b0}};  // an empty word "before" word 0: the first cycle loads it
             w_rest_q  <= {LANES{1'b0}};
+            c_q       <= {PC_W{1'b0}};
             w_end_q   <= 1'b1;
         end else if (done) begin
             scan_busy <= 1'b0;
@@ -207,20 +209,23 @@ module snn_raster #(
                 if (more) begin
                     w_q      <= rdata;
                     w_rest_q <= r_rest;
-                    w_end_q  <= ~two_r;
+                    c_q      <= rcount;
+                    w_end_q  <= (rcount <= ONE_C);
                     w_g_q   <= ld_g_q[G_AW-1:0];
                     ld_g_q  <= ld_g_q + 1'b1;
                     ld_more_q <= (ld_g_q + 1'b1 != sn_q);
                 end else begin
                     w_q      <= {LANES{1'b0}};
                     w_rest_q <= {LANES{1'b0}};
+                    c_q      <= {PC_W{1'b0}};
                     w_end_q  <= 1'b1;
                     fin_q    <= 1'b1;
                 end
             end else begin
                 w_q      <= w_rest_q;
                 w_rest_q <= w_rest2;
-                w_end_q  <= ~two_w;
+                c_q      <= c_q - ONE_C;
+                w_end_q  <= (c_q == TWO_C);   // two bits left before this one: one after
             end
             if (re_nxt) begin
                 rd_g_q    <= rd_g_q + 1'b1;
@@ -232,16 +237,16 @@ module snn_raster #(
     end
 
     ram_sdp #(
-        .DATA_W(LANES),
+        .DATA_W(PC_W + LANES),
         .DEPTH (1 << ADDR_W)
     ) u_ram (
         .clk  (clk),
         .we   (ram_we),
         .waddr({sel, wt_q, wg_q}),
-        .wdata(pack_d),
+        .wdata({pc_d, pack_d}),
         .re   (re),
         .raddr(raddr),
-        .rdata(rdata)
+        .rdata(rword)
     );
 
 endmodule

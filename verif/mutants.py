@@ -248,8 +248,15 @@ MUTANT_LIST: tuple[Mutant, ...] = (
     Mutant(
         "lif_stage_forward",
         "snn_lif_stage.v",
-        (("assign v_prev = s4_v_q[q*MEM_W +: MEM_W];", "assign v_prev = v_next[q*MEM_W +: MEM_W];"),),
+        (("assign v_prev = v_st;", "assign v_prev = v_next[q*MEM_W +: MEM_W];"),),
         "two membranes per lane: the forwarded membrane is taken one cycle early (the other neuron's)",
+        _core("snn_lif_stage"),
+    ),
+    Mutant(
+        "lif_stage_split_leak",
+        "snn_lif_stage.v",
+        (("assign v_st = v4 - (v4 >>> LEAK_SHIFT);", "assign v_st = v4;"),),
+        "LIF_SPLIT = 1: the bank keeps the membrane without the next step's leak",
         _core("snn_lif_stage"),
     ),
     Mutant(
@@ -318,6 +325,13 @@ MUTANT_LIST: tuple[Mutant, ...] = (
         "snn_raster.v",
         (("for (k = LANES - 1; k >= 0; k = k - 1)", "for (k = 0; k < LANES; k = k + 1)"),),
         "the scan emits the highest set bit of a word first (indices out of order)",
+        _core("snn_raster"),
+    ),
+    Mutant(
+        "raster_count_end",
+        "snn_raster.v",
+        (("w_end_q  <= (c_q == TWO_C);", "w_end_q  <= (c_q == ONE_C);"),),
+        "the stored popcount is counted down one bit late: a word's last index ends it too late",
         _core("snn_raster"),
     ),
     Mutant(

@@ -3,7 +3,9 @@
 A new (v, current, threshold) enters every clock edge; the result of each appears one edge
 later, so every check also exercises back-to-back operation. Directed corners at both ends
 of the membrane, current and threshold ranges (saturation at both ends, exact threshold
-hits), random vectors, and ce = 0 holding the result while the inputs change.
+hits), random vectors, and ce = 0 holding the result while the inputs change. With SPLIT = 1
+the pipe takes the leaked membrane (``fixed.leak``, as snn_lif_stage stores it) and must give
+the same results.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class Lif:
         self.reset = "subtract" if int(p["RESET_SUBTRACT"]) else "zero"
         self.v_lo, self.v_hi = fixed.signed_range(self.mem_w)
         self.c_lo, self.c_hi = fixed.signed_range(self.cur_w)
+        self.split = int(p.get("SPLIT", 0))  # 1: the pipe's v input is the leaked membrane
 
     def expected(self, v, cur, th):
         return fixed.lif_step(v, cur, th, leak_shift=self.leak_shift, mem_width=self.mem_w, reset=self.reset)
@@ -47,7 +50,8 @@ class Lif:
 
 def drive(dut, lif: Lif, v, cur, th, ce=1):
     dut.ce.value = ce
-    dut.v.value = v & ((1 << lif.mem_w) - 1)
+    v_in = fixed.leak(v, lif.leak_shift) if lif.split else v
+    dut.v.value = v_in & ((1 << lif.mem_w) - 1)
     dut.cur.value = cur & ((1 << lif.cur_w) - 1)
     dut.threshold.value = th
 
@@ -129,15 +133,24 @@ async def random_vectors(dut):
     mm.assert_none()
 
 
-# The same parameter sets as the combinational lif_update it pipelines.
-PARAM_SETS = LIF_PARAM_SETS
+# The same parameter sets as the combinational lif_update it pipelines, and each with SPLIT = 1
+# (the wide-membrane build of the engine: leaked membrane in, both chains in stage 1).
+PARAM_SETS = {**LIF_PARAM_SETS, **{f"{k}_split": {**v, "SPLIT": 1} for k, v in LIF_PARAM_SETS.items()}}
 
 
 @pytest.mark.parametrize(
     "sim,tier,name,params",
     matrix(
         PARAM_SETS,
-        fast=["m21_c19_k4_sub", "m21_c19_k4_zero", "m12_c16_k0_sub", "m6_c6_k1_zero"],
+        fast=[
+            "m21_c19_k4_sub",
+            "m21_c19_k4_zero",
+            "m12_c16_k0_sub",
+            "m6_c6_k1_zero",
+            "m12_c16_k0_sub_split",
+            "m6_c6_k1_zero_split",
+            "m36_c34_k3_sub_split",
+        ],
         fast_verilator=["m21_c19_k4_sub"],
     ),
 )

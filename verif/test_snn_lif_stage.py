@@ -118,7 +118,7 @@ async def steps(dut):
     mm.assert_none()
 
 
-def _set(mem_w, acc_w, leak, sub, p_lif, grp, bias, n_hid):
+def _set(mem_w, acc_w, leak, sub, p_lif, grp, bias, n_hid, split=0):
     return {
         "N_HID": n_hid,
         "ACC_W": acc_w,
@@ -128,6 +128,7 @@ def _set(mem_w, acc_w, leak, sub, p_lif, grp, bias, n_hid):
         "P_LIF": p_lif,
         "GRP": grp,
         "HAS_BIAS": bias,
+        "LIF_SPLIT": split,
     }
 
 
@@ -136,13 +137,26 @@ PARAM_SETS = {
     "m21_c19_p2_g8_bias": _set(21, 19, 4, 1, 2, 8, 1, 64),
     "m14_c19_p4_g2_zero": _set(14, 19, 0, 0, 4, 2, 0, 32),  # forwarded membrane, saturation
     "m12_c16_p2_g4": _set(12, 16, 2, 1, 2, 4, 0, 16),
+    # LIF_SPLIT = 1 (leaked membranes in the bank): q8-like widths, biases; the forwarded membrane
+    "m28_c26_p1_g8_split": _set(28, 26, 4, 1, 1, 8, 0, 64, 1),
+    "m21_c19_p2_g8_bias_split": _set(21, 19, 4, 1, 2, 8, 1, 64, 1),
+    "m14_c19_p4_g2_zero_split": _set(14, 19, 3, 0, 4, 2, 0, 32, 1),
 }
 
 
 @pytest.mark.parametrize(
     "sim,tier,name,params",
     matrix(
-        PARAM_SETS, fast=["m21_c19_p1_g16", "m21_c19_p2_g8_bias", "m14_c19_p4_g2_zero"], fast_verilator=[]
+        PARAM_SETS,
+        fast=[
+            "m21_c19_p1_g16",
+            "m21_c19_p2_g8_bias",
+            "m14_c19_p4_g2_zero",
+            "m28_c26_p1_g8_split",
+            "m21_c19_p2_g8_bias_split",
+            "m14_c19_p4_g2_zero_split",
+        ],
+        fast_verilator=[],
     ),
 )
 def test_snn_lif_stage(sim, tier, name, params):

@@ -126,6 +126,7 @@ CASES = {
     "ternary_h16_p1": (2, 16, 1, False),
     "q4_h32_p4_bias": (4, 32, 4, True),
     "binary_h8_p2": (1, 8, 2, False),
+    "q16_h16_p1": (16, 16, 1, False),  # 23-bit scores: the upper half's >= chain (more than 8 bits)
 }
 
 
@@ -161,7 +162,7 @@ PARAM_SETS = {name: _hdl(name) for name in CASES}
 
 @pytest.mark.parametrize(
     "sim,tier,name,params",
-    matrix(PARAM_SETS, fast=["ternary_h16_p1", "q4_h32_p4_bias"], fast_verilator=[]),
+    matrix(PARAM_SETS, fast=["ternary_h16_p1", "q4_h32_p4_bias", "q16_h16_p1"], fast_verilator=[]),
 )
 def test_snn_output(sim, tier, name, params):
     _run(name, rtl("snn_output", "ram_sdp"), sim=sim)
