@@ -24,12 +24,15 @@ module snn_engine_props #(
     input wire [63:0] w_data
 );
     localparam CODE_W0 = 2, ACC_W = 11, MEM_W = 6, SCORE_W = 3, FIFO_DEPTH = 2, LANES = 2;
-    localparam CLS_W = (N_OUT > 2) ? $clog2(N_OUT) : 1;
+    localparam CLS_W  = (N_OUT > 2) ? $clog2(N_OUT) : 1;
+    localparam HID_AW = (N_HID > 2) ? $clog2(N_HID) : 1;
+    localparam NG     = N_HID / LANES;                 // groups of LANES hidden neurons
+    localparam integer NG_LAST = NG - 1;
     wire                     s_ready, m_valid, busy, trace_valid;
     wire [CLS_W-1:0]         m_class;
     wire [N_OUT*SCORE_W-1:0] m_scores;
     wire [7:0]               trace_t;
-    wire [0:0]               trace_n;
+    wire [HID_AW-1:0]        trace_n;
     wire [0:0]               trace_spike;
     wire [MEM_W-1:0]         trace_v;
 
@@ -59,6 +62,7 @@ module snn_engine_props #(
     wire             f_pix_last;  // dut.u_fifo.pix_last_q
     wire             f_rd;        // dut.rd_q
     wire             f_acc_on;    // dut.acc_on_q
+    wire             f_g_last;    // dut.g_last_q (the group accumulated is the last: release pass)
     wire             f_acc_done;  // dut.acc_done_q
     wire             f_lif_run;   // dut.lif_run_q
     wire             f_lif_done;  // dut.lif_done_q
@@ -68,6 +72,36 @@ module snn_engine_props #(
     wire             f_arg;       // dut.u_out.arg_q
     wire [ACC_W-1:0] f_acc0;      // dut.u_accum.g_lane[0].acc_q (hidden neuron 0)
     wire [ACC_W-1:0] f_acc1;      // dut.u_accum.g_lane[1].acc_q (hidden neuron 1)
+
+`ifdef ENGINE_INDUCTION
+    // registers the induction invariants below relate (connected by snn_engine.sby)
+    wire [0:0]       f_g;         // dut.g_q (NG <= 2)
+    wire             f_nxt;       // dut.nxt_q
+    wire             f_lnext;     // dut.lnext_q
+    wire             f_deep;      // dut.deep_q
+    wire             f_ly_last;   // dut.ly_last_q
+    wire [1:0]       f_ly;        // dut.ly_q
+    wire             f_tail;      // dut.tail_q
+    wire             f_k;         // dut.k_q
+    wire             f_k_last;    // dut.k_last_q
+    wire             f_t_last;    // dut.t_last_q
+    wire             f_t0;        // dut.t0_q
+    wire             f_frd;       // dut.u_fifo.rd_q (the FIFO's RAM was read last cycle)
+    wire             f_past;      // dut.u_fifo.past_q
+    wire             f_raddr;     // dut.u_fifo.raddr_q
+    wire             f_rptr;      // dut.u_fifo.rptr_q
+    wire             f_base;      // dut.u_fifo.base_q
+    wire             f_wptr;      // dut.u_fifo.wptr_q
+    wire             f_pix;       // dut.u_fifo.pix_q
+    wire [9:0]       f_mem0;      // dut.u_fifo.u_ram.mem[0]
+    wire [9:0]       f_mem1;      // dut.u_fifo.u_ram.mem[1]
+    wire [9:0]       f_rdata;     // dut.u_fifo.u_ram.rdata
+    wire             f_a_valid;   // dut.u_accum.a_valid_q
+    wire             f_a_last;    // dut.u_accum.a_last_q
+    wire             f_b_valid;   // dut.u_accum.b_valid_q
+    wire             f_b_last;    // dut.u_accum.b_last_q
+    wire             f_done;      // dut.u_accum.done_q
+`endif
 
     localparam [1:0] S_IDLE = 2'd0, S_RUN = 2'd1, S_TAIL = 2'd2, S_OUT = 2'd3;
     localparam [1:0] A_IDLE = 2'd0, A_ARG = 2'd1, A_OUT = 2'd2;
@@ -87,7 +121,7 @@ module snn_engine_props #(
     // the engine holds an image whose entries have left the FIFO: after the release pass
     // (one group here: the accumulating round once its reads have stopped), or later
     wire released = (f_state == S_TAIL) || (f_state == S_OUT)
-                 || (f_state == S_RUN && (!f_acc_on || !f_rd));
+                 || (f_state == S_RUN && (!f_acc_on || (f_g_last && !f_rd)));
     wire [3:0] in_flight = {2'b00, f_img_cnt} + {3'd0, f_img_in} + {3'd0, f_we_q & f_wdata[9]}
                          + {3'd0, released} + {3'd0, m_valid};
 
@@ -108,8 +142,10 @@ module snn_engine_props #(
             // rounds: reads only while accumulating; the LIF steps only after a group is held
             if (f_rd) assert (f_state == S_RUN && f_acc_on && !f_acc_done);
             if (f_state != S_RUN) assert (!f_rd && !f_lif_run);
-            if (f_lif_run) assert (!f_lif_done && !f_acc_on);  // one group: LIF in round 1
-            if (f_state == S_RUN && f_acc_on) assert (f_lif_done);
+            // the LIF steps of a group run in the round after its accumulation: never in the
+            // image's first round (group 0 accumulating)
+            if (f_lif_run) assert (!f_lif_done && (!f_acc_on || f_g != 1'b0));
+            if (f_state == S_RUN && f_acc_on && f_g == 1'b0) assert (f_lif_done && !f_lif_run);
             // ranges
             assert (f_t < T || !f_lif_run);
             assert (f_arg < N_OUT);
@@ -125,6 +161,77 @@ module snn_engine_props #(
             assert (busy == ((f_state == S_RUN) || (f_state == S_TAIL) || (f_ostate == A_ARG)
                              || (f_ostate == A_OUT && (!m_valid || m_ready))));
         end
+`ifdef ENGINE_INDUCTION
+    // ---- strengthening invariants for k-induction (true in every reachable state; they tie
+    // the control FSM to the FIFO's pointers and contents and to the accumulation pipeline)
+    wire acc_round = (f_state == S_RUN) && f_acc_on;
+    // the FIFO's entries oldest first: o_addr holds the oldest entry not yet released
+    wire       o_addr = f_wptr - f_cnt[0];
+    wire [9:0] e_old  = o_addr ? f_mem1 : f_mem0;
+    wire [9:0] e_new  = o_addr ? f_mem0 : f_mem1;    // the second entry (f_cnt == 2)
+    wire [9:0] e_base = f_base ? f_mem1 : f_mem0;
+    wire       l_old  = e_old[9], l_new = e_new[9];
+    // last bit of the newest entry held or being written (1: none, or an image boundary)
+    wire       newest_last = f_we_q ? f_wdata[9] : (f_cnt == 2'd2) ? l_new : (f_cnt == 2'd1) ? l_old : 1'b1;
+    wire [1:0] n_last = (f_cnt == 2'd0) ? 2'd0 : (f_cnt == 2'd1) ? {1'b0, l_old} : {1'b0, l_old} + {1'b0, l_new};
+    always @(*)
+        if (f_init && !rst) begin
+            // one hidden layer: constant layer registers; the group counter
+            assert (!f_nxt && !f_lnext && !f_deep && f_ly == 2'd0 && f_ly_last);
+            assert (f_g <= NG_LAST && f_g_last == (f_g == NG_LAST[0]));
+            if (!acc_round) assert (f_g == 1'b0);
+            assert (f_tail == (f_state == S_TAIL && f_tcnt == 2'd0));
+            if (f_state == S_OUT) assert (f_ostate != A_IDLE);
+            if (f_state != S_RUN) assert (!f_acc_on && !f_lif_run);
+            if (f_state == S_RUN) assert (f_lif_run == !f_lif_done);
+            if (f_state == S_RUN && !f_acc_on) assert (f_acc_done);
+            if (f_lif_run) assert (f_k_last == f_k && f_t_last == (f_t == T - 1) && f_t0 == (f_t == 8'd0));
+            // outside an accumulating round the pipeline is empty and the accumulators are 0
+            if (!acc_round)
+                assert (!f_rd && !f_frd && !f_a_valid && !f_a_last && !f_b_valid && !f_b_last && !f_done
+                        && f_acc0 == {ACC_W{1'b0}} && f_acc1 == {ACC_W{1'b0}});
+            // an accumulating round: reading until the image's last entry appears, then that
+            // last event alone travels through the pipeline (one of a, b, done, acc_done)
+            if (acc_round) begin
+                assert (f_rd == !f_past);
+                if (f_rd) assert (!f_a_last && !f_b_last && !f_done && !f_acc_done);
+                // the image stays held until its last entry appears in the last group's pass
+                if (f_rd || !f_g_last) assert (f_img_cnt != 2'd0);
+                else assert ({1'b0, f_a_last} + {1'b0, f_b_last} + {1'b0, f_done} + {1'b0, f_acc_done} == 2'd1);
+                if (f_a_valid && !f_a_last) assert (f_rd);
+                if (f_b_valid && !f_b_last) assert (f_rd || f_a_last);
+                if (f_frd) assert (f_rd || f_a_last);
+                if (f_b_last) assert (!f_a_valid);
+                if (f_done) assert (!f_a_valid && !f_b_valid);
+                if (f_acc_done) assert (!f_a_valid && !f_b_valid && !f_done);
+            end
+            if (f_a_last) assert (f_a_valid);
+            if (f_b_last) assert (f_b_valid);
+            // FIFO read side: the rewind point is the oldest entry, except in the release pass
+            // after the image's first entry was freed (then that entry was not its last)
+            if (acc_round && f_rd && f_frd) begin
+                // reading entry raddr, the pass began at base; the release pass (last group)
+                // has freed the entries before raddr
+                assert (f_rptr == !f_raddr && f_rdata == (f_raddr ? f_mem1 : f_mem0));
+                assert (f_raddr == f_base || (!e_base[9] && f_rdata[9]));
+                assert (o_addr == (f_g_last ? f_raddr : f_base));
+            end else if (acc_round && f_rd) begin
+                assert (f_rptr == f_base && f_base == o_addr);
+            end else begin
+                assert (f_base == o_addr);
+            end
+            // FIFO contents: images are [first pixel, if nonzero] + [last pixel]; no two first
+            // pixels in a row; a newest entry that is a first pixel means the image is open
+            if (f_cnt == 2'd2) assert (l_old || l_new);
+            if (f_we_q && !f_wdata[9]) assert ((f_cnt == 2'd0 || (f_cnt == 2'd1 ? l_old : l_new)) && f_pix_last);
+            if (f_we_q && f_wdata[9]) assert (!f_pix_last);
+            if (!newest_last) assert (f_pix_last);
+            assert (f_pix_last == (f_pix == 1'b1));
+            // complete images held = last entries held
+            assert ({1'b0, f_img_cnt} + {2'd0, f_img_in} == {1'b0, n_last});
+            if (f_img_in) assert (f_cnt != 2'd0 && (f_cnt == 2'd2 ? l_new : l_old));
+        end
+`endif
     always @(posedge clk)
         if (f_init && !$past(rst) && !rst) begin
             // a waiting result stays, unchanged, until m_ready
