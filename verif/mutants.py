@@ -239,6 +239,32 @@ MUTANT_LIST: tuple[Mutant, ...] = (
         _core("snn_event_fifo"),
     ),
     Mutant(
+        "engine_out_valid_drop",
+        "snn_output.v",
+        (("if (out_valid_q & m_ready) out_valid_q <= 1'b0;", "if (out_valid_q) out_valid_q <= 1'b0;"),),
+        "m_valid falls after one cycle whether or not m_ready took the result",
+        _ENGINE_STALL,
+    ),
+    Mutant(
+        "engine_lif_first_round",
+        "snn_engine.v",
+        (("lif_run_q  <= nlif;", "lif_run_q  <= 1'b1;"),),
+        "the LIF steps run in an image's first round too, on hold registers no group has filled",
+        _ENGINE,
+    ),
+    Mutant(
+        "engine_busy_readout",
+        "snn_engine.v",
+        (
+            (
+                "assign busy = (state_q == S_RUN) | (state_q == S_TAIL) | out_busy;",
+                "assign busy = (state_q == S_RUN) | (state_q == S_TAIL);",
+            ),
+        ),
+        "busy drops during the argmax and the output hand-over",
+        _ENGINE_STALL,
+    ),
+    Mutant(
         "lif_stage_first",
         "snn_lif_stage.v",
         (("v_old = s2_first_q ? {MEM_W{1'b0}} : v_prev;", "v_old = v_prev;"),),
