@@ -265,6 +265,13 @@ MUTANT_LIST: tuple[Mutant, ...] = (
         _ENGINE_STALL,
     ),
     Mutant(
+        "engine_deep_reads_fifo",
+        "snn_engine.v",
+        (("rd_q       <= nacc & (start | ~deep_q) & ~lnext;", "rd_q       <= nacc & ~lnext;"),),
+        "a later hidden layer's rounds read the event FIFO too (the next image's entries)",
+        ("verif/test_snn_engine.py", "-m", "not slow", "-k", "icarus and deep-ternary"),
+    ),
+    Mutant(
         "lif_stage_first",
         "snn_lif_stage.v",
         (("v_old = s2_first_q ? {MEM_W{1'b0}} : v_prev;", "v_old = v_prev;"),),
