@@ -287,14 +287,22 @@ module snn_engine_props #(
             if (f_img_in) assert (f_cnt != 2'd0 && (f_cnt == 2'd2 ? l_new : l_old));
         end
 `endif
-    always @(posedge clk)
-        if (f_init && !$past(rst) && !rst) begin
-            // a waiting result stays, unchanged, until m_ready
-            if ($past(m_valid && !m_ready))
-                assert (m_valid && m_class == $past(m_class) && m_scores == $past(m_scores));
+    // a waiting result stays, unchanged, until m_ready; reset empties the engine (checked in
+    // the cycle itself, from registered copies of the previous cycle)
+    reg                     f_rst_q, f_wait_q;
+    reg [CLS_W-1:0]         f_cls_q;
+    reg [N_OUT*SCORE_W-1:0] f_scores_q;
+    always @(posedge clk) begin
+        f_rst_q    <= rst;
+        f_wait_q   <= !rst && m_valid && !m_ready;
+        f_cls_q    <= m_class;
+        f_scores_q <= m_scores;
+    end
+    always @(*)
+        if (f_init && !rst) begin
+            if (f_wait_q) assert (m_valid && m_class == f_cls_q && m_scores == f_scores_q);
+            if (f_rst_q) assert (!m_valid && f_state == S_IDLE && f_cnt == 2'd0);
         end
-    always @(posedge clk)
-        if (f_init && $past(rst)) assert (!m_valid && f_state == S_IDLE && f_cnt == 2'd0);
 
     always @(posedge clk) begin
         cover (f_init && !rst && res_out);                          // a result leaves

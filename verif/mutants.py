@@ -265,11 +265,23 @@ MUTANT_LIST: tuple[Mutant, ...] = (
         _ENGINE_STALL,
     ),
     Mutant(
-        "engine_deep_reads_fifo",
+        "engine_deep_extra_scan",
         "snn_engine.v",
-        (("rd_q       <= nacc & (start | ~deep_q) & ~lnext;", "rd_q       <= nacc & ~lnext;"),),
-        "a later hidden layer's rounds read the event FIFO too (the next image's entries)",
+        ((" & (lstart | ~(g_last_q & at_last_q));", ";"),),
+        "a later layer's last round (LIF steps only) starts a raster scan too: its events add into the cleared accumulators",
         ("verif/test_snn_engine.py", "-m", "not slow", "-k", "icarus and deep-ternary"),
+    ),
+    Mutant(
+        "engine_out_reset",
+        "snn_output.v",
+        (
+            (
+                "            out_valid_q <= 1'b0;\n            arg_q       <= {OSEL_W{1'b0}};",
+                "            arg_q       <= {OSEL_W{1'b0}};",
+            ),
+        ),
+        "reset does not clear m_valid (a power-up result is offered after reset)",
+        _ENGINE_X,
     ),
     Mutant(
         "lif_stage_first",
