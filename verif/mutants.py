@@ -284,6 +284,44 @@ MUTANT_LIST: tuple[Mutant, ...] = (
         _ENGINE_X,
     ),
     Mutant(
+        "engine_t_last_late",
+        "snn_engine.v",
+        (("t_last_q <= (t_q == T_PREV);", "t_last_q <= (t_q == T_PREV + 8'd1);"),),
+        "the LIF stage runs one time step too many (off by one in the last-step flag)",
+        _ENGINE,
+    ),
+    Mutant(
+        "engine_lif_no_stop",
+        "snn_engine.v",
+        (
+            (
+                "                lif_run_q  <= 1'b0;\n                lif_done_q <= 1'b1;",
+                "                lif_done_q <= 1'b1;",
+            ),
+        ),
+        "the LIF stage keeps issuing beats after the group's last step",
+        _ENGINE,
+    ),
+    Mutant(
+        "engine_tail_early",
+        "snn_engine.v",
+        (("S_RUN: if (round_end & ~acc_on_q) begin", "S_RUN: if (acc_done_q & ~acc_on_q) begin"),),
+        "the last round ends without waiting for the LIF steps (the readout starts before the last spikes)",
+        _ENGINE,
+    ),
+    Mutant(
+        "fifo_count_write_release",
+        "snn_event_fifo.v",
+        (
+            (
+                "cnt_q     <= cnt_q + {{AW{free & ~we_q}}, free ^ we_q};",
+                "cnt_q     <= cnt_q + {{AW{free & ~we_q}}, free | we_q};",
+            ),
+        ),
+        "a write and a release in the same cycle count as a write: the count drifts up",
+        _core("snn_event_fifo"),
+    ),
+    Mutant(
         "lif_stage_first",
         "snn_lif_stage.v",
         (("v_old = s2_first_q ? {MEM_W{1'b0}} : v_prev;", "v_old = v_prev;"),),
