@@ -198,7 +198,8 @@ module snn_engine_props #(
         end
 `ifdef ENGINE_INDUCTION
     // ---- strengthening invariants for k-induction (true in every reachable state; they tie
-    // the control FSM to the FIFO's pointers and contents and to the accumulation pipeline)
+    // the control FSM to its counters, the FIFO's pointers and contents, the accumulation
+    // pipeline and the raster scan)
     wire acc_round = (f_state == S_RUN) && f_acc_on;
     // the FIFO's entries oldest first: o_addr holds the oldest entry not yet released
     wire       o_addr = f_wptr - f_cnt[0];
@@ -235,9 +236,9 @@ module snn_engine_props #(
             if (acc_round && !f_deep) begin
                 assert (f_rd == !f_past);
                 if (f_rd) assert (!f_a_last && !f_b_last && !f_done && !f_acc_done);
+                else assert ({1'b0, f_a_last} + {1'b0, f_b_last} + {1'b0, f_done} + {1'b0, f_acc_done} == 2'd1);
                 // the image stays held until its last entry appears in the last group's pass
                 if (f_rd || !f_g_last) assert (f_img_cnt != 2'd0);
-                else assert ({1'b0, f_a_last} + {1'b0, f_b_last} + {1'b0, f_done} + {1'b0, f_acc_done} == 2'd1);
                 if (f_a_valid && !f_a_last) assert (f_rd);
                 if (f_b_valid && !f_b_last) assert (f_rd || f_a_last);
                 if (f_frd) assert (f_rd || f_a_last);
