@@ -257,21 +257,45 @@ def run_task(t: Task) -> Outcome:
     return Outcome(t, ok, status, secs, asserts, covers, workdir, failed)
 
 
-def _sources(t: Task) -> list[Path]:
-    """The .sby file and every file its [files] section lists (for any task)."""
-    names = {ln.split()[-1] for ln in _sections(t.sby.read_text()).get("files", [])}
-    return [t.sby, *((FORMAL_DIR / n).resolve() for n in names)]
+def _uncommented(text: str) -> list[str]:
+    return [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+
+
+def _stale(t: Task, workdir: Path) -> bool:
+    """Does the task's last run (its work directory) differ from what it would run now?
+
+    The run's expanded configuration (``config.sby``, comments aside) against ``sby --dumpcfg``
+    of the task (asked only when the .sby is newer than the run), and each file it copied (``src/``)
+    against the file it lists now (RTL, mutant copy, property wrapper).
+    """
+    cfg = workdir / "config.sby"
+    if not cfg.is_file():
+        return True
+    if t.sby.stat().st_mtime > cfg.stat().st_mtime:
+        now = subprocess.run(
+            [_tool("yowasp-sby"), "--dumpcfg", str(t.sby), t.name],
+            cwd=FORMAL_DIR,
+            capture_output=True,
+            text=True,
+        ).stdout
+        if _uncommented(now) != _uncommented(cfg.read_text()):
+            return True
+    for line in _sections(cfg.read_text()).get("files", []):
+        src = FORMAL_DIR / line.split()[-1]
+        copy = workdir / "src" / src.name
+        if not src.is_file() or not copy.is_file() or src.read_bytes() != copy.read_bytes():
+            return True
+    return False
 
 
 def last_outcome(t: Task) -> Outcome:
-    """The outcome of the task's last run, from its work directory; STALE when a file it reads
-    (its .sby, a listed source, a mutant copy) is newer than the run, MISSING when never run."""
+    """The outcome of the task's last run, from its work directory; STALE when the task now
+    reads another configuration or file (see ``_stale``), MISSING when it never ran."""
     workdir = OUT_DIR / f"{t.sby.stem}_{t.name}"
     status_file = workdir / "status"
     if not status_file.is_file():
         return Outcome(t, False, "MISSING", 0.0, 0, 0, workdir)
-    ran = status_file.stat().st_mtime
-    if any(f.is_file() and f.stat().st_mtime > ran for f in _sources(t)):
+    if _stale(t, workdir):
         return Outcome(t, False, "STALE", 0.0, 0, 0, workdir)
     status = status_file.read_text().split()[0]
     log = (workdir / "logfile.txt").read_text(errors="replace") if (workdir / "logfile.txt").is_file() else ""
