@@ -219,7 +219,9 @@ MUTANT_LIST: tuple[Mutant, ...] = (
     Mutant(
         "lif_pipe_sat_no_spike",
         "lif_pipe.v",
-        (("assign spike = in_range ? ~dt[D_W-1] : ~neg;", "assign spike = in_range ? ~dt[D_W-1] : 1'b0;"),),
+        (
+            (" : ~neg;", " : 1'b0;"),
+        ),  # the saturated branch of the spike (unique before and after the split LIF)
         "a membrane saturated high does not fire",
         _core("lif_pipe"),
     ),
