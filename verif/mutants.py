@@ -107,6 +107,13 @@ MUTANT_LIST: tuple[Mutant, ...] = (
         _core("ternary_acc"),
     ),
     Mutant(
+        "ternary_acc_result_no_last",
+        "ternary_acc.v",
+        (("if (fire & s_last) m_acc_q <= acc_d;", "if (fire & s_last) m_acc_q <= acc_q;"),),
+        "the result misses the packet's last beat",
+        _core("ternary_acc"),
+    ),
+    Mutant(
         "ternary_acc_reset_valid",
         "ternary_acc.v",
         (("if (rst) begin\n            m_valid_q <= 1'b0;\n", "if (rst) begin\n"),),
