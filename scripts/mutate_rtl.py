@@ -23,9 +23,12 @@ import mutants  # noqa: E402
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    ap.add_argument("-k", dest="select", default="", help="only mutants whose name contains this")
+    ap.add_argument(
+        "-k", dest="select", default="", help="only mutants whose name contains this (a,b: either)"
+    )
     args = ap.parse_args(argv)
-    chosen = [m for m in mutants.MUTANT_LIST if args.select in m.name]
+    wanted = args.select.split(",")
+    chosen = [m for m in mutants.MUTANT_LIST if any(w in m.name for w in wanted)]
     if not chosen:
         print("mutate_rtl: error: no mutant selected", file=sys.stderr)
         return 2

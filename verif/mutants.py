@@ -100,6 +100,27 @@ MUTANT_LIST: tuple[Mutant, ...] = (
         _core("ternary_acc"),
     ),
     Mutant(
+        "ternary_acc_valid_any_beat",
+        "ternary_acc.v",
+        (("if (s_last) m_valid_q <= 1'b1;", "m_valid_q <= 1'b1;"),),
+        "m_valid rises after every beat, not only after a packet's last",
+        _core("ternary_acc"),
+    ),
+    Mutant(
+        "ternary_acc_result_no_last",
+        "ternary_acc.v",
+        (("if (fire & s_last) m_acc_q <= acc_d;", "if (fire & s_last) m_acc_q <= acc_q;"),),
+        "the result misses the packet's last beat",
+        _core("ternary_acc"),
+    ),
+    Mutant(
+        "ternary_acc_reset_valid",
+        "ternary_acc.v",
+        (("if (rst) begin\n            m_valid_q <= 1'b0;\n", "if (rst) begin\n"),),
+        "reset does not clear m_valid: a result at power-up",
+        _core("ternary_acc"),
+    ),
+    Mutant(
         "mac_round_floor",
         "mac.v",
         (("assign r_carry = p[SHIFT-1];", "assign r_carry = 1'b0;"),),
@@ -118,6 +139,53 @@ MUTANT_LIST: tuple[Mutant, ...] = (
         "mac.v",
         (("wire p_ready = ~p_last_q | ~m_valid_q | m_ready;", "wire p_ready = 1'b1;"),),
         "a packet's last product moves on while the previous result waits: result overwritten",
+        _core("mac"),
+    ),
+    Mutant(
+        "mac_product_ce",
+        "mac.v",
+        ((".ce (fire),", ".ce (s_valid),"),),
+        "the multiplier loads on s_valid, not on an accepted beat: a waiting product is overwritten",
+        _core("mac"),
+    ),
+    Mutant(
+        "mac_last_flag",
+        "mac.v",
+        (("if (fire) p_last_q <= s_last;", "if (s_valid) p_last_q <= s_last;"),),
+        "the last flag loads on s_valid, not on an accepted beat: a waiting product's flag changes",
+        _core("mac"),
+    ),
+    Mutant(
+        "mac_result_no_last",
+        "mac.v",
+        (("if (p_fire & p_last_q) m_acc_q <= acc_d;", "if (p_fire & p_last_q) m_acc_q <= acc_q;"),),
+        "the result misses the packet's last product",
+        _core("mac"),
+    ),
+    Mutant(
+        "mac_valid_drop",
+        "mac.v",
+        (("if (m_ready) m_valid_q <= 1'b0;", "m_valid_q <= 1'b0;"),),
+        "m_valid falls after one cycle without m_ready: results lost under back-pressure",
+        _core("mac"),
+    ),
+    Mutant(
+        "mac_valid_any_product",
+        "mac.v",
+        (("if (p_last_q) m_valid_q <= 1'b1;", "m_valid_q <= 1'b1;"),),
+        "m_valid rises after every product, not only after a packet's last",
+        _core("mac"),
+    ),
+    Mutant(
+        "mac_reset_product",
+        "mac.v",
+        (
+            (
+                "if (rst) begin\n            p_valid_q <= 1'b0;",
+                "if (1'b0) begin\n            p_valid_q <= 1'b0;",
+            ),
+        ),
+        "reset does not empty the product stage: a product from before the reset is accumulated",
         _core("mac"),
     ),
     Mutant(
@@ -153,6 +221,15 @@ MUTANT_LIST: tuple[Mutant, ...] = (
         "lif_pipe.v",
         (("top_q  <= vmax - threshold;", "top_q  <= vmax;"),),
         "positive saturation forgets the subtract reset",
+        _core("lif_pipe"),
+    ),
+    Mutant(
+        "lif_pipe_sat_no_spike",
+        "lif_pipe.v",
+        (
+            (" : ~neg;", " : 1'b0;"),
+        ),  # the saturated branch of the spike (unique before and after the split LIF)
+        "a membrane saturated high does not fire",
         _core("lif_pipe"),
     ),
     Mutant(
@@ -381,6 +458,68 @@ MUTANT_LIST: tuple[Mutant, ...] = (
         (("if (fwd_q == 2'd2) ld_rewind <= 1'b1;", "if (1'b0) ld_rewind <= 1'b1;"),),
         "a dropped LOAD frame's bytes stay in the loader (a resent chunk is loaded twice)",
         _LINK,
+    ),
+    Mutant(
+        "link_info_runs_classify",
+        "host_link.v",
+        (
+            (
+                "C_INFO: reply(ST_OK, L_INFO);\n                        C_CLASSIFY: m_q <= M_CLS;",
+                "C_CLASSIFY: reply(ST_OK, L_INFO);\n                        C_INFO: m_q <= M_CLS;",
+            ),
+        ),
+        "the INFO and CLASSIFY labels of the command case swapped: an INFO waits for a class",
+        _LINK,
+    ),
+    Mutant(
+        "link_info_runs_selftest",
+        "host_link.v",
+        (("C_INFO: reply(ST_OK, L_INFO);\n", ""),),
+        "the INFO branch of the command case lost: an INFO falls into the default (SELFTEST) branch",
+        _LINK,
+    ),
+    Mutant(
+        "link_hold_kept",
+        "host_link.v",
+        (("if (hold_take) hv_q <= 1'b0;", "if (1'b0) hv_q <= 1'b0;"),),
+        "the payload holding register is not emptied when its byte is taken: the byte is forwarded again",
+        _LINK,
+    ),
+    Mutant(
+        "link_begin_length_low_byte",
+        "host_link.v",
+        (("lf_48_q     <= (len_next == 16'd48);", "lf_48_q     <= (len_next[7:0] == 8'd48);"),),
+        "the LOAD_BEGIN length check compares the low byte only: a 304-byte LOAD_BEGIN starts a load",
+        _LINK,
+    ),
+    Mutant(
+        "link_drop_reply_length",
+        "host_link.v",
+        (("reply(st, 16'd0);", "reply(st, len_q);"),),
+        "a dropped frame's error reply announces the frame's own length and sends that many bytes",
+        _LINK,
+    ),
+    Mutant(
+        "link_timeout_ok",
+        "host_link.v",
+        (("M_PAY: if (timeout) drop(ST_TIMEOUT);", "M_PAY: if (timeout) drop(ST_OK);"),),
+        "a frame cut off in its payload is answered with status OK",
+        _LINK,
+    ),
+    Mutant(
+        "loader_reset_valid",
+        "net_loader.v",
+        (("state_q   <= S_IDLE;\n            net_valid <= 1'b0;", "state_q   <= S_IDLE;"),),
+        "reset does not clear net_valid: after power-up the engine runs on whatever the weight memories hold",
+        _LOADER,
+    ),
+    Mutant(
+        "loader_we_stuck",
+        "net_loader.v",
+        (("        w_we  <= 1'b0;\n", ""),),
+        "the weight write enable is not a pulse: after the first word every cycle writes again, "
+        "also after the check has released the engine",
+        _LOADER,
     ),
     Mutant(
         "loader_ignores_payload_crc",

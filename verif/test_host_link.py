@@ -10,8 +10,8 @@ cocotb tests:
                      images: class, every score and the cycle count exact;
 * ``bad_frames``     garbage before the sync byte, bad CRC-8 in the middle of a CLASSIFY (after
                      its pixels reached the engine), unknown command, wrong length, a frame cut
-                     off (1 ms timeout), LOAD_DATA / LOAD_END without LOAD_BEGIN: each gets its
-                     error status and the next good CLASSIFY is exact;
+                     off (1 ms timeout), LOAD_DATA / LOAD_END without LOAD_BEGIN, a 304-byte
+                     LOAD_BEGIN: each gets its error status and the next good CLASSIFY is exact;
 * ``load``           LOAD_BEGIN of the wrong shape (5: the old network still classifies), LOAD
                      of a second network in chunks with one chunk sent first with a bad CRC-8
                      (dropped, resent), LOAD_END (CRC-32), CLASSIFY with the new network; a
@@ -221,6 +221,8 @@ async def bad_frames(dut):
     mm.check(6, "LOAD_DATA without LOAD_BEGIN", await host.call(DATA, b"abc"), (DATA, 9, b""))
     mm.check(7, "LOAD_END without LOAD_BEGIN", await host.call(END), (END, 9, b""))
     mm.check(8, "SELFTEST of the wrong length", await host.call(SELFTEST, b"\x01"), (SELFTEST, 2, b""))
+    # 304 = 0x130: the low length byte alone would read 48 (a check of the low byte passes it)
+    mm.check(9, "LOAD_BEGIN of 304 bytes", await host.call(BEGIN, bytes(304)), (BEGIN, 2, b""))
     await classify_check(host, net, x[2:3], mm, "after the bad frames")
     mm.assert_none()
 
