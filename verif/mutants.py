@@ -322,6 +322,20 @@ MUTANT_LIST: tuple[Mutant, ...] = (
         _core("snn_event_fifo"),
     ),
     Mutant(
+        "fifo_img_flag_high",
+        "snn_event_fifo.v",
+        (("\n                    | ((img_cnt_q == CNT_ONE) & img_out & ~img_in_q))", ")"),),
+        "the image-held flag forgets the image leaving: it stays up one cycle after the last image held is released",
+        ("verif/test_snn_event_fifo.py", "-m", "not slow", "-k", "icarus and not catches"),
+    ),
+    Mutant(
+        "engine_deep_fifo_read",
+        "snn_engine.v",
+        (("rd_q       <= nacc & (start | ~deep_q) & ~lnext;", "rd_q       <= nacc & ~lnext;"),),
+        "later hidden layers read the event FIFO too: their release pass frees the next image's entries",
+        ("verif/test_snn_engine.py", "-k", "stalls-deep", "-m", "not slow"),
+    ),
+    Mutant(
         "lif_stage_first",
         "snn_lif_stage.v",
         (("v_old = s2_first_q ? {MEM_W{1'b0}} : v_prev;", "v_old = v_prev;"),),
