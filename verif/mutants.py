@@ -336,6 +336,42 @@ MUTANT_LIST: tuple[Mutant, ...] = (
         ("verif/test_snn_engine.py", "-k", "stalls-deep", "-m", "not slow"),
     ),
     Mutant(
+        "fifo_ready_from_count",
+        "snn_event_fifo.v",
+        (("assign s_ready = nf_q;", "assign s_ready = (cnt_q != CNT_FULL);"),),
+        "s_ready from the count instead of the not-full flag: a pixel offered as the flag drops "
+        "early is taken by the source but not by the FIFO (lost)",
+        _core("snn_event_fifo"),
+    ),
+    Mutant(
+        "fifo_ready_sticky",
+        "snn_event_fifo.v",
+        (("nf_q      <= nf_d;", "nf_q      <= nf_d & nf_q;"),),
+        "the not-full flag only falls: once the FIFO has been full it refuses every pixel (input stalls for good)",
+        _core("snn_event_fifo"),
+    ),
+    Mutant(
+        "fifo_img_early",
+        "snn_event_fifo.v",
+        (("img_in_q  <= we_q & wdata_q[ENT_W-1];", "img_in_q  <= we & pix_last_q;"),),
+        "an image counts as held when its last pixel is accepted, a cycle before its last entry is written",
+        _core("snn_event_fifo"),
+    ),
+    Mutant(
+        "engine_out_no_wait",
+        "snn_engine.v",
+        (("S_OUT: if (out_done) state_q <= S_IDLE;", "S_OUT: state_q <= S_IDLE;"),),
+        "the engine leaves OUT without waiting for the readout: the next image clears the scores under the argmax",
+        _ENGINE,
+    ),
+    Mutant(
+        "out_argmax_one_more",
+        "snn_output.v",
+        (("if (arg_q == O_LAST) last_q <= 1'b1;", "if (arg_q > O_LAST) last_q <= 1'b1;"),),
+        "the argmax loop ends one score late: it compares a score index past the last output",
+        _core("snn_output"),
+    ),
+    Mutant(
         "lif_stage_first",
         "snn_lif_stage.v",
         (("v_old = s2_first_q ? {MEM_W{1'b0}} : v_prev;", "v_old = v_prev;"),),
