@@ -1,5 +1,5 @@
-// Properties of snn_engine's control at tiny parameters (N_IN = 2, N_OUT = 2, a 2-entry event
-// FIFO, one LIF lane, ternary codes; N_HID, T, LANES and a second hidden layer N_H1 set per task
+// Properties of snn_engine's control at tiny parameters (N_IN = 2, a 2-entry event FIFO, one
+// LIF lane, ternary codes; N_HID, N_OUT, T, LANES and a second hidden layer N_H1 set per task
 // by snn_engine.sby): the result handshake (m_valid, m_class and m_scores stay until m_ready),
 // s_ready = FIFO not full, FIFO count and flag bounds, no image lost or duplicated (images in =
 // results out + images in flight), rounds (the FIFO is read only in a layer-0 round that
@@ -69,7 +69,7 @@ module snn_engine_props #(
         .clk(clk), .rst(rst), .s_valid(s_valid), .s_ready(s_ready), .s_data(s_data),
         .m_valid(m_valid), .m_ready(m_ready), .m_class(m_class), .m_scores(m_scores),
         .w_we(w_we), .w_addr(w_addr), .w_data(w_data),
-        .w1_we(1'b0), .w1_addr({HID_AW{1'b0}}), .w1_data(4'd0), .b_we(1'b0), .b_addr(3'd0), .b_data(64'd0),
+        .w1_we(1'b0), .w1_addr({HID_AW{1'b0}}), .w1_data({(N_OUT*2){1'b0}}), .b_we(1'b0), .b_addr(3'd0), .b_data(64'd0),
         .busy(busy),
         .trace_valid(trace_valid), .trace_t(trace_t), .trace_n(trace_n),
         .trace_spike(trace_spike), .trace_v(trace_v), .trace_layer(trace_layer)
@@ -97,7 +97,7 @@ module snn_engine_props #(
     wire [7:0]       f_t;         // dut.t_q
     wire [1:0]       f_tcnt;      // dut.cnt_q
     wire [1:0]       f_ostate;    // dut.u_out.state_q
-    wire             f_arg;       // dut.u_out.arg_q
+    wire [CLS_W-1:0] f_arg;       // dut.u_out.arg_q
     wire [ACC_W-1:0] f_acc0;      // dut.u_accum.g_lane[0].acc_q (hidden neuron 0)
     wire [ACC_W-1:0] f_acc1;      // dut.u_accum.g_lane[1].acc_q (hidden neuron 1)
     wire [ACC_W-1:0] f_acc2;      // dut.u_accum.g_lane[2].acc_q (LANES = 4)

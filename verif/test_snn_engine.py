@@ -883,17 +883,20 @@ BASIC = ["images", "reset_mid", "weight_port", "bias_port"]
 
 @pytest.mark.icarus
 @pytest.mark.parametrize(
-    "case,n_images",
+    "case,name,n_images",
     [
         # whole-image m_ready stalls with the input refused (FIFO full), then bursts
-        pytest.param("stalls", 12, id="stalls"),
+        pytest.param("stalls", "ternary-6hid", 12, id="stalls"),
+        # the same through two hidden layers: the later layer's rounds run while the FIFO is
+        # full of the next images (a later layer that read the FIFO would free their entries)
+        pytest.param("stalls", "deep-ternary", 10, id="stalls-deep"),
         # Icarus starts every register at X: one reset edge defines the control outputs
-        pytest.param("x_reset", 2, id="x_reset"),
+        pytest.param("x_reset", "ternary-6hid", 2, id="x_reset"),
     ],
 )
-def test_snn_engine_icarus_case(case, n_images):
-    """The ``stalls`` and ``x_reset`` cocotb tests on the 6-hidden-neuron set (Icarus)."""
-    env, params = _engine_env("ternary-6hid", n_images)
+def test_snn_engine_icarus_case(case, name, n_images):
+    """The ``stalls`` and ``x_reset`` cocotb tests (Icarus)."""
+    env, params = _engine_env(name, n_images)
     run(
         TOP,
         rtl(*SOURCES),
@@ -901,7 +904,7 @@ def test_snn_engine_icarus_case(case, n_images):
         sim="icarus",
         parameters=params,
         extra_env=env,
-        tag=case,
+        tag=f"{case}-{name}",
         testcase=case,
     )
 

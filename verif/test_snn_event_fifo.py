@@ -7,8 +7,9 @@ the last pass with ``release_pass``), and every pass must return exactly the ima
 in order: each nonzero pixel as (index, pixel), and the last pixel (even when 0) with
 ``last = 1``; the entry count per image is ``icespike.rtlsim.nnz_pixels`` plus the zero last
 pixel, as the cycle model counts it. A full FIFO (``DEPTH == N_IN``) must refuse pixels
-(``s_ready`` low) without losing any, and ``img_ready`` must never announce an image whose
-entries are not all written.
+(``s_ready`` low) without losing any, and ``img_ready`` must equal, in every cycle, whether a
+complete image is held: it rises the third cycle after an image's last pixel is accepted and
+falls the cycle after the last entry of the last image held appears in its release pass.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import random
 import cocotb
 import numpy as np
 import pytest
-from cocotb.triggers import FallingEdge, RisingEdge
+from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+from cocotb.utils import get_sim_time
 
 import mutants
 from icespike import rtlsim
@@ -79,7 +81,32 @@ async def replay(dut):
         await FallingEdge(dut.clk)
         dut.s_valid.value = 0
 
+    flag_errors: list[str] = []
+
+    async def flag_monitor():
+        """img_ready, every cycle, = (complete images held != 0): an image counts from the
+        third cycle after the cycle its last pixel is accepted (written one cycle later, counted
+        the next), and stops counting the cycle after its last entry appears in the release pass."""
+        accepted = 0
+        held = 0
+        arriving = [0, 0, 0]  # images counted 1, 2, 3 cycles from now
+        leaving = 0  # images counted off from the next cycle
+        while sent < len(flat) or held or any(arriving):
+            # mid-cycle, after the inputs of the next edge are driven: one cycle's values
+            await FallingEdge(dut.clk)
+            await ReadOnly()
+            held += arriving.pop(0) - leaving
+            arriving.append(0)
+            flag = read_unsigned(dut.img_ready)
+            if flag != int(held != 0) and len(flag_errors) < 8:
+                flag_errors.append(f"{get_sim_time('ns')} ns: {held} complete images held, img_ready {flag}")
+            if dut.s_valid.value == 1 and dut.s_ready.value == 1:
+                accepted += 1
+                arriving[2] += int(accepted % n_in == 0)
+            leaving = int(dut.e_valid.value == 1 and dut.e_last.value == 1 and dut.release_pass.value == 1)
+
     cocotb.start_soon(writer())
+    cocotb.start_soon(flag_monitor())
     for k in range(len(x)):
         want = expected_entries(x[k])
         for _ in range(20 * n_in):
@@ -116,6 +143,7 @@ async def replay(dut):
         await FallingEdge(dut.clk)
         dut.release_pass.value = 0
     mm.check(-1, "pixels accepted", sent, len(flat))
+    mm.check(-1, "img_ready against the complete images held", flag_errors, [])
     if int(p["DEPTH"]) == n_in:
         mm.check(-1, "a full FIFO refused pixels", refused > 0, True)
     mm.assert_none()
