@@ -108,7 +108,8 @@ def engine_memories(
         groups = -(-max(hidden) // lanes)
         g_aw = clog2(groups) if groups > 1 else 1
         t_aw = clog2(p.T) if p.T > 1 else 1
-        rams.append(("spike raster", 1 << (1 + t_aw + g_aw), lanes, 1, False))
+        # a word: the group's LANES spike bits and their popcount (0..LANES, rtl/snn_raster.v PC_W)
+        rams.append(("spike raster", 1 << (1 + t_aw + g_aw), lanes + clog2(lanes) + 1, 1, False))
     out, ebr, ff_bits = [], 0, 0
     for name, depth, width, copies, is_rom in rams:
         where = ebr_or_logic(depth, width, rom=is_rom)
