@@ -158,9 +158,16 @@ async def replay(dut):
         taken += int(dut.s_ready.value == 1)
         if taken == depth:
             break
+    # Full now, nothing is read: one pixel more must be refused (a flag that falls one write
+    # late takes it and overwrites the oldest entry).
+    await FallingEdge(dut.clk)
+    dut.s_data.value = 1
+    await RisingEdge(dut.clk)
+    over = int(dut.s_ready.value == 1)
     await FallingEdge(dut.clk)
     dut.s_valid.value = 0
     mm.check(-1, f"entries the emptied FIFO takes (of {depth})", taken, depth)
+    mm.check(-1, "a pixel offered to the full FIFO is refused", over, 0)
     if int(p["DEPTH"]) == n_in:
         mm.check(-1, "a full FIFO refused pixels", refused > 0, True)
     mm.assert_none()
